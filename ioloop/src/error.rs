@@ -1,0 +1,58 @@
+//! The crate's error type.
+
+/// Errors of the event loop, its tasks, timers, locks and queues.
+///
+/// Mirrors Tornado's exceptions: `TimeoutError` is [`LoopError::Timeout`], `QueueFull` and
+/// `QueueEmpty` are variants, a coroutine that raised is [`LoopError::Panicked`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoopError {
+    /// A deadline passed before the operation completed (`timeout`, `run_sync_timeout`, the
+    /// `*_timeout` methods of locks and queues).
+    #[error("operation timed out")]
+    Timeout,
+    /// The task was cancelled before it completed: its handle's `cancel`, or its loop was dropped.
+    #[error("task was cancelled")]
+    Cancelled,
+    /// The task (or the blocking closure of `run_in_executor`) panicked; the panic was caught,
+    /// logged on the `typhoon::application` target, and its message kept here.
+    #[error("task panicked: {message}")]
+    Panicked {
+        /// The panic's message (`&str` or `String` payloads; other payloads say so).
+        message: String,
+    },
+    /// `Queue::put_nowait` on a full queue.
+    #[error("queue is full")]
+    QueueFull,
+    /// `Queue::get_nowait` on an empty queue.
+    #[error("queue is empty")]
+    QueueEmpty,
+    /// `Queue::task_done` was called more times than items were put.
+    #[error("task_done() called too many times")]
+    TaskDoneTooManyTimes,
+    /// `BoundedSemaphore::release` would raise the value above its initial value.
+    #[error("semaphore released too many times")]
+    SemaphoreReleasedTooManyTimes,
+    /// The loop's executor thread pool could not start a thread.
+    #[error("could not start an executor thread")]
+    Io(#[from] std::io::Error),
+}
+
+/// `Result` with [`LoopError`] as the default error.
+pub type Result<T, E = LoopError> = std::result::Result<T, E>;
+
+/// The message of a caught panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// Logs a caught panic on `typhoon::application`, as Tornado logs an exception in a callback.
+pub(crate) fn log_panic(what: &str, message: &str) {
+    tracing::error!(target: "typhoon::application", panic = message, "uncaught panic in {what}: {message}");
+}

@@ -1,0 +1,161 @@
+//! The loop's executor: task spawning, scheduling and join handles.
+//!
+//! Tasks are allocated by `async-task`. Its schedule function must be `Send + Sync` (a waker may
+//! be woken from any thread), so it decides at run time where a woken task goes:
+//!
+//! - On the loop's own thread the runnable is pushed onto the loop's local run queue, a
+//!   `RefCell<VecDeque>` reached through a thread-local table: no lock, no atomic RMW on the
+//!   queue, no syscall.
+//! - On any other thread it is pushed onto the loop's remote queue (a mutex-protected `Vec`) and
+//!   the poller is notified, which wakes the loop if it is blocked in `epoll_wait`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_task::{FallibleTask, Runnable};
+
+use crate::error::{LoopError, log_panic, panic_message};
+use crate::ioloop::Shared;
+
+/// A loop's local run queue.
+pub(crate) type LocalQueue = RefCell<VecDeque<Runnable>>;
+
+thread_local! {
+    /// The run queues of the loops owned by this thread, by loop id. Almost always one entry.
+    static LOCAL_QUEUES: RefCell<Vec<(u64, Rc<LocalQueue>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes `queue` reachable from wakers running on this thread.
+pub(crate) fn register_local_queue(id: u64, queue: Rc<LocalQueue>) {
+    LOCAL_QUEUES.with(|queues| queues.borrow_mut().push((id, queue)));
+}
+
+/// Undoes [`register_local_queue`] (when the loop is dropped).
+pub(crate) fn unregister_local_queue(id: u64) {
+    let _ = LOCAL_QUEUES.try_with(|queues| {
+        // Take the entry out before dropping it: dropping runnables may run arbitrary drops.
+        let removed = {
+            let mut queues = queues.borrow_mut();
+            queues
+                .iter()
+                .position(|(qid, _)| *qid == id)
+                .map(|pos| queues.swap_remove(pos))
+        };
+        drop(removed);
+    });
+}
+
+/// The schedule function of every task of the loop `id`.
+pub(crate) fn schedule_fn(shared: Arc<Shared>, id: u64) -> impl Fn(Runnable) + Send + Sync {
+    move |runnable: Runnable| {
+        let mut slot = Some(runnable);
+        let _ = LOCAL_QUEUES.try_with(|queues| {
+            if let Ok(queues) = queues.try_borrow()
+                && let Some((_, queue)) = queues.iter().find(|(qid, _)| *qid == id)
+                && let Ok(mut queue) = queue.try_borrow_mut()
+                && let Some(runnable) = slot.take()
+            {
+                queue.push_back(runnable);
+            }
+        });
+        if let Some(runnable) = slot {
+            shared.push_remote_task(runnable);
+        }
+    }
+}
+
+/// Wraps `future` so that a panic while polling it becomes [`LoopError::Panicked`] (and is
+/// logged) instead of unwinding into the loop. The future stays inline in the returned state
+/// machine: no extra allocation.
+pub(crate) async fn catch_unwind_future<F: Future>(
+    future: F,
+    what: &'static str,
+) -> Result<F::Output, LoopError> {
+    let mut future = pin!(future);
+    poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                let message = panic_message(&*payload);
+                log_panic(what, &message);
+                Poll::Ready(Err(LoopError::Panicked { message }))
+            }
+        },
+    )
+    .await
+}
+
+/// An owned permission to await, detach or cancel a spawned task.
+///
+/// Awaiting it gives the task's output, or [`LoopError::Panicked`] if the task panicked, or
+/// [`LoopError::Cancelled`] if it was cancelled (its loop was dropped, for instance).
+///
+/// Dropping a `JoinHandle` **cancels** the task (as `async-task` and smol do); call
+/// [`detach`](JoinHandle::detach) to let it run to completion on its own.
+///
+/// # Cancel safety
+///
+/// Awaiting is cancel-safe: dropping the `.await` (not the handle) loses nothing.
+#[must_use = "dropping a JoinHandle cancels its task; call .detach() to let it run"]
+pub struct JoinHandle<T> {
+    /// The async-task handle; `None` after `detach`.
+    task: Option<FallibleTask<Result<T, LoopError>>>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: async_task::Task<Result<T, LoopError>>) -> Self {
+        Self {
+            task: Some(task.fallible()),
+        }
+    }
+
+    /// Lets the task run to completion without anyone awaiting it.
+    pub fn detach(mut self) {
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+
+    /// Cancels the task: its future is dropped (at the latest at the loop's next iteration) and
+    /// never polled again. A blocking closure already running on the executor pool runs to its
+    /// end, but its result is discarded.
+    pub fn cancel(self) {
+        drop(self);
+    }
+
+    /// Whether the task has completed (or panicked, or been cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(FallibleTask::is_finished)
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, LoopError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(Err(LoopError::Cancelled));
+        };
+        match Pin::new(task).poll(cx) {
+            Poll::Ready(Some(result)) => Poll::Ready(result),
+            Poll::Ready(None) => Poll::Ready(Err(LoopError::Cancelled)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

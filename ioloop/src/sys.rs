@@ -1,0 +1,89 @@
+//! The one place in Typhoon that uses `unsafe`: registering a file descriptor with the poller.
+//!
+//! `polling::Poller::add` is unsafe because the poller keeps referring to the fd after the call:
+//! if the fd were closed (and its number reused) while still registered, events for some other
+//! file would be delivered under our key. [`Registration`] makes that impossible by construction:
+//! it *owns* the source whose fd it registers, and its `Drop` deletes the registration before the
+//! source (and so the fd) is dropped. Nothing can close the fd while the registration exists,
+//! because nothing else owns it.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+
+use polling::{Event, PollMode, Poller};
+
+/// A source registered with a poller, owning the source so the fd outlives the registration.
+///
+/// The lifetime rule: the fd stays open for as long as `source` lives, and `source` lives until
+/// after `Poller::delete` has run in `Drop` (or in [`Registration::into_inner`]).
+pub(crate) struct Registration<S: AsFd> {
+    /// The poller the fd is registered with; shared with the loop so a registration may outlive
+    /// neither the poller nor the fd.
+    poller: Arc<Poller>,
+    /// The owned source; `None` only transiently inside `into_inner`.
+    source: Option<S>,
+}
+
+impl<S: AsFd> Registration<S> {
+    /// Registers `source` with `poller` under `interest.key` in `mode`.
+    pub(crate) fn new(
+        poller: &Arc<Poller>,
+        source: S,
+        interest: Event,
+        mode: PollMode,
+    ) -> io::Result<Self> {
+        let fd = source.as_fd().as_raw_fd();
+        // SAFETY: `source` is moved into the returned `Registration`, which calls
+        // `Poller::delete` in `Drop`/`into_inner` before `source` is dropped, so `fd` stays
+        // open (and is not reused) for as long as it is registered. On error nothing is
+        // registered and `source` is dropped normally.
+        unsafe { poller.add_with_mode(fd, interest, mode)? };
+        Ok(Self {
+            poller: Arc::clone(poller),
+            source: Some(source),
+        })
+    }
+
+    /// The registered source.
+    pub(crate) fn source(&self) -> &S {
+        self.source
+            .as_ref()
+            .expect("invariant: the source is present until into_inner")
+    }
+
+    /// Changes the interest (and mode) of the registration.
+    pub(crate) fn modify(&self, interest: Event, mode: PollMode) -> io::Result<()> {
+        self.poller
+            .modify_with_mode(self.source().as_fd(), interest, mode)
+    }
+
+    /// Deregisters and hands back the source.
+    pub(crate) fn into_inner(mut self) -> S {
+        let source = self
+            .source
+            .take()
+            .expect("invariant: the source is present until into_inner");
+        // Ignore the error: the only failure is "not registered", which leaves nothing to undo.
+        let _ = self.poller.delete(source.as_fd());
+        source
+    }
+}
+
+impl<S: AsFd> Drop for Registration<S> {
+    fn drop(&mut self) {
+        if let Some(source) = self.source.take() {
+            let _ = self.poller.delete(source.as_fd());
+            drop(source);
+        }
+    }
+}
+
+impl<S: AsFd> std::fmt::Debug for Registration<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("fd", &self.source.as_ref().map(|s| s.as_fd().as_raw_fd()))
+            .finish()
+    }
+}

@@ -1,0 +1,331 @@
+//! Timers: `call_later`/`call_at` callbacks, `sleep` and `timeout`.
+//!
+//! All timers of a loop live in one `BTreeMap` ordered by `(deadline, sequence)`, so they fire in
+//! deadline order, ties in the order they were scheduled, and removal is `O(log n)` without
+//! tombstones. The clock is [`Instant`]: monotonic.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::rc::Weak;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::error::LoopError;
+use crate::ioloop::{IOLoop, Inner};
+
+/// Identifies a scheduled timeout, for [`IOLoop::remove_timeout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimeoutHandle {
+    /// When it fires.
+    deadline: Instant,
+    /// Tie-breaker and identity: unique per loop.
+    seq: u64,
+}
+
+impl TimeoutHandle {
+    /// When the timeout fires (or fired).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+/// What a timer does when it fires.
+pub(crate) enum TimerAction {
+    /// Run a callback (`call_later`, `call_at`).
+    Callback(Box<dyn FnOnce()>),
+    /// Wake a sleeping future; `None` until it is first polled.
+    Wake(Option<Waker>),
+}
+
+/// The timer queue of one loop.
+#[derive(Default)]
+pub(crate) struct Timers {
+    /// Pending timers by (deadline, sequence).
+    map: BTreeMap<TimeoutHandle, TimerAction>,
+    /// Timers taken out because they are due, not yet run: `remove` still finds them, so a
+    /// timer can cancel another due in the same iteration.
+    firing: BTreeMap<TimeoutHandle, TimerAction>,
+    /// Next sequence number.
+    next_seq: u64,
+}
+
+impl Timers {
+    pub(crate) fn insert(&mut self, deadline: Instant, action: TimerAction) -> TimeoutHandle {
+        let handle = TimeoutHandle {
+            deadline,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        self.map.insert(handle, action);
+        handle
+    }
+
+    pub(crate) fn remove(&mut self, handle: TimeoutHandle) -> Option<TimerAction> {
+        self.map
+            .remove(&handle)
+            .or_else(|| self.firing.remove(&handle))
+    }
+
+    /// Replaces the waker of a `Wake` timer; false if the timer is gone.
+    pub(crate) fn set_waker(&mut self, handle: TimeoutHandle, waker: &Waker) -> bool {
+        match self.map.get_mut(&handle) {
+            Some(TimerAction::Wake(slot)) => {
+                match slot {
+                    Some(current) if current.will_wake(waker) => {}
+                    _ => *slot = Some(waker.clone()),
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.map
+            .first_key_value()
+            .map(|(handle, _)| handle.deadline)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len() + self.firing.len()
+    }
+
+    /// Moves every timer due at `now` to the firing set; [`Timers::next_firing`] then yields
+    /// them in order. Timers added meanwhile wait for the next iteration, even if due.
+    pub(crate) fn take_due(&mut self, now: Instant) {
+        let first_not_due = TimeoutHandle {
+            deadline: now,
+            seq: u64::MAX,
+        };
+        let later = self.map.split_off(&first_not_due);
+        let mut due = std::mem::replace(&mut self.map, later);
+        self.firing.append(&mut due);
+    }
+
+    /// The next due timer to run, if any is left.
+    pub(crate) fn next_firing(&mut self) -> Option<TimerAction> {
+        self.firing.pop_first().map(|(_, action)| action)
+    }
+
+    pub(crate) fn clear(&mut self) -> Vec<TimerAction> {
+        let map = std::mem::take(&mut self.map);
+        let firing = std::mem::take(&mut self.firing);
+        map.into_values().chain(firing.into_values()).collect()
+    }
+}
+
+/// A future that completes at a deadline; see [`sleep`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    /// When it completes.
+    deadline: Instant,
+    /// The registered timer and the loop it is registered with; `None` until first polled.
+    timer: Option<(TimeoutHandle, Weak<Inner>)>,
+}
+
+impl Sleep {
+    /// The deadline.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            self.deregister();
+            return Poll::Ready(());
+        }
+        if let Some((handle, weak)) = &self.timer
+            && let Some(inner) = weak.upgrade()
+            && inner.timers().set_waker(*handle, cx.waker())
+        {
+            return Poll::Pending;
+        }
+        let ioloop = IOLoop::current();
+        let handle = ioloop
+            .inner()
+            .timers()
+            .insert(self.deadline, TimerAction::Wake(Some(cx.waker().clone())));
+        self.timer = Some((handle, ioloop.downgrade()));
+        Poll::Pending
+    }
+}
+
+impl Sleep {
+    fn deregister(&mut self) {
+        if let Some((handle, weak)) = self.timer.take()
+            && let Some(inner) = weak.upgrade()
+        {
+            // Drop the removed action after the borrow ends: it may hold a waker whose drop
+            // reschedules a task.
+            let removed = inner.timers().remove(handle);
+            drop(removed);
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
+/// Completes after `duration` (Tornado's `gen.sleep`), on the loop that polls it.
+///
+/// # Cancel safety
+///
+/// Cancel-safe: dropping it removes its timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use typhoon_ioloop::{IOLoop, sleep};
+///
+/// let start = Instant::now();
+/// IOLoop::new().run_sync(async { sleep(Duration::from_millis(10)).await });
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(Instant::now() + duration)
+}
+
+/// Completes at `deadline`.
+///
+/// # Cancel safety
+///
+/// Cancel-safe: dropping it removes its timer.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        timer: None,
+    }
+}
+
+/// Runs `future` with a deadline `duration` from now (Tornado's `gen.with_timeout`).
+///
+/// # Errors
+///
+/// [`LoopError::Timeout`] if the deadline passes first; `future` is then dropped.
+///
+/// # Cancel safety
+///
+/// Cancel-safe as far as `future` is: dropping the returned future drops `future` and removes
+/// the timer. A future that completes in the same iteration the deadline passes wins.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use typhoon_ioloop::{IOLoop, LoopError, sleep, timeout};
+///
+/// let result = IOLoop::new().run_sync(timeout(Duration::from_millis(5), sleep(Duration::from_secs(60))));
+/// assert!(matches!(result, Err(LoopError::Timeout)));
+/// ```
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, LoopError> {
+    timeout_at(Instant::now() + duration, future).await
+}
+
+/// Like [`timeout`], with an absolute deadline.
+///
+/// # Errors
+///
+/// [`LoopError::Timeout`] if the deadline passes first.
+///
+/// # Cancel safety
+///
+/// As [`timeout`].
+pub async fn timeout_at<F: Future>(deadline: Instant, future: F) -> Result<F::Output, LoopError> {
+    let mut future = pin!(future);
+    let mut sleep = sleep_until(deadline);
+    poll_fn(|cx| {
+        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(value));
+        }
+        match Pin::new(&mut sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(LoopError::Timeout)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Runs `future` with an optional deadline: `None` waits forever.
+pub(crate) async fn maybe_timeout<F: Future>(
+    duration: Option<Duration>,
+    future: F,
+) -> Result<F::Output, LoopError> {
+    match duration {
+        Some(duration) => timeout(duration, future).await,
+        None => Ok(future.await),
+    }
+}
+
+/// Allows the other tasks of the loop to run, then resumes (a yield point for long computations).
+///
+/// # Cancel safety
+///
+/// Cancel-safe.
+pub async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+impl fmt::Debug for Timers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timers").field("len", &self.len()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_due_splits_at_now() {
+        let mut timers = Timers::default();
+        let now = Instant::now();
+        let a = timers.insert(now, TimerAction::Wake(None));
+        let b = timers.insert(now - Duration::from_millis(1), TimerAction::Wake(None));
+        let c = timers.insert(now + Duration::from_millis(1), TimerAction::Wake(None));
+        timers.take_due(now);
+        assert_eq!(
+            timers.firing.keys().copied().collect::<Vec<_>>(),
+            vec![b, a]
+        );
+        assert!(
+            timers.remove(a).is_some(),
+            "a due timer can still be removed"
+        );
+        assert!(matches!(
+            timers.next_firing(),
+            Some(TimerAction::Wake(None))
+        ));
+        assert!(timers.next_firing().is_none());
+        assert_eq!(timers.next_deadline(), Some(c.deadline()));
+        assert!(timers.remove(c).is_some());
+        assert_eq!(timers.len(), 0);
+    }
+}
