@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
-use polling::{Events, PollMode, Poller};
+use polling::{PollMode, Poller};
 use slab::Slab;
 
 use crate::error::{LoopError, log_panic};
@@ -27,6 +27,7 @@ use crate::pool::ThreadPool;
 use crate::reactor::{Entry, HandlerFn, Interest, Reactor, Readiness};
 use crate::sys::Registration;
 use crate::timer::{TimeoutHandle, TimerAction, Timers};
+use crate::wait::Waiter;
 
 /// How many task polls one iteration may run before the loop polls for I/O and fires timers
 /// again: a task that keeps waking itself cannot starve I/O (tokio uses 61; a `Poller::wait`
@@ -89,8 +90,8 @@ pub(crate) struct Inner {
     /// A waker of every live task spawned with `IOLoop::spawn`, so dropping the loop can cancel
     /// (and drop, on this thread) every task's future.
     active: RefCell<Slab<Waker>>,
-    /// The reused event buffer of `Poller::wait`.
-    events: RefCell<Events>,
+    /// Waits for events, with its reused buffers.
+    waiter: RefCell<Waiter>,
     /// True while `start`/`run_sync` drive the loop (a second start panics).
     running: Cell<bool>,
     /// Set by `stop()` on the loop's thread; consumed by `start`.
@@ -278,7 +279,7 @@ impl IOLoop {
                 timers: RefCell::new(Timers::default()),
                 reactor: RefCell::new(Reactor::default()),
                 active: RefCell::new(Slab::new()),
-                events: RefCell::new(Events::new()),
+                waiter: RefCell::new(Waiter::new()),
                 running: Cell::new(false),
                 stopping: Cell::new(false),
                 executor: RefCell::new(None),
@@ -695,16 +696,18 @@ impl IOLoop {
 
     fn poll_io(&self, timeout: Option<Duration>) {
         let inner = &*self.inner;
-        let mut events = inner.events.borrow_mut();
-        events.clear();
-        if let Err(error) = inner.shared.poller.wait(&mut events, timeout) {
+        let mut waiter = inner.waiter.borrow_mut();
+        let result = waiter.wait(
+            &inner.shared.poller,
+            timeout,
+            &mut |key, readable, writable| {
+                inner.dispatch(key, readable, writable);
+            },
+        );
+        if let Err(error) = result {
             tracing::error!(target: "typhoon::general", %error, "polling for I/O events failed");
             // Do not spin if the failure persists.
             std::thread::sleep(Duration::from_millis(10));
-            return;
-        }
-        for event in events.iter() {
-            inner.dispatch(event.key, event.readable, event.writable);
         }
     }
 }

@@ -114,6 +114,7 @@ pub mod queues;
 mod reactor;
 mod sys;
 mod timer;
+mod wait;
 mod waiters;
 
 pub use async_io::Async;
