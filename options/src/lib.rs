@@ -85,7 +85,7 @@
 //!     let port = define(OptionDef::new("port", 8888_u16).help("port to listen on"))?;
 //!     // `--logging=debug --log-file-prefix=/var/log/app.log` work; `--help` prints and exits.
 //!     let _rest = parse_command_line()?;
-//!     tracing::info!(port = port.get(), "starting");
+//!     println!("listening on port {}", port.get());
 //!     assert_eq!(options().get::<u16>("port")?, port.get());
 //!     Ok(())
 //! }
@@ -95,7 +95,7 @@
 //!
 //! | Name | Description | Default? |
 //! |---|---|---|
-//! | `logging` | Tornado's logging options, [`log::enable_pretty_logging`] and [`log::LogFormatter`] (pulls in `tracing`, `tracing-subscriber` and `chrono` for local time); the global [`options()`] defines the logging options only with it | Yes |
+//! | `logging` | Tornado's logging options, the `log` module (`enable_pretty_logging`, `LogFormatter`) (pulls in `tracing`, `tracing-subscriber` and `chrono` for local time); the global [`options()`] defines the logging options only with it | Yes |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -118,7 +118,7 @@ pub use crate::types::{MAX_RANGE_LEN, OptionType, Value, format_duration, parse_
 /// The process-wide parser (Tornado's `tornado.options.options`).
 ///
 /// It has `help` and, with the `logging` feature, Tornado's logging options and a parse
-/// callback that installs a `tracing` subscriber (see [`log`]).
+/// callback that installs a `tracing` subscriber (see the `log` module).
 pub fn options() -> &'static OptionParser {
     static OPTIONS: OnceLock<OptionParser> = OnceLock::new();
     OPTIONS.get_or_init(|| {
