@@ -839,3 +839,34 @@ fn parser_is_send_and_sync() {
     assert_send_sync::<OptionParser>();
     assert_send_sync::<typhoon_options::OptionHandle<String>>();
 }
+
+#[test]
+fn help_matches_tornado_output() {
+    // Recorded from Tornado 6.6.1's print_help with the same definitions (the one difference:
+    // Tornado leaves a trailing space after a prefix longer than 30 columns; we trim it).
+    let options = OptionParser::new();
+    options
+        .define(
+            OptionDef::new("port", 8888_i64)
+                .help("port to listen on")
+                .metavar("PORT")
+                .group("server"),
+        )
+        .unwrap();
+    options
+        .define(
+            OptionDef::new("db_hosts", None::<String>)
+                .help("database hosts to connect to, in order of preference; the first that answers wins")
+                .group("db"),
+        )
+        .unwrap();
+    options
+        .define(
+            OptionDef::new("a_very_long_option_name_for_layout", None::<String>)
+                .metavar("VALUE")
+                .group("server"),
+        )
+        .unwrap();
+    let tornado = "Usage: -c [OPTIONS]\n\nOptions:\n\n  --help                           show this help information\n\ndb options:\n\n  --db-hosts                       database hosts to connect to, in order of\n                                   preference; the first that answers wins\n\nserver options:\n\n  --a-very-long-option-name-for-layout=VALUE \n  --port=PORT                      port to listen on (default 8888)\n\n";
+    assert_eq!(options.help_text_for("-c"), tornado.replace(" \n", "\n"));
+}
