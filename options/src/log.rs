@@ -1,0 +1,483 @@
+//! Tornado's logging options and `enable_pretty_logging`, on `tracing` (Tornado's
+//! `tornado.log`).
+//!
+//! [`define_logging_options`] adds `--logging=debug|info|warning|error|none`,
+//! `--log-to-stderr`, `--log-file-prefix=PATH`, `--log-file-max-size` and
+//! `--log-file-num-backups` to a parser, with a parse callback that calls
+//! [`enable_pretty_logging`]; the process-wide [`options()`](crate::options) has them already.
+//! Lines look like Tornado's:
+//!
+//! ```text
+//! [I 261126 05:40:00 server:42] listening on port 8888
+//! ```
+//!
+//! level letter, local date and time (`%y%m%d %H:%M:%S`), the last segment of the module path
+//! and the line, then the message and any other fields as `key=value`. On a terminal the
+//! bracketed prefix is coloured by level, as Tornado does.
+//!
+//! Tornado's time-based rotation (`--log-rotate-mode=time`) is not provided: rotation is by
+//! size only, as Tornado's default.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use std::borrow::Cow;
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::error::{OptionsError, Result};
+use crate::parser::{OptionDef, OptionParser};
+use crate::types::{OptionType, Value};
+
+/// The value of `--logging`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogLevel {
+    /// `debug`: everything but `TRACE`.
+    Debug,
+    /// `info` (the default).
+    Info,
+    /// `warning` (also `warn`).
+    Warning,
+    /// `error` (also `critical`).
+    Error,
+    /// `none`: leave logging alone; no subscriber is installed.
+    None,
+}
+
+impl LogLevel {
+    /// The level's name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+            Self::None => "none",
+        }
+    }
+
+    /// The `tracing` filter for this level; `None` for [`LogLevel::None`].
+    pub fn to_level_filter(self) -> Option<LevelFilter> {
+        match self {
+            Self::Debug => Some(LevelFilter::DEBUG),
+            Self::Info => Some(LevelFilter::INFO),
+            Self::Warning => Some(LevelFilter::WARN),
+            Self::Error => Some(LevelFilter::ERROR),
+            Self::None => None,
+        }
+    }
+}
+
+impl OptionType for LogLevel {
+    fn type_name() -> Cow<'static, str> {
+        "log level (debug|info|warning|error|none)".into()
+    }
+
+    fn parse(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "debug" => Ok(Self::Debug),
+            "info" => Ok(Self::Info),
+            "warning" | "warn" => Ok(Self::Warning),
+            "error" | "critical" => Ok(Self::Error),
+            "none" => Ok(Self::None),
+            _ => Err("unknown log level".into()),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::Str(self.as_str().to_owned())
+    }
+}
+
+/// Adds Tornado's logging options to `parser`, and a parse callback that calls
+/// [`enable_pretty_logging`] at the end of each final parse.
+///
+/// Only needed for parsers you create; the process-wide [`options()`](crate::options) has them.
+///
+/// # Errors
+///
+/// [`OptionsError::AlreadyDefined`] if any of the names is taken.
+pub fn define_logging_options(parser: &OptionParser) -> Result<()> {
+    const GROUP: &str = "logging";
+    parser.define(
+        OptionDef::new("logging", LogLevel::Info)
+            .help("Set the log level. If 'none', typhoon won't touch the logging configuration.")
+            .metavar("debug|info|warning|error|none")
+            .group(GROUP),
+    )?;
+    parser.define(
+        OptionDef::new("log_to_stderr", None::<bool>)
+            .help(
+                "Send log output to stderr (colorized if possible). By default use stderr if \
+                 --log_file_prefix is not set and no other logging is configured.",
+            )
+            .group(GROUP),
+    )?;
+    parser.define(
+        OptionDef::new("log_file_prefix", None::<PathBuf>)
+            .metavar("PATH")
+            .help(
+                "Path prefix for log files. Note that if you are running multiple typhoon \
+                 processes, log_file_prefix must be different for each of them (e.g. include \
+                 the port number)",
+            )
+            .group(GROUP),
+    )?;
+    parser.define(
+        OptionDef::new("log_file_max_size", 100_000_000_u64)
+            .help("max size of log files before rollover")
+            .group(GROUP),
+    )?;
+    parser.define(
+        OptionDef::new("log_file_num_backups", 10_u32)
+            .help("number of log files to keep")
+            .group(GROUP),
+    )?;
+    parser.add_parse_callback(|parser| enable_pretty_logging(parser).map(drop));
+    Ok(())
+}
+
+/// A boxed subscriber, as built by [`pretty_logging_subscriber`].
+pub type BoxSubscriber = Box<dyn Subscriber + Send + Sync + 'static>;
+
+/// Builds the subscriber that [`enable_pretty_logging`] installs, without installing it:
+/// `None` for `--logging=none`. Use it with `tracing::subscriber::with_default` to scope it.
+///
+/// Writes to the file `--log-file-prefix` (rotated by size) if set, and to stderr if
+/// `--log-to-stderr` is true, or unset and there is no log file.
+///
+/// # Errors
+///
+/// [`OptionsError::UnknownOption`] or [`OptionsError::WrongType`] if `parser` lacks the
+/// logging options; [`OptionsError::LogFile`] if the log file cannot be opened.
+pub fn pretty_logging_subscriber(parser: &OptionParser) -> Result<Option<BoxSubscriber>> {
+    let level: LogLevel = parser.get("logging")?;
+    let Some(filter) = level.to_level_filter() else {
+        return Ok(None);
+    };
+    let prefix = parser
+        .get::<Option<PathBuf>>("log_file_prefix")?
+        .filter(|p| !p.as_os_str().is_empty());
+    let to_stderr: Option<bool> = parser.get("log_to_stderr")?;
+    let max_size: u64 = parser.get("log_file_max_size")?;
+    let backups: u32 = parser.get("log_file_num_backups")?;
+
+    let file_layer = match &prefix {
+        Some(path) => Some(
+            tracing_subscriber::fmt::layer()
+                .event_format(LogFormatter::new(false))
+                .with_writer(RotatingFile::open(path, max_size, backups)?),
+        ),
+        None => None,
+    };
+    let stderr_layer = to_stderr.unwrap_or(prefix.is_none()).then(|| {
+        tracing_subscriber::fmt::layer()
+            .event_format(LogFormatter::new(io::stderr().is_terminal()))
+            .with_writer(io::stderr)
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(file_layer)
+        .with(stderr_layer);
+    Ok(Some(Box::new(subscriber)))
+}
+
+/// Installs Tornado-style logging as configured by `parser`'s logging options, as the
+/// process's global `tracing` subscriber, in one call.
+///
+/// Returns `Ok(true)` if it installed one, `Ok(false)` for `--logging=none` or when a global
+/// subscriber is already installed (logging configured elsewhere, or an earlier final parse);
+/// libraries and repeated parses thus never fail here.
+///
+/// # Errors
+///
+/// As [`pretty_logging_subscriber`].
+pub fn enable_pretty_logging(parser: &OptionParser) -> Result<bool> {
+    if tracing::dispatcher::has_been_set() {
+        return Ok(false);
+    }
+    match pretty_logging_subscriber(parser)? {
+        Some(subscriber) => Ok(tracing::subscriber::set_global_default(subscriber).is_ok()),
+        None => Ok(false),
+    }
+}
+
+/// Formats events as Tornado's `LogFormatter`: `[I 261126 05:40:00 module:line] message`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogFormatter {
+    /// Wrap the prefix in ANSI colours (Tornado colours only on a terminal).
+    color: bool,
+}
+
+impl LogFormatter {
+    /// A formatter; `color` adds ANSI colours to the prefix by level.
+    pub fn new(color: bool) -> Self {
+        Self { color }
+    }
+}
+
+fn level_letter_and_color(level: Level) -> (char, u8) {
+    // Tornado's letters are the first of the Python level name, its colours curses numbers.
+    match level {
+        Level::TRACE => ('T', 4),
+        Level::DEBUG => ('D', 4),
+        Level::INFO => ('I', 2),
+        Level::WARN => ('W', 3),
+        Level::ERROR => ('E', 1),
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for LogFormatter
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let (letter, color) = level_letter_and_color(*meta.level());
+        let module = meta
+            .module_path()
+            .and_then(|m| m.rsplit("::").next())
+            .unwrap_or_else(|| meta.target());
+        let time = chrono::Local::now().format("%y%m%d %H:%M:%S");
+        let line = meta.line().unwrap_or(0);
+        if self.color {
+            write!(writer, "\x1b[3{color}m")?;
+        }
+        write!(writer, "[{letter} {time} {module}:{line}]")?;
+        if self.color {
+            writer.write_str("\x1b[0m")?;
+        }
+        let mut message = String::new();
+        ctx.format_fields(Writer::new(&mut message), event)?;
+        // Tornado indents continuation lines of multi-line messages.
+        writeln!(writer, " {}", message.replace('\n', "\n    "))
+    }
+}
+
+/// The log file of `--log-file-prefix`, rotated by size as Python's `RotatingFileHandler`:
+/// when a write would reach `max_size`, `path.N` becomes `path.N+1` (up to `backups`),
+/// `path` becomes `path.1`, and a new `path` is started. No rotation if either is zero.
+#[derive(Debug)]
+struct RotatingFile {
+    state: Mutex<FileState>,
+}
+
+#[derive(Debug)]
+struct FileState {
+    path: PathBuf,
+    file: File,
+    /// Bytes in the current file, to decide rotation without a stat per line.
+    size: u64,
+    max_size: u64,
+    backups: u32,
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+impl RotatingFile {
+    fn open(path: &Path, max_size: u64, backups: u32) -> Result<Self> {
+        let opened = open_append(path).and_then(|file| Ok((file.metadata()?.len(), file)));
+        let (size, file) = opened.map_err(|source| OptionsError::LogFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self {
+            state: Mutex::new(FileState {
+                path: path.to_owned(),
+                file,
+                size,
+                max_size,
+                backups,
+            }),
+        })
+    }
+}
+
+impl FileState {
+    fn rotate(&mut self) -> io::Result<()> {
+        for n in (1..self.backups).rev() {
+            let from = numbered(&self.path, n);
+            if from.exists() {
+                std::fs::rename(&from, numbered(&self.path, n + 1))?;
+            }
+        }
+        std::fs::rename(&self.path, numbered(&self.path, 1))?;
+        self.file = open_append(&self.path)?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+/// The writer for one event: holds the file lock so a line is never interleaved.
+struct RotatingWriter<'a>(MutexGuard<'a, FileState>);
+
+impl Write for RotatingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let state = &mut *self.0;
+        let len = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+        if state.max_size > 0
+            && state.backups > 0
+            && state.size > 0
+            && state.size.saturating_add(len) >= state.max_size
+        {
+            state.rotate()?;
+        }
+        let n = state.file.write(buf)?;
+        state.size += u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.file.flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for RotatingFile {
+    type Writer = RotatingWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RotatingWriter(self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A `MakeWriter` into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8")
+        }
+    }
+
+    fn is_tornado_prefix(line: &str, letter: char, module: &str) -> bool {
+        // "[I 261126 05:40:00 module:123] "
+        let b = line.as_bytes();
+        line.len() > 18
+            && b[0] == b'['
+            && b[1] == letter as u8
+            && b[2] == b' '
+            && b[3..9].iter().all(u8::is_ascii_digit)
+            && b[9] == b' '
+            && b[10..12].iter().all(u8::is_ascii_digit)
+            && b[12] == b':'
+            && b[15] == b':'
+            && line[18..].starts_with(&format!(" {module}:"))
+    }
+
+    #[test]
+    fn log_formatter_writes_tornado_lines() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(LogFormatter::new(false))
+            .with_writer(move || writer.clone())
+            .with_max_level(Level::DEBUG)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("hello world");
+            tracing::warn!(port = 8888, "two\nlines");
+            tracing::trace!("filtered out");
+        });
+        let text = buffer.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(is_tornado_prefix(lines[0], 'I', "tests"), "{}", lines[0]);
+        assert!(lines[0].ends_with("] hello world"), "{}", lines[0]);
+        assert!(is_tornado_prefix(lines[1], 'W', "tests"), "{}", lines[1]);
+        assert!(lines[1].ends_with("] two"), "{}", lines[1]);
+        assert_eq!(lines[2], "    lines port=8888");
+    }
+
+    #[test]
+    fn color_wraps_prefix() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(LogFormatter::new(true))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || tracing::error!("boom"));
+        let text = buffer.text();
+        assert!(text.starts_with("\x1b[31m[E "), "{text:?}");
+        assert!(text.ends_with("]\x1b[0m boom\n"), "{text:?}");
+    }
+
+    #[test]
+    fn log_levels_parse() {
+        assert_eq!(LogLevel::parse("WARNING"), Ok(LogLevel::Warning));
+        assert_eq!(LogLevel::parse("warn"), Ok(LogLevel::Warning));
+        assert_eq!(LogLevel::parse("none"), Ok(LogLevel::None));
+        assert!(LogLevel::parse("loud").is_err());
+        assert_eq!(LogLevel::None.to_level_filter(), None);
+        assert_eq!(LogLevel::Debug.to_level_filter(), Some(LevelFilter::DEBUG));
+    }
+
+    #[test]
+    fn rotating_file_rotates_by_size() {
+        let dir =
+            std::env::temp_dir().join(format!("typhoon-options-rotate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("app.log");
+        for p in [
+            path.clone(),
+            numbered(&path, 1),
+            numbered(&path, 2),
+            numbered(&path, 3),
+        ] {
+            let _ = std::fs::remove_file(p);
+        }
+        let file = RotatingFile::open(&path, 10, 2).expect("open");
+        for line in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
+            file.make_writer()
+                .write_all(line.as_bytes())
+                .expect("write");
+        }
+        let read = |p: &Path| std::fs::read_to_string(p).expect("read");
+        assert_eq!(read(&path), "dddddddd\n");
+        assert_eq!(read(&numbered(&path, 1)), "cccccccc\n");
+        assert_eq!(read(&numbered(&path, 2)), "bbbbbbbb\n");
+        assert!(!numbered(&path, 3).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
