@@ -1,0 +1,28 @@
+//! The apps behind Typhoon's runnable examples, kept in a library so tests drive exactly what the
+//! examples run (axum's `app()` pattern).
+//!
+//! Each example in `examples/examples/` is a thin `main` over a function here; see
+//! `examples/README.md` for the index.
+//!
+//! # Examples
+//!
+//! The line-echo server of `ioloop_echo`, on a free port, answering one client:
+//!
+//! ```
+//! use std::io::{BufRead, BufReader, Write};
+//! use std::net::TcpStream;
+//! use typhoon_examples::echo::{EchoConfig, EchoServer};
+//! use typhoon_ioloop::IOLoop;
+//!
+//! let (server, addr) = EchoServer::spawn_thread("127.0.0.1:0".parse()?, EchoConfig::default())?;
+//! let mut client = TcpStream::connect(addr)?;
+//! client.write_all(b"hello\n")?;
+//! let mut line = String::new();
+//! BufReader::new(&client).read_line(&mut line)?;
+//! assert_eq!(line, "hello\n");
+//! server.stop();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod echo;
