@@ -169,6 +169,13 @@ impl<T: AsFd> Async<T> {
         Poll::Pending
     }
 
+    /// Marks the source ready both ways and wakes the tasks waiting on it. A stream calls this
+    /// when it closes from one task while another waits to read or write, so the waiter runs,
+    /// sees the close and returns an error instead of waiting forever.
+    pub fn wake_waiters(&self) {
+        self.state.wake_all();
+    }
+
     /// Forgets read readiness, so the next read waits for an event. The stream layer calls this
     /// after a short read, which in edge mode means the socket buffer was drained: it saves the
     /// `read` that would only return `WouldBlock`.

@@ -12,9 +12,9 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -71,26 +71,51 @@ pub(crate) fn schedule_fn(shared: Arc<Shared>, id: u64) -> impl Fn(Runnable) + S
     }
 }
 
-/// Wraps `future` so that a panic while polling it becomes [`LoopError::Panicked`] (and is
-/// logged) instead of unwinding into the loop. The future stays inline in the returned state
-/// machine: no extra allocation.
-pub(crate) async fn catch_unwind_future<F: Future>(
-    future: F,
-    what: &'static str,
-) -> Result<F::Output, LoopError> {
-    let mut future = pin!(future);
-    poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+pin_project_lite::pin_project! {
+    /// Wraps a task's future so that a panic while polling it becomes [`LoopError::Panicked`]
+    /// (and is logged) instead of unwinding into the loop. Holds the future inline: one copy, no
+    /// extra allocation. `guard` is dropped with the wrapper (after the future).
+    pub(crate) struct CatchUnwind<F, G> {
+        #[pin]
+        future: F,
+        what: &'static str,
+        guard: G,
+        done: bool,
+    }
+}
+
+impl<F, G> CatchUnwind<F, G> {
+    pub(crate) fn new(future: F, what: &'static str, guard: G) -> Self {
+        Self {
+            future,
+            what,
+            guard,
+            done: false,
+        }
+    }
+}
+
+impl<F: Future, G> Future for CatchUnwind<F, G> {
+    type Output = Result<F::Output, LoopError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if *this.done {
+            // A panicked future is never polled again.
+            return Poll::Pending;
+        }
+        let future = this.future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {
+                *this.done = true;
                 let message = panic_message(&*payload);
-                log_panic(what, &message);
+                log_panic(this.what, &message);
                 Poll::Ready(Err(LoopError::Panicked { message }))
             }
-        },
-    )
-    .await
+        }
+    }
 }
 
 /// An owned permission to await, detach or cancel a spawned task.

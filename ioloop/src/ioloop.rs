@@ -20,8 +20,7 @@ use slab::Slab;
 
 use crate::error::{LoopError, log_panic};
 use crate::executor::{
-    JoinHandle, LocalQueue, catch_unwind_future, register_local_queue, schedule_fn,
-    unregister_local_queue,
+    CatchUnwind, JoinHandle, LocalQueue, register_local_queue, schedule_fn, unregister_local_queue,
 };
 use crate::pool::ThreadPool;
 use crate::reactor::{Entry, HandlerFn, Interest, Reactor, Readiness};
@@ -205,7 +204,7 @@ impl LoopHandle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let future = catch_unwind_future(future, "task");
+        let future = CatchUnwind::new(future, "task", ());
         let (runnable, task) =
             async_task::spawn(future, schedule_fn(Arc::clone(&self.shared), self.id));
         runnable.schedule();
@@ -470,13 +469,7 @@ impl IOLoop {
             inner: Rc::downgrade(inner),
             index,
         };
-        let future = catch_unwind_future(
-            async move {
-                let _guard = guard;
-                future.await
-            },
-            "task",
-        );
+        let future = CatchUnwind::new(future, "task", guard);
         let (runnable, task) =
             async_task::spawn_local(future, schedule_fn(Arc::clone(&inner.shared), inner.id));
         inner.active.borrow_mut().insert(runnable.waker());
@@ -513,7 +506,7 @@ impl IOLoop {
                 .borrow_mut()
                 .get_or_insert_with(|| Arc::new(ThreadPool::new(self.inner.executor_threads))),
         );
-        let future = catch_unwind_future(async move { f() }, "run_in_executor closure");
+        let future = CatchUnwind::new(async move { f() }, "run_in_executor closure", ());
         let (runnable, task) = async_task::spawn(future, move |runnable| pool.submit(runnable));
         runnable.schedule();
         JoinHandle::new(task)

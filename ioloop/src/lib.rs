@@ -123,7 +123,9 @@ pub use executor::JoinHandle;
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use reactor::{Interest, Readiness};
-pub use timer::{Sleep, TimeoutHandle, sleep, sleep_until, timeout, timeout_at, yield_now};
+pub use timer::{
+    Sleep, Timeout, TimeoutHandle, sleep, sleep_until, timeout, timeout_at, yield_now,
+};
 
 /// Spawns a future onto the current loop ([`IOLoop::spawn`] on [`IOLoop::current`]).
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>

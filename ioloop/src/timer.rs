@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::rc::Weak;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -217,9 +217,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// Runs `future` with a deadline `duration` from now (Tornado's `gen.with_timeout`).
 ///
-/// # Errors
-///
-/// [`LoopError::Timeout`] if the deadline passes first; `future` is then dropped.
+/// The returned [`Timeout`] resolves to `Ok(output)`, or to `Err(`[`LoopError::Timeout`]`)`
+/// if the deadline passes first (`future` is then dropped with it).
 ///
 /// # Cancel safety
 ///
@@ -235,32 +234,53 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// let result = IOLoop::new().run_sync(timeout(Duration::from_millis(5), sleep(Duration::from_secs(60))));
 /// assert!(matches!(result, Err(LoopError::Timeout)));
 /// ```
-pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, LoopError> {
-    timeout_at(Instant::now() + duration, future).await
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    timeout_at(Instant::now() + duration, future)
 }
 
 /// Like [`timeout`], with an absolute deadline.
 ///
-/// # Errors
-///
-/// [`LoopError::Timeout`] if the deadline passes first.
-///
 /// # Cancel safety
 ///
 /// As [`timeout`].
-pub async fn timeout_at<F: Future>(deadline: Instant, future: F) -> Result<F::Output, LoopError> {
-    let mut future = pin!(future);
-    let mut sleep = sleep_until(deadline);
-    poll_fn(|cx| {
-        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future with a deadline; see [`timeout`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, LoopError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(value) = this.future.poll(cx) {
             return Poll::Ready(Ok(value));
         }
-        match Pin::new(&mut sleep).poll(cx) {
+        match Pin::new(this.sleep).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(LoopError::Timeout)),
             Poll::Pending => Poll::Pending,
         }
-    })
-    .await
+    }
+}
+
+impl<F> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("deadline", &self.sleep.deadline)
+            .finish()
+    }
 }
 
 /// Runs `future` with an optional deadline: `None` waits forever.

@@ -1,0 +1,319 @@
+//! `TCPServer`: accept connections and hand each to an async handler (Tornado's
+//! `tornado.tcpserver`).
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::net::UnixListener;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use typhoon_ioloop::{IOLoop, LoopHandle};
+
+use crate::netutil::{
+    AcceptHandle, AcceptedSocket, BindOptions, Listener, PeerAddr, add_accept_handler, bind_sockets,
+};
+use crate::stream::{IOStream, StreamOptions};
+
+/// The boxed future of a connection handler.
+type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// A non-blocking TCP (and Unix-socket, and TLS) server: each accepted connection becomes an
+/// [`IOStream`] handed to `handle_stream` in a task of its own.
+///
+/// The three patterns of Tornado's `TCPServer` docstring map to: [`listen`](Self::listen)
+/// (one loop), [`add_sockets`](Self::add_sockets) with [`bind_sockets`] (sockets made
+/// elsewhere), and [`start_loops`] (n loops in n threads sharing a port with `SO_REUSEPORT`,
+/// Typhoon's answer to Tornado's pre-fork `start(n)`).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use typhoon_ioloop::IOLoop;
+/// use typhoon_iostream::TCPServer;
+///
+/// let ioloop = IOLoop::new();
+/// ioloop.make_current();
+/// let server = TCPServer::new(|stream, _peer| async move {
+///     if let Ok(line) = stream.read_until(b"\n", Some(1024)).await {
+///         let _ = stream.write(&line).await;
+///     }
+/// });
+/// let addr = server.listen(0, Some("127.0.0.1"))?[0];
+/// let client = std::thread::spawn(move || {
+///     let mut socket = std::net::TcpStream::connect(addr).unwrap();
+///     socket.write_all(b"echo me\n").unwrap();
+///     let mut answer = String::new();
+///     socket.read_to_string(&mut answer).unwrap();
+///     answer
+/// });
+/// ioloop.run_sync(typhoon_ioloop::sleep(std::time::Duration::from_millis(200)));
+/// server.stop();
+/// # IOLoop::clear_current();
+/// assert_eq!(client.join().unwrap(), "echo me\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct TCPServer {
+    /// Shared with the accept callbacks.
+    inner: Rc<ServerInner>,
+}
+
+/// The state of a server.
+struct ServerInner {
+    /// The user's per-connection handler (Tornado's `handle_stream`).
+    handle_stream: Box<dyn Fn(IOStream, PeerAddr) -> HandlerFuture>,
+    /// Limits given to every stream.
+    options: RefCell<StreamOptions>,
+    /// TLS configuration: connections are handshaken before the handler sees them.
+    #[cfg(feature = "tls")]
+    tls: RefCell<Option<std::sync::Arc<rustls::ServerConfig>>>,
+    /// The longest a TLS handshake may take (default 30 s): a client that sends nothing is
+    /// dropped then, without affecting anyone else.
+    handshake_timeout: Cell<Duration>,
+    /// The running accept loops.
+    acceptors: RefCell<Vec<AcceptHandle>>,
+}
+
+impl TCPServer {
+    /// A server that runs `handle_stream(stream, peer)` for every connection.
+    pub fn new<F, Fut>(handle_stream: F) -> Self
+    where
+        F: Fn(IOStream, PeerAddr) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        Self {
+            inner: Rc::new(ServerInner {
+                handle_stream: Box::new(move |stream, peer| Box::pin(handle_stream(stream, peer))),
+                options: RefCell::new(StreamOptions::default()),
+                #[cfg(feature = "tls")]
+                tls: RefCell::new(None),
+                handshake_timeout: Cell::new(Duration::from_secs(30)),
+                acceptors: RefCell::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Sets the limits of the streams it creates.
+    pub fn with_stream_options(self, options: StreamOptions) -> Self {
+        *self.inner.options.borrow_mut() = options;
+        self
+    }
+
+    /// Serves TLS with `config` (Tornado's `ssl_options`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls(self, config: std::sync::Arc<rustls::ServerConfig>) -> Self {
+        *self.inner.tls.borrow_mut() = Some(config);
+        self
+    }
+
+    /// Sets the TLS handshake deadline (default 30 s).
+    pub fn with_handshake_timeout(self, timeout: Duration) -> Self {
+        self.inner.handshake_timeout.set(timeout);
+        self
+    }
+
+    /// Binds `port` on `address` (all interfaces if `None`) and starts accepting on the current
+    /// loop. Returns the bound addresses (with the chosen port if `port` was 0).
+    ///
+    /// # Errors
+    ///
+    /// If binding fails.
+    pub fn listen(&self, port: u16, address: Option<&str>) -> io::Result<Vec<SocketAddr>> {
+        let sockets = bind_sockets(port, address, &BindOptions::default())?;
+        let addrs = sockets
+            .iter()
+            .map(TcpListener::local_addr)
+            .collect::<io::Result<Vec<_>>>()?;
+        self.add_sockets(sockets)?;
+        Ok(addrs)
+    }
+
+    /// Starts accepting on already bound sockets (from [`bind_sockets`]).
+    ///
+    /// # Errors
+    ///
+    /// If a socket cannot be registered.
+    pub fn add_sockets(&self, sockets: Vec<TcpListener>) -> io::Result<()> {
+        for socket in sockets {
+            self.add_listener(socket.into())?;
+        }
+        Ok(())
+    }
+
+    /// Starts accepting on a Unix-domain listener (from
+    /// [`bind_unix_socket`](crate::netutil::bind_unix_socket)).
+    ///
+    /// # Errors
+    ///
+    /// If the socket cannot be registered.
+    pub fn add_unix_socket(&self, socket: UnixListener) -> io::Result<()> {
+        self.add_listener(socket.into())
+    }
+
+    fn add_listener(&self, listener: Listener) -> io::Result<()> {
+        let inner = Rc::downgrade(&self.inner);
+        let handle = add_accept_handler(listener, move |socket, peer| {
+            if let Some(inner) = inner.upgrade() {
+                ServerInner::accept(&inner, socket, peer);
+            }
+        })?;
+        self.inner.acceptors.borrow_mut().push(handle);
+        Ok(())
+    }
+
+    /// Stops accepting and closes the listening sockets. Connections already accepted keep
+    /// running.
+    pub fn stop(&self) {
+        let acceptors: Vec<AcceptHandle> = self.inner.acceptors.borrow_mut().drain(..).collect();
+        for acceptor in acceptors {
+            acceptor.stop();
+        }
+    }
+}
+
+impl ServerInner {
+    fn accept(this: &Rc<Self>, socket: AcceptedSocket, peer: PeerAddr) {
+        let stream = match socket.into_stream(this.options.borrow().clone()) {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::info!(target: "typhoon::general", %peer, %error, "could not register connection");
+                return;
+            }
+        };
+        let server = Rc::clone(this);
+        IOLoop::current()
+            .spawn(async move {
+                #[cfg(feature = "tls")]
+                let stream = {
+                    let config = server.tls.borrow().clone();
+                    match config {
+                        Some(config) => {
+                            let deadline = server.handshake_timeout.get();
+                            match typhoon_ioloop::timeout(deadline, stream.start_tls_server(config))
+                                .await
+                            {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(error)) => {
+                                    tracing::info!(target: "typhoon::general", %peer, %error, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::info!(target: "typhoon::general", %peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            }
+                        }
+                        None => stream,
+                    }
+                };
+                (server.handle_stream)(stream, peer).await;
+            })
+            .detach();
+    }
+}
+
+impl fmt::Debug for TCPServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TCPServer")
+            .field("listeners", &self.inner.acceptors.borrow().len())
+            .finish()
+    }
+}
+
+/// A server running on several loops, one per thread, each with its own `SO_REUSEPORT` listener
+/// on the same port; see [`start_loops`].
+#[derive(Debug)]
+pub struct MultiLoopServer {
+    /// The shared address.
+    addr: SocketAddr,
+    /// One handle per loop.
+    handles: Vec<LoopHandle>,
+    /// The loops' threads.
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl MultiLoopServer {
+    /// The address every loop listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many loops serve.
+    pub fn loops(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Stops every loop and waits for the threads.
+    pub fn stop(self) {
+        for handle in &self.handles {
+            handle.stop();
+        }
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Serves on `n` loops in `n` threads sharing `address:port` through `SO_REUSEPORT`: each loop
+/// builds its own server with `factory` (so servers and handlers need not be `Send`) and
+/// accepts on its own socket, and the kernel spreads connections among them. Rust has no GIL,
+/// so threads give what Tornado's pre-fork `start(n)` gives, in one process.
+///
+/// With port 0 the first socket picks a free port and the others reuse it.
+///
+/// # Errors
+///
+/// If binding fails, or a loop's thread cannot start.
+pub fn start_loops<F>(n: usize, port: u16, address: &str, factory: F) -> io::Result<MultiLoopServer>
+where
+    F: Fn() -> TCPServer + Send + Sync + 'static,
+{
+    let options = BindOptions {
+        reuse_port: true,
+        ..BindOptions::default()
+    };
+    let first = bind_sockets(port, Some(address), &options)?;
+    let addr = first[0].local_addr()?;
+    let factory = std::sync::Arc::new(factory);
+    let mut sockets = vec![first];
+    for _ in 1..n.max(1) {
+        sockets.push(bind_sockets(addr.port(), Some(address), &options)?);
+    }
+    let mut handles = Vec::with_capacity(sockets.len());
+    let mut threads = Vec::with_capacity(sockets.len());
+    for (i, listeners) in sockets.into_iter().enumerate() {
+        let factory = std::sync::Arc::clone(&factory);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("typhoon-loop-{i}"))
+            .spawn(move || {
+                let ioloop = IOLoop::new();
+                ioloop.make_current();
+                let server = factory();
+                let started = server.add_sockets(listeners).map(|()| ioloop.handle());
+                let ok = started.is_ok();
+                if tx.send(started).is_ok() && ok {
+                    ioloop.start();
+                }
+                server.stop();
+                ioloop.close();
+                IOLoop::clear_current();
+            })?;
+        let handle = rx
+            .recv()
+            .map_err(|_| io::Error::other("a server loop thread died while starting"))??;
+        handles.push(handle);
+        threads.push(thread);
+    }
+    Ok(MultiLoopServer {
+        addr,
+        handles,
+        threads,
+    })
+}

@@ -1,0 +1,326 @@
+//! The stream suite of Tornado's `iostream_test.py`, run over TCP, Unix sockets and TLS (one
+//! macro, three transports), plus stream limits.
+
+mod util;
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use typhoon_ioloop::{IOLoop, yield_now};
+use typhoon_iostream::{StreamError, StreamOptions};
+use util::{Kind, pair, pair_with};
+
+/// Generates one `#[test]` per case and transport.
+macro_rules! stream_suite {
+    ($($case:ident),* $(,)?) => {
+        mod tcp {
+            $(#[test] fn $case() { crate::util::run(super::$case(crate::util::Kind::Tcp)) })*
+        }
+        mod unix {
+            $(#[test] fn $case() { crate::util::run(super::$case(crate::util::Kind::Unix)) })*
+        }
+        #[cfg(feature = "tls")]
+        mod tls {
+            $(#[test] fn $case() { crate::util::run(super::$case(crate::util::Kind::Tls)) })*
+        }
+    };
+}
+
+stream_suite!(
+    read_until_split_delimiter,
+    read_until_max_bytes,
+    read_until_max_bytes_delimiter_past_limit,
+    read_bytes_partial_and_exact,
+    read_into_partial_and_exact,
+    read_until_close_after_close,
+    buffered_data_delivered_after_peer_closed,
+    large_write_and_read,
+    write_buffered_then_flush,
+    close_wakes_pending_read,
+    close_callback_and_wait_closed,
+    write_to_peer_that_went_away,
+    dropped_read_loses_no_bytes,
+    max_buffer_size_closes_stream,
+);
+
+async fn read_until_split_delimiter(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let writer = IOLoop::current().spawn(async move {
+        client.write(b"abc\r").await.expect("write");
+        yield_now().await;
+        client.write(b"\ndef\r\n").await.expect("write");
+        client
+    });
+    assert_eq!(
+        server.read_until(b"\r\n", None).await.expect("read"),
+        b"abc\r\n"
+    );
+    assert_eq!(
+        server.read_until(b"\r\n", None).await.expect("read"),
+        b"def\r\n"
+    );
+    drop(writer.await);
+}
+
+async fn read_until_max_bytes(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(&[b'a'; 20]).await.expect("write");
+    let result = server.read_until(b"\n", Some(10)).await;
+    assert!(
+        matches!(
+            result,
+            Err(StreamError::UnsatisfiableRead { max_bytes: 10 })
+        ),
+        "{result:?}"
+    );
+    assert!(server.closed(), "an unsatisfiable read closes the stream");
+}
+
+async fn read_until_max_bytes_delimiter_past_limit(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(b"abcdefgh\n").await.expect("write");
+    // The delimiter is there, but it ends after byte 5.
+    let result = server.read_until(b"\n", Some(5)).await;
+    assert!(
+        matches!(result, Err(StreamError::UnsatisfiableRead { .. })),
+        "{result:?}"
+    );
+    // Within the limit it works.
+    let (client, server) = pair(kind).await;
+    client.write(b"abc\n").await.expect("write");
+    assert_eq!(
+        server.read_until(b"\n", Some(4)).await.expect("read"),
+        b"abc\n"
+    );
+}
+
+async fn read_bytes_partial_and_exact(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(b"hello").await.expect("write");
+    assert_eq!(
+        server.read_bytes(10, true).await.expect("partial"),
+        b"hello"
+    );
+    client.write(b"world!").await.expect("write");
+    assert_eq!(server.read_bytes(5, false).await.expect("exact"), b"world");
+    assert_eq!(server.read_bytes(1, false).await.expect("exact"), b"!");
+    assert_eq!(server.read_bytes(0, false).await.expect("empty"), b"");
+}
+
+async fn read_into_partial_and_exact(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(b"0123456789").await.expect("write");
+    let mut buf = [0u8; 4];
+    assert_eq!(server.read_into(&mut buf, false).await.expect("exact"), 4);
+    assert_eq!(&buf, b"0123");
+    let mut buf = [0u8; 100];
+    let n = server.read_into(&mut buf, true).await.expect("partial");
+    assert_eq!(&buf[..n], b"456789");
+}
+
+async fn read_until_close_after_close(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(b"1234").await.expect("write");
+    client.close();
+    assert_eq!(server.read_until_close().await.expect("read"), b"1234");
+    assert!(server.is_eof());
+}
+
+async fn buffered_data_delivered_after_peer_closed(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(b"abcdef").await.expect("write");
+    client.close();
+    // Let the EOF arrive too, then read from the buffer.
+    let first = server.read_bytes(2, false).await.expect("buffered");
+    assert_eq!(first, b"ab");
+    assert_eq!(
+        server.read_until(b"e", None).await.expect("buffered"),
+        b"cde"
+    );
+    assert_eq!(server.read_bytes(5, true).await.expect("rest"), b"f");
+    let after = server.read_bytes(1, false).await;
+    assert!(
+        matches!(after, Err(StreamError::Closed { source: None })),
+        "{after:?}"
+    );
+}
+
+async fn large_write_and_read(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let size = 8 << 20;
+    let writer = IOLoop::current().spawn(async move {
+        let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        client.write(&data).await.expect("large write");
+        client
+    });
+    let mut total = 0usize;
+    while total < size {
+        let chunk = server.read_bytes(1 << 20, true).await.expect("read");
+        for (offset, byte) in chunk.iter().enumerate() {
+            assert_eq!(*byte, ((total + offset) % 251) as u8);
+        }
+        total += chunk.len();
+    }
+    assert_eq!(total, size);
+    drop(writer.await);
+}
+
+async fn write_buffered_then_flush(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    for i in 0..100u8 {
+        client.write_buffered(&[i]).expect("queue");
+    }
+    client
+        .write_buffered_vec(vec![b'x'; 100_000])
+        .expect("queue");
+    assert_eq!(client.write_buffer_len(), 100_100);
+    let flusher = IOLoop::current().spawn(async move {
+        client.flush().await.expect("flush");
+        assert_eq!(client.write_buffer_len(), 0);
+        client
+    });
+    let data = server.read_bytes(100_100, false).await.expect("read");
+    assert_eq!(&data[..100], &(0..100u8).collect::<Vec<_>>()[..]);
+    assert!(data[100..].iter().all(|&b| b == b'x'));
+    drop(flusher.await);
+}
+
+async fn close_wakes_pending_read(kind: Kind) {
+    let (_client, server) = pair(kind).await;
+    let server = Rc::new(server);
+    let reader = {
+        let server = Rc::clone(&server);
+        IOLoop::current().spawn(async move { server.read_bytes(1, false).await })
+    };
+    yield_now().await;
+    yield_now().await;
+    server.close();
+    let result = reader.await.expect("reader task");
+    assert!(
+        matches!(result, Err(StreamError::Closed { .. })),
+        "{result:?}"
+    );
+}
+
+async fn close_callback_and_wait_closed(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let called = Rc::new(std::cell::Cell::new(false));
+    let flag = Rc::clone(&called);
+    server.set_close_callback(move || flag.set(true));
+    client.close();
+    // The peer's close is seen by a read; a failed read does not close our side by itself...
+    assert!(server.read_bytes(1, false).await.is_err());
+    assert!(!server.closed());
+    // ...our own close does, and runs the callback.
+    server.close();
+    server.wait_closed().await;
+    assert!(called.get());
+    assert!(matches!(
+        server.write(b"x").await,
+        Err(StreamError::Closed { .. })
+    ));
+}
+
+async fn write_to_peer_that_went_away(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    // The peer vanishes with unread data in its buffer (TCP answers with a reset).
+    client.write(b"unread").await.expect("write");
+    drop(client);
+    let big = vec![0u8; 4 << 20];
+    let mut result = Ok(());
+    for _ in 0..8 {
+        result = server.write(&big).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    match result {
+        Err(StreamError::Closed { source: Some(_) }) => {}
+        other => panic!("expected a closed stream with its cause, got {other:?}"),
+    }
+    assert!(server.closed());
+    assert!(server.error().is_some(), "the cause is kept");
+}
+
+async fn dropped_read_loses_no_bytes(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    client.write(b"partial line").await.expect("write");
+    // A read_until that cannot complete yet, abandoned by a timeout...
+    let result =
+        typhoon_ioloop::timeout(Duration::from_millis(20), server.read_until(b"\n", None)).await;
+    assert!(result.is_err());
+    client.write(b" and the rest\n").await.expect("write");
+    // ...leaves every byte for the next read.
+    assert_eq!(
+        server.read_until(b"\n", None).await.expect("read"),
+        b"partial line and the rest\n"
+    );
+}
+
+async fn max_buffer_size_closes_stream(kind: Kind) {
+    let options = StreamOptions {
+        max_buffer_size: 64 * 1024,
+        ..StreamOptions::default()
+    };
+    let (client, server) = pair_with(kind, options).await;
+    let writer = IOLoop::current().spawn(async move {
+        let _ = client.write(&vec![b'a'; 256 * 1024]).await;
+        client
+    });
+    let result = server.read_until(b"\n", None).await;
+    assert!(
+        matches!(result, Err(StreamError::BufferFull { limit: 65536 })),
+        "{result:?}"
+    );
+    assert!(server.closed());
+    drop(writer.await);
+}
+
+#[test]
+fn write_buffer_limit() {
+    util::run(async {
+        let options = StreamOptions {
+            max_write_buffer_size: Some(1000),
+            ..StreamOptions::default()
+        };
+        let (client, _server) = pair_with(Kind::Unix, options).await;
+        client.write_buffered(&[0; 600]).expect("fits");
+        let over = client.write_buffered(&[0; 600]);
+        assert!(matches!(over, Err(StreamError::BufferFull { limit: 1000 })));
+        assert!(
+            !client.closed(),
+            "a full write buffer does not close the stream"
+        );
+        client.flush().await.expect("flush");
+        client.write_buffered(&[0; 600]).expect("room again");
+    });
+}
+
+#[test]
+fn in_place_parsing_api() {
+    util::run(async {
+        let (client, server) = pair(Kind::Unix).await;
+        client
+            .write(b"GET / HTTP/1.1\r\n\r\n")
+            .await
+            .expect("write");
+        while !server.read_buffer().ends_with(b"\r\n\r\n") {
+            assert!(server.fill_buffer().await.expect("fill") > 0);
+        }
+        let len = server.read_buffer().len();
+        server.consume(len);
+        assert!(server.read_buffer().is_empty());
+    });
+}
+
+#[test]
+fn set_nodelay_and_peer_addr() {
+    util::run(async {
+        let (client, server) = pair(Kind::Tcp).await;
+        client.set_nodelay(true).expect("nodelay");
+        assert!(server.peer_addr().is_some());
+        let (unix, _) = pair(Kind::Unix).await;
+        unix.set_nodelay(true).expect("no-op on unix");
+        assert!(unix.peer_addr().is_none());
+    });
+}

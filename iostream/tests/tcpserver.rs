@@ -1,0 +1,250 @@
+//! `netutil`, `TCPServer`, `start_loops` and `TCPClient` over real loopback sockets (Tornado's
+//! `netutil_test.py`, `tcpserver_test.py`, `tcpclient_test.py`).
+
+mod util;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use typhoon_ioloop::IOLoop;
+use typhoon_iostream::netutil::{AddressFamily, BindOptions, bind_sockets, bind_unix_socket};
+use typhoon_iostream::{StreamError, TCPClient, TCPServer, start_loops};
+use util::run;
+
+/// An echo handler: lines back until the peer closes.
+fn echo_server() -> TCPServer {
+    TCPServer::new(|stream, _peer| async move {
+        while let Ok(line) = stream.read_until(b"\n", Some(64 * 1024)).await {
+            if stream.write(&line).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+#[test]
+fn bind_sockets_port_zero_all_families_share_the_port() {
+    let sockets = bind_sockets(0, None, &BindOptions::default()).expect("bind");
+    let ports: HashSet<u16> = sockets
+        .iter()
+        .map(|s| s.local_addr().expect("addr").port())
+        .collect();
+    assert_eq!(ports.len(), 1, "every family on the one chosen port");
+    assert!(!ports.contains(&0));
+    let v4 = BindOptions {
+        family: AddressFamily::Ipv4,
+        ..BindOptions::default()
+    };
+    let only_v4 = bind_sockets(0, Some("localhost"), &v4).expect("bind v4");
+    assert!(
+        only_v4
+            .iter()
+            .all(|s| s.local_addr().expect("addr").is_ipv4())
+    );
+}
+
+#[test]
+fn bind_sockets_ipv6_loopback() {
+    // Hosts without IPv6 cannot run this case; everything else must.
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        return;
+    }
+    let sockets = bind_sockets(0, Some("::1"), &BindOptions::default()).expect("bind ::1");
+    assert!(sockets[0].local_addr().expect("addr").is_ipv6());
+}
+
+#[test]
+fn bind_sockets_reuse_port() {
+    let options = BindOptions {
+        reuse_port: true,
+        ..BindOptions::default()
+    };
+    let first = bind_sockets(0, Some("127.0.0.1"), &options).expect("first");
+    let port = first[0].local_addr().expect("addr").port();
+    let second = bind_sockets(port, Some("127.0.0.1"), &options).expect("second on the same port");
+    assert_eq!(second[0].local_addr().expect("addr").port(), port);
+    let without = bind_sockets(port, Some("127.0.0.1"), &BindOptions::default());
+    assert!(without.is_err(), "without SO_REUSEPORT the port is taken");
+}
+
+#[test]
+fn bind_unix_socket_replaces_stale_socket_refuses_files() {
+    let dir = std::env::temp_dir().join(format!("typhoon-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("sock");
+    let first = bind_unix_socket(&path, 128).expect("bind");
+    drop(first); // leaves a stale socket file behind
+    let listener = bind_unix_socket(&path, 128).expect("rebinding over a stale socket");
+    let file = dir.join("plain-file");
+    std::fs::write(&file, b"not a socket").expect("write");
+    assert!(bind_unix_socket(&file, 128).is_err());
+    run(async move {
+        let server = echo_server();
+        server.add_unix_socket(listener).expect("add");
+        let client = TCPClient::new().connect_unix(&path).expect("connect");
+        client.write(b"over unix\n").await.expect("write");
+        assert_eq!(
+            client.read_until(b"\n", None).await.expect("read"),
+            b"over unix\n"
+        );
+        server.stop();
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tcp_server_listen_and_stop() {
+    run(async {
+        let server = echo_server();
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let client = TCPClient::new()
+            .connect("127.0.0.1", addr.port())
+            .await
+            .expect("connect");
+        client.write(b"ping\n").await.expect("write");
+        assert_eq!(
+            client.read_until(b"\n", None).await.expect("read"),
+            b"ping\n"
+        );
+        server.stop();
+        // The listener is closed: new connections are refused; the old one still works.
+        let refused = TCPClient::new().connect("127.0.0.1", addr.port()).await;
+        assert!(matches!(refused, Err(StreamError::Io(_))), "{refused:?}");
+        client.write(b"still\n").await.expect("write");
+        assert_eq!(
+            client.read_until(b"\n", None).await.expect("read"),
+            b"still\n"
+        );
+    });
+}
+
+#[test]
+fn thousand_concurrent_connections_echo_through_one_loop() {
+    util::raise_fd_limit(4096);
+    run(async {
+        let server = echo_server();
+        let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
+        let ioloop = IOLoop::current();
+        let clients: Vec<_> = (0..1000)
+            .map(|i| {
+                ioloop.spawn(async move {
+                    let stream = TCPClient::new().connect("127.0.0.1", port).await?;
+                    let line = format!("connection {i}\n");
+                    stream.write(line.as_bytes()).await?;
+                    let echoed = stream.read_until(b"\n", None).await?;
+                    assert_eq!(echoed, line.as_bytes());
+                    Ok::<(), StreamError>(())
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.expect("client task").expect("echo");
+        }
+        server.stop();
+    });
+}
+
+#[test]
+fn start_loops_spreads_connections_over_loops() {
+    let served_by: Arc<Mutex<HashSet<std::thread::ThreadId>>> = Arc::default();
+    let seen = Arc::clone(&served_by);
+    let server = start_loops(4, 0, "127.0.0.1", move || {
+        let seen = Arc::clone(&seen);
+        TCPServer::new(move |stream, _peer| {
+            seen.lock()
+                .expect("lock")
+                .insert(std::thread::current().id());
+            async move {
+                if let Ok(line) = stream.read_until(b"\n", Some(1024)).await {
+                    let _ = stream.write(&line).await;
+                }
+            }
+        })
+    })
+    .expect("start_loops");
+    assert_eq!(server.loops(), 4);
+    let addr = server.local_addr();
+    let mut ok = 0;
+    for i in 0..64 {
+        let mut socket = TcpStream::connect(addr).expect("connect");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        writeln!(socket, "conn {i}").expect("write");
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).expect("read");
+        assert_eq!(answer, format!("conn {i}\n"));
+        ok += 1;
+    }
+    server.stop();
+    assert_eq!(ok, 64);
+    assert!(
+        served_by.lock().expect("lock").len() > 1,
+        "64 connections all went to one loop"
+    );
+}
+
+#[test]
+fn tcp_client_connect_refused_and_timeout() {
+    run(async {
+        // A port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let refused = TCPClient::new().connect("127.0.0.1", port).await;
+        assert!(
+            matches!(&refused, Err(StreamError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+            "{refused:?}"
+        );
+        // Resolution happens off the loop; an unknown name is an error, not a hang.
+        let unknown = TCPClient::new()
+            .with_connect_timeout(Some(Duration::from_secs(10)))
+            .connect("no-such-host.invalid", 80)
+            .await;
+        assert!(unknown.is_err());
+        // A zero deadline times out.
+        let timed_out = TCPClient::new()
+            .with_connect_timeout(Some(Duration::ZERO))
+            .connect("127.0.0.1", port)
+            .await;
+        assert!(
+            matches!(timed_out, Err(StreamError::Timeout)),
+            "{timed_out:?}"
+        );
+    });
+}
+
+#[test]
+fn handler_panic_does_not_stop_the_server() {
+    run(async {
+        let server = TCPServer::new(|stream, _peer| async move {
+            let line = stream.read_until(b"\n", None).await.unwrap_or_default();
+            if line == b"panic\n" {
+                panic!("handler boom");
+            }
+            let _ = stream.write(&line).await;
+        });
+        let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
+        let bad = TCPClient::new()
+            .connect("127.0.0.1", port)
+            .await
+            .expect("connect");
+        bad.write(b"panic\n").await.expect("write");
+        assert!(
+            bad.read_bytes(1, false).await.is_err(),
+            "the panicking handler's stream closes"
+        );
+        let good = TCPClient::new()
+            .connect("127.0.0.1", port)
+            .await
+            .expect("connect");
+        good.write(b"fine\n").await.expect("write");
+        assert_eq!(good.read_until(b"\n", None).await.expect("read"), b"fine\n");
+        server.stop();
+    });
+}

@@ -1,0 +1,154 @@
+//! Helpers shared by the iostream integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use typhoon_ioloop::{Async, IOLoop};
+use typhoon_iostream::{IOStream, StreamOptions, TCPClient};
+
+/// Every test is bounded by this.
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `future` on a fresh loop, failing the test if it takes longer than [`TEST_TIMEOUT`].
+pub fn run<F>(future: F) -> F::Output
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    IOLoop::new()
+        .run_sync_timeout(TEST_TIMEOUT, future)
+        .expect("test timed out")
+}
+
+/// The transports the shared suite runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Tcp,
+    Unix,
+    Tls,
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A connected pair of streams `(client, server)` over `kind`.
+pub async fn pair(kind: Kind) -> (IOStream, IOStream) {
+    pair_with(kind, StreamOptions::default()).await
+}
+
+/// Like [`pair`], with the given options on both ends.
+pub async fn pair_with(kind: Kind, options: StreamOptions) -> (IOStream, IOStream) {
+    match kind {
+        Kind::Unix => {
+            let (a, b) = UnixStream::pair().expect("socketpair");
+            (
+                IOStream::from_unix_with_options(a, options.clone()).expect("a"),
+                IOStream::from_unix_with_options(b, options).expect("b"),
+            )
+        }
+        Kind::Tcp => tcp_pair(options).await,
+        Kind::Tls => tls_pair(options).await,
+    }
+}
+
+async fn tcp_pair(options: StreamOptions) -> (IOStream, IOStream) {
+    let listener = Async::new(TcpListener::bind("127.0.0.1:0").expect("bind")).expect("listener");
+    let port = listener.get_ref().local_addr().expect("addr").port();
+    let client = TCPClient::new()
+        .with_stream_options(options.clone())
+        .connect("127.0.0.1", port)
+        .await
+        .expect("connect");
+    let (server, _) = listener.read_with(|l| l.accept()).await.expect("accept");
+    (
+        client,
+        IOStream::with_options(server, options).expect("server"),
+    )
+}
+
+#[cfg(feature = "tls")]
+async fn tls_pair(options: StreamOptions) -> (IOStream, IOStream) {
+    use typhoon_iostream::tls;
+    let (client, server) = tcp_pair(options).await;
+    let server_config = tls::server_config_from_pem_files(
+        fixture("server.pem"),
+        fixture("server.key"),
+        &[b"http/1.1"],
+    )
+    .expect("server config");
+    let client_config =
+        tls::client_config_with_ca_file(fixture("ca.pem"), &[b"http/1.1"]).expect("client config");
+    let server = IOLoop::current().spawn(server.start_tls_server(server_config));
+    let client = client
+        .start_tls_client(client_config, "localhost")
+        .await
+        .expect("client handshake");
+    let server = server
+        .await
+        .expect("server task")
+        .expect("server handshake");
+    (client, server)
+}
+
+#[cfg(not(feature = "tls"))]
+async fn tls_pair(_options: StreamOptions) -> (IOStream, IOStream) {
+    unreachable!("the TLS suite is compiled only with the tls feature")
+}
+
+/// A buffer that collects formatted log lines.
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` with a subscriber on this thread that records every event, and returns the log.
+pub fn capture_logs<R>(f: impl FnOnce() -> R) -> (R, String) {
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_target(true)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let result = tracing::subscriber::with_default(subscriber, f);
+    (result, buffer.contents())
+}
+
+/// Raises this process's soft fd limit to at least `want` (bounded by the hard limit).
+pub fn raise_fd_limit(want: u64) {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let hard = limit.maximum.unwrap_or(u64::MAX);
+    let current = limit.current.unwrap_or(u64::MAX);
+    if current < want {
+        let _ = rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(want.min(hard)),
+                maximum: limit.maximum,
+            },
+        );
+    }
+}
