@@ -36,6 +36,7 @@ impl ReadBuffer {
         self.end - self.start
     }
 
+    #[cfg(any(feature = "tls", test))]
     pub(crate) fn is_empty(&self) -> bool {
         self.start == self.end
     }

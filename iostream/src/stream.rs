@@ -66,6 +66,7 @@ impl Transport {
 
     /// Pushes out bytes the transport itself buffers (TLS records).
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let _ = &cx; // used by the TLS arm only
         match self {
             Transport::Tcp(_) | Transport::Unix(_) => Poll::Ready(Ok(())),
             #[cfg(feature = "tls")]
@@ -371,10 +372,12 @@ impl IOStream {
         }
     }
 
+    #[cfg(feature = "tls")]
     pub(crate) fn take_transport(&self) -> Option<Transport> {
         self.transport.borrow_mut().take()
     }
 
+    #[cfg(feature = "tls")]
     pub(crate) fn has_buffered_io(&self) -> bool {
         !self.read_buf.borrow().is_empty() || !self.write_queue.borrow().is_empty()
     }
