@@ -1,5 +1,7 @@
 //! `xhtml_escape` and `xhtml_unescape`: Python's `html.escape` and `html.unescape`.
 
+use std::fmt;
+
 use crate::tables::{HTML5_ENTITIES, INVALID_CHARREFS, INVALID_CODEPOINTS, MAX_ENTITY_LEN};
 
 /// Escapes a string so it is valid within HTML or XML.
@@ -14,11 +16,31 @@ use crate::tables::{HTML5_ENTITIES, INVALID_CHARREFS, INVALID_CODEPOINTS, MAX_EN
 /// assert_eq!(typhoon_escape::xhtml_escape(r#"<"it's">"#), "&lt;&quot;it&#x27;s&quot;&gt;");
 /// ```
 pub fn xhtml_escape(value: &str) -> String {
-    let bytes = value.as_bytes();
-    // Most text has few specials: reserve a little headroom and copy runs between them.
-    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    // Most text has few specials: reserve a little headroom.
+    let mut out = String::with_capacity(value.len() + value.len() / 8);
+    // Writing to a String cannot fail.
+    let _ = xhtml_escape_to(&mut out, value);
+    out
+}
+
+/// [`xhtml_escape`] written into `out` without an intermediate `String`, for template engines
+/// and response writers that escape straight into their output.
+///
+/// # Errors
+///
+/// Only those of `out` itself.
+///
+/// # Examples
+///
+/// ```
+/// let mut out = String::from("<p>");
+/// typhoon_escape::xhtml_escape_to(&mut out, "a & b")?;
+/// assert_eq!(out, "<p>a &amp; b");
+/// # Ok::<(), std::fmt::Error>(())
+/// ```
+pub fn xhtml_escape_to<W: fmt::Write + ?Sized>(out: &mut W, value: &str) -> fmt::Result {
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in value.as_bytes().iter().enumerate() {
         let rep = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
@@ -28,12 +50,11 @@ pub fn xhtml_escape(value: &str) -> String {
             _ => continue,
         };
         // `i` is at an ASCII byte, so both slices end on char boundaries.
-        out.push_str(&value[start..i]);
-        out.push_str(rep);
+        out.write_str(&value[start..i])?;
+        out.write_str(rep)?;
         start = i + 1;
     }
-    out.push_str(&value[start..]);
-    out
+    out.write_str(&value[start..])
 }
 
 /// Un-escapes an HTML or XML string, as Python's `html.unescape` does.

@@ -65,7 +65,7 @@ mod tables;
 mod text;
 mod url;
 
-pub use crate::html::{xhtml_escape, xhtml_unescape};
+pub use crate::html::{xhtml_escape, xhtml_escape_to, xhtml_unescape};
 #[cfg(feature = "json")]
 pub use crate::json::{json_decode, json_encode};
 pub use crate::text::{ExtraParams, LinkifyParams, linkify, squeeze};
