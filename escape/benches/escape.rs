@@ -12,7 +12,24 @@ fn corpus() -> String {
     unit.repeat(64 * 1024 / unit.len())
 }
 
+/// Ordinary prose: one character to escape in about 300.
+fn prose() -> String {
+    let unit = "Tornado is a Python web framework and asynchronous networking library, originally developed at FriendFeed. By using non-blocking network I/O, Tornado can scale to tens of thousands of open connections, making it ideal for long polling, WebSockets & other applications. ";
+    unit.repeat(64 * 1024 / unit.len())
+}
+
 fn bench_html(c: &mut Criterion) {
+    let prose = prose();
+    let mut g = c.benchmark_group("xhtml_escape_prose");
+    g.throughput(Throughput::Bytes(prose.len() as u64));
+    g.bench_function("typhoon", |b| {
+        b.iter(|| typhoon_escape::xhtml_escape(black_box(&prose)))
+    });
+    g.bench_function("html-escape", |b| {
+        b.iter(|| html_escape::encode_quoted_attribute(black_box(&prose)).into_owned())
+    });
+    g.finish();
+
     let text = corpus();
     let mut g = c.benchmark_group("xhtml_escape");
     g.throughput(Throughput::Bytes(text.len() as u64));

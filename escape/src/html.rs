@@ -16,8 +16,8 @@ use crate::tables::{HTML5_ENTITIES, INVALID_CHARREFS, INVALID_CODEPOINTS, MAX_EN
 /// assert_eq!(typhoon_escape::xhtml_escape(r#"<"it's">"#), "&lt;&quot;it&#x27;s&quot;&gt;");
 /// ```
 pub fn xhtml_escape(value: &str) -> String {
-    // Most text has few specials: reserve a little headroom.
-    let mut out = String::with_capacity(value.len() + value.len() / 8);
+    // Room for some escapes; dense markup grows the buffer once.
+    let mut out = String::with_capacity(value.len() + value.len() / 4);
     // Writing to a String cannot fail.
     let _ = xhtml_escape_to(&mut out, value);
     out
@@ -38,23 +38,68 @@ pub fn xhtml_escape(value: &str) -> String {
 /// assert_eq!(out, "<p>a &amp; b");
 /// # Ok::<(), std::fmt::Error>(())
 /// ```
+#[inline]
 pub fn xhtml_escape_to<W: fmt::Write + ?Sized>(out: &mut W, value: &str) -> fmt::Result {
+    let bytes = value.as_bytes();
     let mut start = 0;
-    for (i, &b) in value.as_bytes().iter().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#x27;",
-            _ => continue,
-        };
-        // `i` is at an ASCII byte, so both slices end on char boundaries.
-        out.write_str(&value[start..i])?;
-        out.write_str(rep)?;
-        start = i + 1;
+    let mut i = 0;
+    'skip: loop {
+        // Skip eight bytes at a time while none needs escaping (SWAR).
+        while let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from)
+            && special_mask(u64::from_le_bytes(word)) == 0
+        {
+            i += 8;
+        }
+        // Then byte by byte: dense markup stays here; after 16 clean bytes, skip again.
+        loop {
+            let Some(&b) = bytes.get(i) else {
+                break 'skip;
+            };
+            if !SPECIAL[usize::from(b)] {
+                i += 1;
+                if i - start >= 16 {
+                    continue 'skip;
+                }
+                continue;
+            }
+            // `i` is at an ASCII byte, so the slice ends on a char boundary.
+            out.write_str(&value[start..i])?;
+            // A constant per arm: each compiles to a few stores.
+            match b {
+                b'&' => out.write_str("&amp;")?,
+                b'<' => out.write_str("&lt;")?,
+                b'>' => out.write_str("&gt;")?,
+                b'"' => out.write_str("&quot;")?,
+                _ => out.write_str("&#x27;")?,
+            }
+            i += 1;
+            start = i;
+        }
     }
     out.write_str(&value[start..])
+}
+
+/// The bytes `xhtml_escape` replaces: `& < > " '`.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
+    table
+};
+
+/// Flags (high bit of the byte) the bytes of `word` that are one of `& < > " '`: SWAR, a zero
+/// byte in `word ^ c`. Nonzero exactly when some byte is special (bytes above a flagged one
+/// may be flagged wrongly; the lowest flag is exact).
+#[inline]
+fn special_mask(word: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let eq = |c: u8| zero_byte(word ^ (LO * u64::from(c)));
+    eq(b'&') | eq(b'<') | eq(b'>') | eq(b'"') | eq(b'\'')
 }
 
 /// Un-escapes an HTML or XML string, as Python's `html.unescape` does.
@@ -206,6 +251,35 @@ mod tests {
         assert!(INVALID_CHARREFS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(INVALID_CODEPOINTS.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(HTML5_ENTITIES.len(), 2231);
+    }
+
+    #[test]
+    fn escape_across_word_boundaries() {
+        // Specials at every offset around the 8-byte fast path.
+        for pad in 0..20 {
+            let text = format!("{}<&>\"'{}é'", "x".repeat(pad), "y".repeat(pad));
+            let slow: String = text
+                .chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_owned(),
+                    '<' => "&lt;".to_owned(),
+                    '>' => "&gt;".to_owned(),
+                    '"' => "&quot;".to_owned(),
+                    '\'' => "&#x27;".to_owned(),
+                    c => c.to_string(),
+                })
+                .collect();
+            assert_eq!(xhtml_escape(&text), slow);
+        }
+        assert_eq!(special_mask(u64::from_le_bytes(*b"abcdefgh")), 0);
+        assert_eq!(
+            special_mask(u64::from_le_bytes(*b"abcdefg'")).trailing_zeros() / 8,
+            7
+        );
+        assert_eq!(
+            special_mask(u64::from_le_bytes(*b"a<<<<<<<")).trailing_zeros() / 8,
+            1
+        );
     }
 
     #[test]

@@ -2,20 +2,27 @@
 
 use std::collections::BTreeMap;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
+use percent_encoding::percent_encode_byte;
 
 use crate::{Error, Result};
 
-/// What `urllib.parse.quote_plus` encodes: everything but `A-Za-z0-9_.-~`.
-const QUOTE_PLUS: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'-')
-    .remove(b'~');
-/// What `urllib.parse.quote` encodes with its default `safe='/'`.
-const QUOTE: &AsciiSet = &QUOTE_PLUS.remove(b'/');
-/// `QUOTE_PLUS` letting spaces through, so they can become `+`.
-const QUOTE_PLUS_SPACE: &AsciiSet = &QUOTE_PLUS.remove(b' ');
+/// Bytes `urllib.parse.quote` leaves alone: `A-Za-z0-9_.-~`, plus `/` when `slash`.
+const fn safe_table(slash: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'~');
+        b += 1;
+    }
+    table[b'/' as usize] = slash;
+    table
+}
+
+/// `quote`'s default `safe='/'`.
+static QUOTE_SAFE: [bool; 256] = safe_table(true);
+/// `quote_plus`'s `safe=''`.
+static QUOTE_PLUS_SAFE: [bool; 256] = safe_table(false);
 
 /// Returns a URL-encoded version of `value`, encoded as UTF-8.
 ///
@@ -32,7 +39,26 @@ const QUOTE_PLUS_SPACE: &AsciiSet = &QUOTE_PLUS.remove(b' ');
 /// assert_eq!(url_escape("+ #%/é", false), "%2B%20%23%25/%C3%A9");
 /// ```
 pub fn url_escape(value: &str, plus: bool) -> String {
-    url_escape_bytes(value.as_bytes(), plus)
+    let safe = if plus { &QUOTE_PLUS_SAFE } else { &QUOTE_SAFE };
+    let bytes = value.as_bytes();
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 2);
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if safe[usize::from(b)] {
+            continue;
+        }
+        // Safe bytes are ASCII, so a non-empty run starts and ends on char boundaries; an
+        // empty one may sit inside a multi-byte character, where `get` gives `None`.
+        out.push_str(value.get(start..i).unwrap_or_default());
+        start = i + 1;
+        if plus && b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(percent_encode_byte(b));
+        }
+    }
+    out.push_str(value.get(start..).unwrap_or_default());
+    out
 }
 
 /// [`url_escape`] of raw bytes, which Tornado accepts as `bytes` and encodes unchanged.
@@ -43,17 +69,15 @@ pub fn url_escape(value: &str, plus: bool) -> String {
 /// assert_eq!(typhoon_escape::url_escape_bytes(b"\xe9 x", true), "%E9+x");
 /// ```
 pub fn url_escape_bytes(value: &[u8], plus: bool) -> String {
+    let safe = if plus { &QUOTE_PLUS_SAFE } else { &QUOTE_SAFE };
     let mut out = String::with_capacity(value.len() + value.len() / 2);
-    if !plus {
-        out.extend(percent_encode(value, QUOTE));
-        return out;
-    }
-    for chunk in percent_encode(value, QUOTE_PLUS_SPACE) {
-        // Encoded chunks are one `%XX`; the others are runs of safe bytes, spaces among them.
-        if chunk.starts_with('%') {
-            out.push_str(chunk);
+    for &b in value {
+        if safe[usize::from(b)] {
+            out.push(char::from(b));
+        } else if plus && b == b' ' {
+            out.push('+');
         } else {
-            out.extend(chunk.chars().map(|c| if c == ' ' { '+' } else { c }));
+            out.push_str(percent_encode_byte(b));
         }
     }
     out
@@ -62,8 +86,7 @@ pub fn url_escape_bytes(value: &[u8], plus: bool) -> String {
 /// Decodes a URL-encoded string as UTF-8, replacing invalid sequences with U+FFFD.
 ///
 /// With `plus = true` (Tornado's default) `+` decodes to a space first, as in query strings
-/// (Python's `unquote_plus`); with `plus = false` it is kept (`unquote`). As in Python, only the
-/// runs of ASCII characters are percent-decoded (each run on its own); non-ASCII characters
+/// (Python's `unquote_plus`); with `plus = false` it is kept (`unquote`). Non-ASCII characters
 /// pass through, and a `%` not followed by two hex digits stays literal.
 ///
 /// # Examples
@@ -74,33 +97,16 @@ pub fn url_escape_bytes(value: &[u8], plus: bool) -> String {
 /// assert_eq!(url_unescape("a+b%zz%C3%A9%ff", false), "a+b%zzé\u{fffd}");
 /// ```
 pub fn url_unescape(value: &str, plus: bool) -> String {
-    let plus_replaced;
-    let value = if plus && value.contains('+') {
-        plus_replaced = value.replace('+', " ");
-        plus_replaced.as_str()
-    } else {
-        value
-    };
-    if !value.contains('%') {
-        return value.to_owned();
+    // Python decodes each run of ASCII characters on its own; decoding the whole string at
+    // once gives the same text, because a literal non-ASCII character always starts with a
+    // UTF-8 lead byte: it can neither complete a decoded prefix before it nor be completed
+    // by decoded bytes after it, so every invalid sequence ends at the same place.
+    let mut buf = Vec::with_capacity(value.len());
+    decode_into(value.as_bytes(), plus, &mut buf);
+    match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while !rest.is_empty() {
-        let ascii = rest.bytes().take_while(u8::is_ascii).count();
-        if ascii > 0 {
-            let decoded: Vec<u8> = percent_decode(&rest.as_bytes()[..ascii]).collect();
-            out.push_str(&String::from_utf8_lossy(&decoded));
-            rest = &rest[ascii..];
-        }
-        let other = rest
-            .char_indices()
-            .find(|(_, c)| c.is_ascii())
-            .map_or(rest.len(), |(i, _)| i);
-        out.push_str(&rest[..other]);
-        rest = &rest[other..];
-    }
-    out
 }
 
 /// Decodes URL-encoded bytes to bytes (Tornado's `url_unescape(value, encoding=None)`).
@@ -113,15 +119,43 @@ pub fn url_unescape(value: &str, plus: bool) -> String {
 /// assert_eq!(typhoon_escape::url_unescape_bytes(b"%E9+%", true), b"\xe9 %");
 /// ```
 pub fn url_unescape_bytes(value: &[u8], plus: bool) -> Vec<u8> {
-    if plus {
-        let replaced: Vec<u8> = value
-            .iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect();
-        percent_decode(&replaced).collect()
-    } else {
-        percent_decode(value).collect()
+    let mut out = Vec::with_capacity(value.len());
+    decode_into(value, plus, &mut out);
+    out
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
+}
+
+/// Python's `unquote_to_bytes` (after `+` → space when `plus`), appended to `out`.
+fn decode_into(src: &[u8], plus: bool, out: &mut Vec<u8>) {
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = src.get(i) {
+        if b == b'%'
+            && let (Some(&h), Some(&l)) = (src.get(i + 1), src.get(i + 2))
+            && let (Some(h), Some(l)) = (hex_value(h), hex_value(l))
+        {
+            out.extend_from_slice(&src[start..i]);
+            out.push(h << 4 | l);
+            i += 3;
+            start = i;
+            continue;
+        }
+        if plus && b == b'+' {
+            out.extend_from_slice(&src[start..i]);
+            out.push(b' ');
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&src[start..]);
 }
 
 /// Parsed query arguments: each name with all its values, in the order they appeared.

@@ -128,3 +128,32 @@ fn missing_name(detail: &str) -> Option<String> {
 
 /// `Result` with this crate's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_missing_name() {
+        assert_eq!(
+            missing_name(r#"template "a/b.html" does not exist"#).as_deref(),
+            Some("a/b.html")
+        );
+        assert_eq!(
+            missing_name(r#"template "q\"x" does not exist"#).as_deref(),
+            Some("q\"x")
+        );
+        assert_eq!(missing_name("something else"), None);
+    }
+
+    #[test]
+    fn display_names_template_and_line() {
+        let err = Error::Syntax {
+            name: "a.html".into(),
+            line: Some(3),
+            source: minijinja::Error::new(minijinja::ErrorKind::SyntaxError, "x"),
+        };
+        assert_eq!(err.to_string(), "syntax error in template a.html at line 3");
+        assert_eq!((err.name(), err.line()), ("a.html", Some(3)));
+    }
+}

@@ -173,9 +173,26 @@ fn formatter(
         && !value.is_safe()
         && let Some(s) = value.as_str()
     {
-        return typhoon_escape::xhtml_escape_to(out, s).map_err(write_failure);
+        if !s
+            .bytes()
+            .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+        {
+            return out.write_str(s).map_err(write_failure);
+        }
+        // `Output` is a dynamic writer: escape into a reused buffer, then write once.
+        return ESCAPE_BUF.with_borrow_mut(|buf| {
+            buf.clear();
+            typhoon_escape::xhtml_escape_to(buf, s).map_err(write_failure)?;
+            out.write_str(buf).map_err(write_failure)
+        });
     }
     minijinja::escape_formatter(out, state, value)
+}
+
+thread_local! {
+    /// Scratch space for escaping one value; kept per thread so rendering allocates nothing
+    /// for it once warmed up.
+    static ESCAPE_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 fn write_failure(_: fmt::Error) -> EngineError {
