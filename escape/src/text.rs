@@ -200,6 +200,9 @@ pub fn linkify(text: &str, params: &LinkifyParams) -> String {
     let mut copied = 0;
     let mut pos = 0;
     let mut prev_word = false;
+    // End of the current run of `[\w-]` characters: the same for every start inside it, so
+    // it is found once per run and the search stays linear on inputs like "a-a-a-...".
+    let mut run_end = 0;
     while pos < text.len() {
         let Some(c) = text[pos..].chars().next() else {
             break;
@@ -207,8 +210,16 @@ pub fn linkify(text: &str, params: &LinkifyParams) -> String {
         let word = is_py_word(c);
         // `\b` holds where word-ness changes; the match starts with `[\w-]` or `w`.
         let boundary = word != prev_word;
+        if boundary && (word || c == '-') && run_end <= pos {
+            run_end = text[pos..]
+                .char_indices()
+                .find(|&(_, c)| !(is_py_word(c) || c == '-'))
+                .map_or(text.len(), |(i, _)| pos + i);
+        }
+        // Only `proto:` (the run ends in ':') or `www.` can start a link here.
         if boundary
             && (word || c == '-')
+            && (text[run_end..].starts_with(':') || text[pos..].starts_with("www."))
             && let Some(caps) = re.captures(&text[pos..])
             && let Some(whole) = caps.get(1)
         {
@@ -317,6 +328,18 @@ mod tests {
     fn squeeze_strips_unicode_space() {
         assert_eq!(squeeze("\u{a0} a \u{3000}"), "a");
         assert_eq!(squeeze(""), "");
+    }
+
+    #[test]
+    fn linear_on_hyphenated_runs() {
+        // Every '-' after a word character is a candidate start; a naive search rescans the
+        // run from each one (quadratic, minutes here).
+        let text = "a-".repeat(100_000);
+        let start = std::time::Instant::now();
+        assert_eq!(linkify(&text, &LinkifyParams::default()), text);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        let text = format!("{} http://x.com/ {}", "b-".repeat(1000), "w-".repeat(1000));
+        assert!(linkify(&text, &LinkifyParams::default()).contains(r#"<a href="http://x.com/">"#));
     }
 
     #[test]
