@@ -1,0 +1,248 @@
+//! URL escaping (`quote`/`quote_plus`, `unquote`/`unquote_plus`) and `parse_qs_bytes`.
+
+use std::collections::BTreeMap;
+
+use percent_encoding::percent_encode_byte;
+
+use crate::{Error, Result};
+
+/// Bytes `urllib.parse.quote` leaves alone: `A-Za-z0-9_.-~`, plus `/` when `slash`.
+const fn safe_table(slash: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'~');
+        b += 1;
+    }
+    table[b'/' as usize] = slash;
+    table
+}
+
+/// `quote`'s default `safe='/'`.
+static QUOTE_SAFE: [bool; 256] = safe_table(true);
+/// `quote_plus`'s `safe=''`.
+static QUOTE_PLUS_SAFE: [bool; 256] = safe_table(false);
+
+/// Returns a URL-encoded version of `value`, encoded as UTF-8.
+///
+/// With `plus = true` (Tornado's default) this is Python's `quote_plus`: spaces become `+` and
+/// `/` becomes `%2F`, as query strings want. With `plus = false` it is `quote`: spaces become
+/// `%20` and `/` is kept, as paths want. Only `A-Za-z0-9_.-~` (and `/` without plus) are left
+/// as they are; hex digits are uppercase.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_escape::url_escape;
+/// assert_eq!(url_escape("+ #%/é", true), "%2B+%23%25%2F%C3%A9");
+/// assert_eq!(url_escape("+ #%/é", false), "%2B%20%23%25/%C3%A9");
+/// ```
+pub fn url_escape(value: &str, plus: bool) -> String {
+    let safe = if plus { &QUOTE_PLUS_SAFE } else { &QUOTE_SAFE };
+    let bytes = value.as_bytes();
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 2);
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if safe[usize::from(b)] {
+            continue;
+        }
+        // Safe bytes are ASCII, so a non-empty run starts and ends on char boundaries; an
+        // empty one may sit inside a multi-byte character, where `get` gives `None`.
+        out.push_str(value.get(start..i).unwrap_or_default());
+        start = i + 1;
+        if plus && b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(percent_encode_byte(b));
+        }
+    }
+    out.push_str(value.get(start..).unwrap_or_default());
+    out
+}
+
+/// [`url_escape`] of raw bytes, which Tornado accepts as `bytes` and encodes unchanged.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(typhoon_escape::url_escape_bytes(b"\xe9 x", true), "%E9+x");
+/// ```
+pub fn url_escape_bytes(value: &[u8], plus: bool) -> String {
+    let safe = if plus { &QUOTE_PLUS_SAFE } else { &QUOTE_SAFE };
+    let mut out = String::with_capacity(value.len() + value.len() / 2);
+    for &b in value {
+        if safe[usize::from(b)] {
+            out.push(char::from(b));
+        } else if plus && b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(percent_encode_byte(b));
+        }
+    }
+    out
+}
+
+/// Decodes a URL-encoded string as UTF-8, replacing invalid sequences with U+FFFD.
+///
+/// With `plus = true` (Tornado's default) `+` decodes to a space first, as in query strings
+/// (Python's `unquote_plus`); with `plus = false` it is kept (`unquote`). Non-ASCII characters
+/// pass through, and a `%` not followed by two hex digits stays literal.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_escape::url_unescape;
+/// assert_eq!(url_unescape("%2B+%23%25", true), "+ #%");
+/// assert_eq!(url_unescape("a+b%zz%C3%A9%ff", false), "a+b%zzé\u{fffd}");
+/// ```
+pub fn url_unescape(value: &str, plus: bool) -> String {
+    // Python decodes each run of ASCII characters on its own; decoding the whole string at
+    // once gives the same text, because a literal non-ASCII character always starts with a
+    // UTF-8 lead byte: it can neither complete a decoded prefix before it nor be completed
+    // by decoded bytes after it, so every invalid sequence ends at the same place.
+    let mut buf = Vec::with_capacity(value.len());
+    decode_into(value.as_bytes(), plus, &mut buf);
+    match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// Decodes URL-encoded bytes to bytes (Tornado's `url_unescape(value, encoding=None)`).
+///
+/// With `plus = true`, `+` becomes a space first. A `%` not followed by two hex digits stays.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(typhoon_escape::url_unescape_bytes(b"%E9+%", true), b"\xe9 %");
+/// ```
+pub fn url_unescape_bytes(value: &[u8], plus: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    decode_into(value, plus, &mut out);
+    out
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Python's `unquote_to_bytes` (after `+` → space when `plus`), appended to `out`.
+fn decode_into(src: &[u8], plus: bool, out: &mut Vec<u8>) {
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = src.get(i) {
+        if b == b'%'
+            && let (Some(&h), Some(&l)) = (src.get(i + 1), src.get(i + 2))
+            && let (Some(h), Some(l)) = (hex_value(h), hex_value(l))
+        {
+            out.extend_from_slice(&src[start..i]);
+            out.push(h << 4 | l);
+            i += 3;
+            start = i;
+            continue;
+        }
+        if plus && b == b'+' {
+            out.extend_from_slice(&src[start..i]);
+            out.push(b' ');
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&src[start..]);
+}
+
+/// Parsed query arguments: each name with all its values, in the order they appeared.
+///
+/// Names are decoded as Latin-1, as Tornado does (every byte is one character), so they
+/// round-trip to the original bytes; values stay raw bytes. Names are ordered by their text,
+/// where Python's dict keeps first-seen order.
+pub type QueryArgs = BTreeMap<String, Vec<Vec<u8>>>;
+
+/// Parses a query string like `urllib.parse.parse_qs`, keeping values as bytes (Tornado's
+/// `parse_qs_bytes`).
+///
+/// Fields are split on `&`; `+` means space and `%XX` escapes are decoded in names and values.
+/// Fields with an empty value (or no `=`) are dropped unless `keep_blank_values` is set. With
+/// `strict_parsing`, an empty field or a field without `=` is an error.
+///
+/// # Errors
+///
+/// [`Error::TooManyFields`] if `max_num_fields` is `Some(n)` and the string has more than `n`
+/// fields (counted as one plus the number of `&`, before parsing, as Python does);
+/// [`Error::BadQueryField`] for a bad field under `strict_parsing`.
+///
+/// # Examples
+///
+/// ```
+/// let args = typhoon_escape::parse_qs_bytes(b"a=1&b=%41+%2B&a=2&&c&d=", true, false, None)?;
+/// assert_eq!(args["a"], [b"1".to_vec(), b"2".to_vec()]);
+/// assert_eq!(args["b"], [b"A +".to_vec()]);
+/// assert_eq!(args["c"], [Vec::<u8>::new()]);
+/// # Ok::<(), typhoon_escape::Error>(())
+/// ```
+pub fn parse_qs_bytes(
+    qs: &[u8],
+    keep_blank_values: bool,
+    strict_parsing: bool,
+    max_num_fields: Option<usize>,
+) -> Result<QueryArgs> {
+    let mut result = QueryArgs::new();
+    if qs.is_empty() {
+        return Ok(result);
+    }
+    if let Some(limit) = max_num_fields {
+        let fields = 1 + qs.iter().filter(|&&b| b == b'&').count();
+        if fields > limit {
+            return Err(Error::TooManyFields { limit });
+        }
+    }
+    for field in qs.split(|&b| b == b'&') {
+        if field.is_empty() && !strict_parsing {
+            continue;
+        }
+        let (name, value) = match field.iter().position(|&b| b == b'=') {
+            Some(i) => (&field[..i], &field[i + 1..]),
+            None if strict_parsing => {
+                return Err(Error::BadQueryField {
+                    field: field.to_vec(),
+                });
+            }
+            None => (field, &field[field.len()..]),
+        };
+        if !value.is_empty() || keep_blank_values {
+            let key: String = url_unescape_bytes(name, true)
+                .into_iter()
+                .map(char::from)
+                .collect();
+            result
+                .entry(key)
+                .or_default()
+                .push(url_unescape_bytes(value, true));
+        }
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_in_runs() {
+        assert_eq!(url_escape(" a b  c ", true), "+a+b++c+");
+        assert_eq!(url_escape(" a b  c ", false), "%20a%20b%20%20c%20");
+    }
+
+    #[test]
+    fn unescape_splits_ascii_runs() {
+        // A multi-byte sequence split by a literal non-ASCII char is not reassembled.
+        assert_eq!(url_unescape("%C3é%A9", false), "\u{fffd}é\u{fffd}");
+    }
+}
