@@ -26,3 +26,4 @@
 #![forbid(unsafe_code)]
 
 pub mod echo;
+pub mod tcpecho;
