@@ -95,6 +95,10 @@ impl Timers {
     /// Moves every timer due at `now` to the firing set; [`Timers::next_firing`] then yields
     /// them in order. Timers added meanwhile wait for the next iteration, even if due.
     pub(crate) fn take_due(&mut self, now: Instant) {
+        // Most iterations have no due timer: skip the split (which allocates tree nodes).
+        if self.next_deadline().is_none_or(|deadline| deadline > now) {
+            return;
+        }
         let first_not_due = TimeoutHandle {
             deadline: now,
             seq: u64::MAX,

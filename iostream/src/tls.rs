@@ -121,7 +121,9 @@ impl TlsTransport {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        loop {
+        // Two rounds at most: if rustls still takes nothing after its records went out (it
+        // cannot send application data yet), report 0 rather than spin.
+        for _ in 0..2 {
             let accepted = self.conn.borrow_mut().writer().write_vectored(bufs)?;
             if accepted > 0 {
                 // Start sending; whatever does not fit stays queued in rustls for poll_flush.
@@ -140,6 +142,7 @@ impl TlsTransport {
                 Poll::Ready(Ok(())) => {}
             }
         }
+        Poll::Ready(Ok(0))
     }
 
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
