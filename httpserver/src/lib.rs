@@ -18,11 +18,51 @@
 //!
 //! # Examples
 //!
+//! Parse a request that arrives in two reads, then decode its chunked body:
+//!
 //! ```
-//! use typhoon_httpserver::httputil::HTTPHeaders;
-//! let h = HTTPHeaders::parse("Host: example.com\r\n")?;
-//! assert_eq!(h.get("host"), Some("example.com"));
+//! use typhoon_httpserver::h1::{
+//!     BodyKind, Chunk, ChunkedDecoder, Limits, RequestHead, parse_request_head, request_framing,
+//! };
+//!
+//! let limits = Limits::default();
+//! let mut head = RequestHead::new(); // one per connection, reused for every request
+//! let wire = b"POST /upload HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n\
+//!              5\r\nhello\r\n0\r\n\r\n";
+//!
+//! // The first read ends inside the headers: the parser asks for more.
+//! assert_eq!(parse_request_head(&wire[..30], &limits, &mut head)?, None);
+//! let n = parse_request_head(wire, &limits, &mut head)?.expect("complete head");
+//! assert_eq!((head.method(), head.path()), ("POST", "/upload"));
+//!
+//! let framing = request_framing(&head, limits.max_body_size)?;
+//! assert_eq!(framing.body, BodyKind::Chunked);
+//! assert!(framing.keep_alive);
+//!
+//! let mut decoder = ChunkedDecoder::new(&limits);
+//! let mut rest = &wire[n..];
+//! let mut body = Vec::new();
+//! loop {
+//!     let (used, chunk) = decoder.decode(rest)?;
+//!     rest = &rest[used..];
+//!     match chunk {
+//!         Chunk::Data(data) => body.extend_from_slice(data),
+//!         Chunk::NeedMore => break, // a connection would read more here
+//!         Chunk::Done => break,
+//!     }
+//! }
+//! assert_eq!(body, b"hello");
 //! # Ok::<(), typhoon_httpserver::HttpInputError>(())
+//! ```
+//!
+//! A malformed request maps to the status to answer before closing:
+//!
+//! ```
+//! use typhoon_httpserver::h1::{Limits, RequestHead, parse_request_head};
+//!
+//! let err = parse_request_head(b"GET / HTTP/1.1\r\n\r\n", &Limits::default(), &mut RequestHead::new())
+//!     .unwrap_err();
+//! assert_eq!(err.status(), 400); // HTTP/1.1 without Host
 //! ```
 //!
 //! # Feature flags
@@ -37,6 +77,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+pub mod h1;
 pub mod httputil;
 
 pub use error::{HttpInputError, Result};
