@@ -211,6 +211,12 @@ pub fn parse_request_head(
     head.target.push_str(target);
     head.path_start = origin_path_start(target);
     head.version = version;
+    // Validate the head as text once (almost every head is ASCII) and slice values out of it,
+    // rather than checking each value; a head with obs-text bytes takes the Latin-1 path.
+    let text = Some(&buf[..consumed])
+        .filter(|b| b.is_ascii())
+        .and_then(|b| std::str::from_utf8(b).ok());
+    let base = buf.as_ptr() as usize;
     let mut hosts = 0u32;
     for h in req.headers.iter() {
         if h.name.eq_ignore_ascii_case("host") {
@@ -220,7 +226,11 @@ pub fn parse_request_head(
             }
             check_host(h.value)?;
         }
-        head.headers.push_wire(h.name, h.value);
+        let offset = (h.value.as_ptr() as usize).wrapping_sub(base);
+        match text.and_then(|t| t.get(offset..offset + h.value.len())) {
+            Some(value) => head.headers.push(h.name, value),
+            None => head.headers.push_wire(h.name, h.value),
+        }
     }
     if hosts == 0 && version == Version::Http11 {
         return Err(HttpInputError::MissingHost);
@@ -378,6 +388,23 @@ mod tests {
         assert_eq!((head.method(), head.path()), ("GET", "/z"));
         assert_eq!(head.version(), Version::Http10);
         assert!(head.headers().is_empty());
+    }
+
+    #[test]
+    fn values_ascii_and_latin1() {
+        let mut head = RequestHead::new();
+        let l = Limits::default();
+        parse_request_head(
+            b"GET / HTTP/1.0\r\nA: x y\r\nB:\r\nC: caf\xe9\r\n\r\n",
+            &l,
+            &mut head,
+        )
+        .unwrap();
+        let all: Vec<_> = head.headers().iter().collect();
+        assert_eq!(all, [("A", "x y"), ("B", ""), ("C", "caf\u{e9}")]);
+        parse_request_head(b"GET / HTTP/1.0\r\nA:  x\t\r\nB: \r\n\r\n", &l, &mut head).unwrap();
+        let all: Vec<_> = head.headers().iter().collect();
+        assert_eq!(all, [("A", "x"), ("B", "")]);
     }
 
     #[test]
