@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::scan::{Marks, splat, zero_bytes};
 use crate::tables::{HTML5_ENTITIES, INVALID_CHARREFS, INVALID_CODEPOINTS, MAX_ENTITY_LEN};
 
 /// Escapes a string so it is valid within HTML or XML.
@@ -40,66 +41,36 @@ pub fn xhtml_escape(value: &str) -> String {
 /// ```
 #[inline]
 pub fn xhtml_escape_to<W: fmt::Write + ?Sized>(out: &mut W, value: &str) -> fmt::Result {
-    let bytes = value.as_bytes();
+    // `start` is where the clean run not yet written begins.
     let mut start = 0;
-    let mut i = 0;
-    'skip: loop {
-        // Skip eight bytes at a time while none needs escaping (SWAR).
-        while let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from)
-            && special_mask(u64::from_le_bytes(word)) == 0
-        {
-            i += 8;
+    for i in Marks::new(value.as_bytes(), special_bytes) {
+        // Special bytes are ASCII, so both ends of the run are char boundaries.
+        out.write_str(&value[start..i])?;
+        // A constant per arm: each compiles to a few stores, where a table of `&str` would
+        // cost a `memcpy` call per special (measured slower despite the jump table here).
+        match value.as_bytes()[i] {
+            b'&' => out.write_str("&amp;")?,
+            b'<' => out.write_str("&lt;")?,
+            b'>' => out.write_str("&gt;")?,
+            b'"' => out.write_str("&quot;")?,
+            _ => out.write_str("&#x27;")?,
         }
-        // Then byte by byte: dense markup stays here; after 16 clean bytes, skip again.
-        loop {
-            let Some(&b) = bytes.get(i) else {
-                break 'skip;
-            };
-            if !SPECIAL[usize::from(b)] {
-                i += 1;
-                if i - start >= 16 {
-                    continue 'skip;
-                }
-                continue;
-            }
-            // `i` is at an ASCII byte, so the slice ends on a char boundary.
-            out.write_str(&value[start..i])?;
-            // A constant per arm: each compiles to a few stores.
-            match b {
-                b'&' => out.write_str("&amp;")?,
-                b'<' => out.write_str("&lt;")?,
-                b'>' => out.write_str("&gt;")?,
-                b'"' => out.write_str("&quot;")?,
-                _ => out.write_str("&#x27;")?,
-            }
-            i += 1;
-            start = i;
-        }
+        start = i + 1;
     }
     out.write_str(&value[start..])
 }
 
-/// The bytes `xhtml_escape` replaces: `& < > " '`.
-const SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'&' as usize] = true;
-    table[b'<' as usize] = true;
-    table[b'>' as usize] = true;
-    table[b'"' as usize] = true;
-    table[b'\'' as usize] = true;
-    table
-};
-
-/// Flags (high bit of the byte) the bytes of `word` that are one of `& < > " '`: SWAR, a zero
-/// byte in `word ^ c`. Nonzero exactly when some byte is special (bytes above a flagged one
-/// may be flagged wrongly; the lowest flag is exact).
+/// Flags (bit 7 of the byte) exactly the bytes of `word` that are one of `& < > " '`, for
+/// [`Marks`].
+///
+/// Three tests cover the five bytes: `<` (0x3C) and `>` (0x3E) are the bytes with `b | 0x02 ==
+/// 0x3E`, `&` (0x26) and `'` (0x27) those with `b | 0x01 == 0x27`, and `"` (0x22) is alone.
+/// A byte is flagged when one of the three differences is zero.
 #[inline]
-fn special_mask(word: u64) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |v: u64| v.wrapping_sub(LO) & !v & HI;
-    let eq = |c: u8| zero_byte(word ^ (LO * u64::from(c)));
-    eq(b'&') | eq(b'<') | eq(b'>') | eq(b'"') | eq(b'\'')
+fn special_bytes(word: u64) -> u64 {
+    zero_bytes((word | splat(0x02)) ^ splat(b'>'))
+        | zero_bytes((word | splat(0x01)) ^ splat(b'\''))
+        | zero_bytes(word ^ splat(b'"'))
 }
 
 /// Un-escapes an HTML or XML string, as Python's `html.unescape` does.
@@ -271,14 +242,21 @@ mod tests {
                 .collect();
             assert_eq!(xhtml_escape(&text), slow);
         }
-        assert_eq!(special_mask(u64::from_le_bytes(*b"abcdefgh")), 0);
+    }
+
+    #[test]
+    fn special_bytes_are_exact() {
+        for b in 0..=255u8 {
+            let flagged = special_bytes(u64::from(b)) != 0;
+            assert_eq!(
+                flagged,
+                matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''),
+                "byte {b:#x}"
+            );
+        }
         assert_eq!(
-            special_mask(u64::from_le_bytes(*b"abcdefg'")).trailing_zeros() / 8,
-            7
-        );
-        assert_eq!(
-            special_mask(u64::from_le_bytes(*b"a<<<<<<<")).trailing_zeros() / 8,
-            1
+            special_bytes(u64::from_le_bytes(*b"a<&b>\"'c")),
+            u64::from_le_bytes([0, 0x80, 0x80, 0, 0x80, 0x80, 0x80, 0])
         );
     }
 

@@ -60,6 +60,7 @@
 mod html;
 #[cfg(feature = "json")]
 mod json;
+mod scan;
 #[rustfmt::skip]
 mod tables;
 mod text;
