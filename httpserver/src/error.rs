@@ -108,6 +108,13 @@ pub enum HttpInputError {
     /// Multipart parsing is disabled by configuration.
     #[error("multipart/form-data parsing is disabled")]
     MultipartDisabled,
+    /// The client sent no body bytes for longer than the body inactivity timeout (or the whole
+    /// body took longer than the total body timeout).
+    #[error("timed out reading the request body")]
+    BodyTimeout,
+    /// The connection closed (or failed) before the whole body arrived.
+    #[error("connection closed before the request body was complete")]
+    IncompleteBody,
 }
 
 impl HttpInputError {
@@ -125,6 +132,7 @@ impl HttpInputError {
             Self::HeaderTooLarge | Self::TooManyHeaders | Self::TrailerTooLarge => 431,
             Self::UnsupportedTransferEncoding => 501,
             Self::UnsupportedVersion | Self::Http2Preface => 505,
+            Self::BodyTimeout => 408,
             _ => 400,
         }
     }

@@ -1,11 +1,16 @@
-//! Typhoon's HTTP layer: Tornado's `httputil` and a strict, allocation-conscious HTTP/1.1 parser.
+//! Typhoon's HTTP/1.1 server: Tornado's `httputil`, `http1connection` and `httpserver`, strict
+//! with hostile input and allocation-conscious.
 //!
-//! This crate sits above `typhoon-iostream` and `typhoon-ioloop` and below `typhoon-httpclient`
-//! and `typhoon-web`. What is here so far is the sans-IO half: pure functions and state machines
-//! over `&[u8]` and `&str` that never touch a socket or an event loop, so they are tested and
-//! fuzzed from byte slices and do not yet depend on iostream or ioloop. The connection
-//! (`HTTP1Connection`) and `HTTPServer` will drive them from an `IOStream`.
+//! This crate sits above `typhoon-iostream` (connections are `IOStream`s accepted by a
+//! `TCPServer`) and `typhoon-ioloop`, and below `typhoon-httpclient` and `typhoon-web`. It has two
+//! halves. The sans-IO half is pure functions and state machines over `&[u8]` that never touch a
+//! socket, tested and fuzzed from byte slices. The connection half drives them from a stream:
 //!
+//! - [`HTTPServer`]: serves requests to a handler `Fn(HTTPServerRequest, ResponseWriter)`, with
+//!   keep-alive, pipelining (responses batched into one write), `Expect: 100-continue`, HEAD,
+//!   every limit and timeout of [`HTTPServerOptions`], `xheaders`, TLS, gzip request bodies,
+//!   streamed request bodies ([`BodyReader`]), graceful [`shutdown`](HTTPServer::shutdown), n
+//!   loops on one port ([`start_loops`]), and Tornado's access log on `typhoon::access`.
 //! - [`httputil`]: [`HTTPHeaders`](httputil::HTTPHeaders), request and response start lines, form
 //!   bodies (urlencoded and multipart, with Tornado 6.6's limits), query strings, cookies,
 //!   `url_concat`, HTTP dates, `split_host_and_port` and the reason-phrase table.
@@ -67,17 +72,24 @@
 //!
 //! # Feature flags
 //!
-//! The crate has no optional features yet; `gzip` (request decompression) and `tls` arrive with
-//! the connection layer.
-//!
 //! | Name | Description | Default? |
 //! |---|---|---|
-//! | *(none)* | everything in this crate is always available | — |
+//! | `tls` | HTTPS through rustls (`HTTPServerOptions::tls`) | No |
+//! | `gzip` | `decompress_request` for gzip request bodies (flate2, pure Rust) | No |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body;
+mod connection;
 mod error;
 pub mod h1;
 pub mod httputil;
+mod request;
+mod response;
+mod server;
 
+pub use body::BodyReader;
 pub use error::{HttpInputError, Result};
+pub use request::HTTPServerRequest;
+pub use response::ResponseWriter;
+pub use server::{HTTPServer, HTTPServerOptions, HandlerFuture, StreamBodyPredicate, start_loops};

@@ -227,7 +227,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Outcome)> {
         ("asterisk-form", s("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), ok("OPTIONS", "*", b"", true)),
         ("stray crlf before request", s("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), ok("GET", "/", b"", true)),
         ("transfer-encoding in http/1.0", s("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), Outcome::Status(400)),
-        ("transfer-encoding identity", s("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n"), Outcome::Status(400)),
+        ("transfer-encoding identity", s("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n"), Outcome::Status(501)),
         ("transfer-encoding chunked, gzip", s("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), Outcome::Status(400)),
         ("chunk extensions accepted", chunked_post("chunked", "2;name=value\r\nok\r\n3;a;b=\"q;x\"\r\n!!!\r\n0;last\r\n\r\n"), ok("POST", "/echo", b"ok!!!", true)),
         ("chunk trailers accepted", chunked_post("chunked", "2\r\nok\r\n0\r\nX-Checksum: abc\r\nX-Other: d\r\n\r\n"), ok("POST", "/echo", b"ok", true)),

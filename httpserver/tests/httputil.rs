@@ -52,7 +52,10 @@ fn assert_linear_scaling(f: impl Fn(usize), n1: usize, _n2: usize, _max_ratio: f
     let t1 = (0..3).map(|_| time(n1)).fold(f64::MAX, f64::min);
     let t2 = (0..3).map(|_| time(n2)).fold(f64::MAX, f64::min);
     let ratio = t2 / t1.max(1e-6);
-    assert!(ratio < 1000.0, "not linear: ratio {ratio:.1} for a 100x larger input");
+    assert!(
+        ratio < 1000.0,
+        "not linear: ratio {ratio:.1} for a 100x larger input"
+    );
 }
 
 // --- TestUrlConcat ---

@@ -176,9 +176,10 @@ impl<T: AsFd> Async<T> {
         self.state.wake_all();
     }
 
-    /// Forgets read readiness, so the next read waits for an event. The stream layer calls this
-    /// after a short read, which in edge mode means the socket buffer was drained: it saves the
-    /// `read` that would only return `WouldBlock`.
+    /// Forgets read readiness, so the next read waits for an event. Only safe when no event can
+    /// have been missed: after a short read the socket's data is drained, but a FIN that arrived
+    /// with the data raised no separate edge, so clearing then can hide an EOF. Prefer letting
+    /// an operation's `WouldBlock` clear it.
     pub fn clear_readable(&self) {
         self.state.readable.set(false);
     }

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -72,15 +72,44 @@ pub(crate) fn schedule_fn(shared: Arc<Shared>, id: u64) -> impl Fn(Runnable) + S
 }
 
 pin_project_lite::pin_project! {
-    /// Wraps a task's future so that a panic while polling it becomes [`LoopError::Panicked`]
-    /// (and is logged) instead of unwinding into the loop. Holds the future inline: one copy, no
+    /// A future that turns a panic while polling the wrapped future into
+    /// [`LoopError::Panicked`] (logged on `typhoon::application`) instead of unwinding; see
+    /// [`catch_unwind`]. Every task is wrapped in one. Holds the future inline: one copy, no
     /// extra allocation. `guard` is dropped with the wrapper (after the future).
-    pub(crate) struct CatchUnwind<F, G> {
+    pub struct CatchUnwind<F, G = ()> {
         #[pin]
         future: F,
         what: &'static str,
         guard: G,
         done: bool,
+    }
+}
+
+/// Wraps `future` so a panic inside it becomes `Err(`[`LoopError::Panicked`]`)` (and a log line
+/// naming `what`) rather than unwinding into the caller: how a server answers 500 when a handler
+/// panics and goes on serving.
+///
+/// # Cancel safety
+///
+/// As cancel-safe as `future`.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_ioloop::{IOLoop, LoopError, catch_unwind};
+///
+/// let result = IOLoop::new().run_sync(catch_unwind(async { panic!("boom") }, "handler"));
+/// assert!(matches!(result, Err(LoopError::Panicked { message }) if message == "boom"));
+/// ```
+pub fn catch_unwind<F: Future>(future: F, what: &'static str) -> CatchUnwind<F> {
+    CatchUnwind::new(future, what, ())
+}
+
+impl<F, G> fmt::Debug for CatchUnwind<F, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CatchUnwind")
+            .field("what", &self.what)
+            .finish()
     }
 }
 
@@ -105,7 +134,7 @@ impl<F: Future, G> Future for CatchUnwind<F, G> {
             return Poll::Pending;
         }
         let future = this.future;
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {

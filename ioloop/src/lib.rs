@@ -119,7 +119,7 @@ mod waiters;
 
 pub use async_io::Async;
 pub use error::{LoopError, Result};
-pub use executor::JoinHandle;
+pub use executor::{CatchUnwind, JoinHandle, catch_unwind};
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use reactor::{Interest, Readiness};

@@ -102,8 +102,9 @@ impl Transport {
     }
 }
 
-/// Reads from a socket; a short read means the socket is drained (edge mode), so readiness is
-/// cleared to save the `read` that would only say `EAGAIN`.
+/// Reads from a socket. A short read is *not* taken to mean "drained": the peer's FIN may have
+/// arrived together with the data, and in edge mode its event was already consumed, so only a
+/// read that returns `WouldBlock` clears readiness (otherwise an EOF could go unnoticed).
 fn poll_read_socket<T: io::Read + std::os::fd::AsFd>(
     socket: &Async<T>,
     cx: &mut Context<'_>,
@@ -112,18 +113,10 @@ fn poll_read_socket<T: io::Read + std::os::fd::AsFd>(
 where
     for<'a> &'a T: io::Read,
 {
-    let wanted = buf.len();
-    let result = socket.poll_read_with(cx, &mut |s: &T| {
+    socket.poll_read_with(cx, &mut |s: &T| {
         let mut s = s;
         s.read(buf)
-    });
-    if let Poll::Ready(Ok(n)) = result
-        && n > 0
-        && n < wanted
-    {
-        socket.clear_readable();
-    }
-    result
+    })
 }
 
 fn poll_write_socket<T: std::os::fd::AsFd>(

@@ -56,8 +56,9 @@ pub struct RequestFraming {
 ///   [`HttpInputError::TransferEncodingInHttp10`] (400);
 /// - [`HttpInputError::InvalidTransferEncoding`] (400): `chunked` not last or repeated, or a value
 ///   that is not a list of tokens;
-/// - [`HttpInputError::UnsupportedTransferEncoding`] (501): another coding before the final
-///   `chunked` (Tornado answers 400; RFC 9112 §6.1 asks for 501 for a coding it does not know).
+/// - [`HttpInputError::UnsupportedTransferEncoding`] (501): any other coding, alone or before the
+///   final `chunked` (Tornado answers 400; RFC 9112 §6.1 asks for 501 for a coding the server
+///   does not implement).
 pub fn request_framing(head: &RequestHead, max_body_size: u64) -> Result<RequestFraming> {
     let mut content_length: Option<&str> = None;
     let mut has_te = false;
@@ -145,7 +146,8 @@ fn check_transfer_encoding(head: &RequestHead) -> Result<()> {
     }
     match (codings, chunked, last_is_chunked) {
         (1, 1, true) => Ok(()),
-        (_, 1, true) => Err(HttpInputError::UnsupportedTransferEncoding),
+        // Only codings this server does not decode (`gzip` alone, or before `chunked`): 501.
+        (_, 0, _) | (_, 1, true) => Err(HttpInputError::UnsupportedTransferEncoding),
         _ => Err(HttpInputError::InvalidTransferEncoding),
     }
 }
@@ -183,6 +185,10 @@ mod tests {
         ));
         assert!(matches!(
             framing("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            Err(HttpInputError::UnsupportedTransferEncoding)
+        ));
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"),
             Err(HttpInputError::UnsupportedTransferEncoding)
         ));
         assert!(matches!(

@@ -1,0 +1,388 @@
+//! One server connection: read requests, hand them to the application, write responses, keep
+//! the connection alive or close it (Tornado's `HTTP1ServerConnection`).
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use typhoon_ioloop::{LoopError, catch_unwind, timeout, timeout_at};
+use typhoon_iostream::{IOStream, PeerAddr, StreamError};
+
+use crate::body::{BodyReader, BodyTimeouts};
+use crate::error::HttpInputError;
+use crate::h1::{BodyKind, RequestHead, parse_request_head, request_framing};
+use crate::request::HTTPServerRequest;
+use crate::response::{ResponseState, ResponseWriter};
+use crate::server::ServerShared;
+
+/// Responses are batched while pipelined requests wait in the read buffer, up to this many
+/// queued bytes; past it they are flushed before the next request is read (back-pressure).
+const PIPELINE_FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// How long a lingering close keeps draining the client's input after an error response.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// The most bytes a lingering close drains.
+const LINGER_BYTES: usize = 1024 * 1024;
+
+/// While a handler runs, the connection reads ahead (to notice the client closing) only while the
+/// buffer holds less than this.
+const READ_AHEAD_LIMIT: usize = 64 * 1024;
+
+/// The registry entry of a live connection, for graceful shutdown.
+#[derive(Debug)]
+pub(crate) struct ConnectionHandle {
+    /// The connection's stream.
+    pub(crate) stream: Rc<IOStream>,
+    /// Waiting for the next request (nothing in flight).
+    pub(crate) idle: Cell<bool>,
+}
+
+/// Why reading a request head ended without a request.
+enum HeadOutcome {
+    /// A complete head of this many bytes.
+    Head(usize),
+    /// The client closed, went idle too long, or the server is draining: close quietly.
+    Close,
+    /// Malformed or over a limit: answer with the error's status and close.
+    Error(HttpInputError),
+}
+
+/// Serves requests on `stream` until it closes.
+pub(crate) async fn serve(stream: IOStream, peer: PeerAddr, server: Rc<ServerShared>) {
+    let stream = Rc::new(stream);
+    let handle = Rc::new(ConnectionHandle {
+        stream: Rc::clone(&stream),
+        idle: Cell::new(true),
+    });
+    let key = server.register(Rc::clone(&handle));
+    serve_requests(&stream, peer, &server, &handle).await;
+    if !stream.closed() {
+        // Whatever is queued goes out (bounded by the send timeout), then the socket closes.
+        let _ = timeout(server.options.send_timeout, stream.flush()).await;
+        stream.close();
+    }
+    server.unregister(key);
+}
+
+async fn serve_requests(
+    stream: &Rc<IOStream>,
+    peer: PeerAddr,
+    server: &Rc<ServerShared>,
+    handle: &ConnectionHandle,
+) {
+    let options = &server.options;
+    let mut head = RequestHead::new();
+    let response = Rc::new(RefCell::new(ResponseState::new(Rc::clone(
+        &server.draining,
+    ))));
+    loop {
+        handle.idle.set(true);
+        if server.draining.get() {
+            return;
+        }
+        let consumed = match read_head(stream, server, &mut head).await {
+            HeadOutcome::Head(n) => n,
+            HeadOutcome::Close => return,
+            HeadOutcome::Error(error) => {
+                tracing::debug!(target: "typhoon::general", %peer, %error, "malformed request");
+                send_error_and_linger(stream, error.status()).await;
+                return;
+            }
+        };
+        handle.idle.set(false);
+        let start = Instant::now();
+        stream.consume(consumed);
+
+        let framing = match request_framing(&head, options.limits.max_body_size) {
+            Ok(framing) => framing,
+            Err(error) => {
+                tracing::debug!(target: "typhoon::general", %peer, %error, "bad request framing");
+                send_error_and_linger(stream, error.status()).await;
+                return;
+            }
+        };
+        let mut request = HTTPServerRequest::from_head(&mut head, peer, &server.context, start);
+        let streaming = options
+            .stream_request_body
+            .as_ref()
+            .is_some_and(|wants| wants(&request));
+        let timeouts = BodyTimeouts {
+            inactivity: options.body_inactivity_timeout,
+            deadline: options.body_timeout.map(|total| Instant::now() + total),
+        };
+        let mut reader = BodyReader::new(
+            Rc::clone(stream),
+            framing.body,
+            &options.limits,
+            framing.expect_continue,
+            timeouts,
+        );
+        let complete = reader.complete_flag();
+        let failure = reader.failure_flag();
+        if streaming {
+            request.set_body_reader(reader);
+        } else if framing.body != BodyKind::Empty {
+            match reader.read_to_end().await {
+                Ok(body) => match decompress(&request, body, options) {
+                    Ok(body) => request.body = body,
+                    Err(error) => {
+                        send_error_and_linger(stream, error.status()).await;
+                        return;
+                    }
+                },
+                Err(error) => {
+                    tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
+                    if matches!(error, HttpInputError::IncompleteBody) {
+                        return;
+                    }
+                    send_error_and_linger(stream, error.status()).await;
+                    return;
+                }
+            }
+        }
+
+        let keep_alive = framing.keep_alive && !options.no_keep_alive && !server.draining.get();
+        let method_is_head = request.method == "HEAD";
+        response
+            .borrow_mut()
+            .reset(request.version, method_is_head, keep_alive);
+        let remote_ip = request.remote_ip.clone();
+        let writer = ResponseWriter::new(Rc::clone(&response), Rc::clone(stream));
+        let handler = catch_unwind((server.handler)(request, writer), "request handler");
+        let outcome = run_handler(stream, handler, !streaming).await;
+
+        let Some((status, mut keep_alive)) =
+            finish_response(&response, stream, &outcome, failure.get(), &head, method_is_head)
+        else {
+            log_access(500, &head, &remote_ip, start);
+            stream.close();
+            return;
+        };
+        log_access(status, &head, &remote_ip, start);
+        if !complete.get() || stream.closed() || stream.is_eof() {
+            // An unread body would be parsed as the next request: never reuse the connection.
+            keep_alive = false;
+        }
+        if !keep_alive {
+            return;
+        }
+        // Pipelined requests already buffered: batch their responses, within bounds.
+        let pipelined = !stream.read_buffer().is_empty();
+        if !pipelined || stream.write_buffer_len() > PIPELINE_FLUSH_THRESHOLD {
+            match timeout(options.send_timeout, stream.flush()).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Completes the response after the handler: a 500 for a panic, the body-read failure's status
+/// if the handler did not answer, then the final bytes. Returns the status and whether the
+/// connection stays open, or `None` when the connection must be cut (a panic after the head
+/// went out, or a failed write).
+fn finish_response(
+    response: &RefCell<ResponseState>,
+    stream: &IOStream,
+    outcome: &Result<(), LoopError>,
+    failure: Option<u16>,
+    head: &RequestHead,
+    method_is_head: bool,
+) -> Option<(u16, bool)> {
+    let mut state = response.borrow_mut();
+    if let Err(LoopError::Panicked { .. }) = outcome {
+        if state.head_sent {
+            // Too late for a 500: cut the connection so the client sees the failure.
+            return None;
+        }
+        state.reset(head.version(), method_is_head, false);
+        state.status = 500;
+    }
+    if let Some(status) = failure
+        && !state.head_sent
+    {
+        state.reset(head.version(), method_is_head, false);
+        state.status = status;
+    }
+    state.finish(stream).ok()?;
+    Some((state.status, state.keep_alive))
+}
+
+/// Runs the handler; meanwhile (for buffered bodies) reads ahead so that a client closing the
+/// connection is noticed (Tornado's `on_connection_close`): the stream is then closed, which
+/// wakes [`ResponseWriter::connection_closed`].
+async fn run_handler<F: Future>(stream: &IOStream, handler: F, watch_close: bool) -> F::Output {
+    let mut handler = pin!(handler);
+    let mut watching = watch_close;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = handler.as_mut().poll(cx) {
+            return Poll::Ready(output);
+        }
+        while watching && !stream.closed() && stream.read_buffer().len() < READ_AHEAD_LIMIT {
+            let fill = pin!(stream.fill_buffer());
+            match fill.poll(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Ok(n)) if n > 0 => {}
+                Poll::Ready(_) => {
+                    // EOF or error: the client is gone.
+                    watching = false;
+                    stream.close();
+                    // Let the handler observe it.
+                    if let Poll::Ready(output) = handler.as_mut().poll(cx) {
+                        return Poll::Ready(output);
+                    }
+                }
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Reads until a complete head is buffered, within the idle timeout (before the first byte) and
+/// the header timeout (from the first byte).
+async fn read_head(
+    stream: &IOStream,
+    server: &ServerShared,
+    head: &mut RequestHead,
+) -> HeadOutcome {
+    let options = &server.options;
+    let mut deadline = None;
+    loop {
+        let parsed = parse_request_head(&stream.read_buffer(), &options.limits, head);
+        match parsed {
+            Ok(Some(n)) => return HeadOutcome::Head(n),
+            Err(error) => return HeadOutcome::Error(error),
+            Ok(None) => {}
+        }
+        // Nothing complete: send any batched responses before waiting for the client.
+        if stream.write_buffer_len() > 0
+            && !matches!(
+                timeout(options.send_timeout, stream.flush()).await,
+                Ok(Ok(()))
+            )
+        {
+            return HeadOutcome::Close;
+        }
+        if server.draining.get() && stream.read_buffer().is_empty() {
+            return HeadOutcome::Close;
+        }
+        let wait_until = if stream.read_buffer().is_empty() && deadline.is_none() {
+            Instant::now() + options.idle_connection_timeout
+        } else {
+            *deadline.get_or_insert_with(|| Instant::now() + options.header_timeout)
+        };
+        match timeout_at(wait_until, stream.fill_buffer()).await {
+            Ok(Ok(0)) => {
+                return if stream.read_buffer().is_empty() {
+                    HeadOutcome::Close
+                } else {
+                    // EOF in the middle of a head.
+                    HeadOutcome::Error(HttpInputError::MalformedRequestLine)
+                };
+            }
+            Ok(Ok(_)) => {
+                if deadline.is_none() {
+                    deadline = Some(Instant::now() + options.header_timeout);
+                }
+            }
+            Ok(Err(StreamError::BufferFull { .. })) => {
+                return HeadOutcome::Error(HttpInputError::HeaderTooLarge);
+            }
+            // Reset, timeout (silent close, as nginx and hyper do), or closed by shutdown.
+            Ok(Err(_)) | Err(_) => return HeadOutcome::Close,
+        }
+    }
+}
+
+/// Answers a framing error with its status and `Connection: close`, then closes lingeringly:
+/// shut down our side, drain what the client still sends (bounded), close. The client reads
+/// the answer instead of a reset, and nothing it sent after the error is ever answered.
+async fn send_error_and_linger(stream: &IOStream, status: u16) {
+    let reason = crate::httputil::reason_phrase(status).unwrap_or("Error");
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nServer: TyphoonServer/0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    // Drop whatever was batched for earlier requests? No: they were answered in order; keep it.
+    if stream.write_buffered(response.as_bytes()).is_err() {
+        return;
+    }
+    if !matches!(timeout(LINGER, stream.flush()).await, Ok(Ok(()))) {
+        stream.close();
+        return;
+    }
+    let _ = stream.shutdown_write();
+    let deadline = Instant::now() + LINGER;
+    let mut drained = stream.read_buffer().len();
+    stream.consume(drained);
+    while drained < LINGER_BYTES {
+        match timeout_at(deadline, stream.fill_buffer()).await {
+            Ok(Ok(n)) if n > 0 => {
+                drained += n;
+                let buffered = stream.read_buffer().len();
+                stream.consume(buffered);
+            }
+            _ => break,
+        }
+    }
+    stream.close();
+}
+
+/// Decompresses a gzip request body when the server is configured to (feature `gzip`).
+#[cfg(feature = "gzip")]
+fn decompress(
+    request: &HTTPServerRequest,
+    body: Vec<u8>,
+    options: &crate::HTTPServerOptions,
+) -> Result<Vec<u8>, HttpInputError> {
+    use std::io::Read;
+    if !options.decompress_request
+        || !request
+            .headers
+            .get("Content-Encoding")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"))
+    {
+        return Ok(body);
+    }
+    let limit = options.limits.max_body_size;
+    let mut out = Vec::with_capacity(body.len().saturating_mul(2).min(1 << 20));
+    let decoder = flate2::read::GzDecoder::new(&body[..]);
+    // One byte past the limit tells "too large" from "exactly at the limit".
+    let read = decoder.take(limit + 1).read_to_end(&mut out);
+    match read {
+        Ok(_) if out.len() as u64 > limit => Err(HttpInputError::BodyTooLarge),
+        Ok(_) => Ok(out),
+        Err(_) => Err(HttpInputError::UnsupportedContentEncoding),
+    }
+}
+
+/// Without the `gzip` feature bodies are passed on as they came.
+#[cfg(not(feature = "gzip"))]
+fn decompress(
+    _request: &HTTPServerRequest,
+    body: Vec<u8>,
+    _options: &crate::HTTPServerOptions,
+) -> Result<Vec<u8>, HttpInputError> {
+    Ok(body)
+}
+
+/// Tornado's access log line: `200 GET / (127.0.0.1) 0.42ms`, level by status.
+fn log_access(status: u16, head: &RequestHead, remote_ip: &str, start: Instant) {
+    let (method, uri) = (head.method(), head.target());
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    match status {
+        0..400 => {
+            tracing::info!(target: "typhoon::access", status, method, uri, remote_ip, request_time_ms = ms, "{status} {method} {uri} ({remote_ip}) {ms:.2}ms");
+        }
+        400..500 => {
+            tracing::warn!(target: "typhoon::access", status, method, uri, remote_ip, request_time_ms = ms, "{status} {method} {uri} ({remote_ip}) {ms:.2}ms");
+        }
+        _ => {
+            tracing::error!(target: "typhoon::access", status, method, uri, remote_ip, request_time_ms = ms, "{status} {method} {uri} ({remote_ip}) {ms:.2}ms");
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! `ResponseWriter`: how the application answers a request.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use typhoon_iostream::{IOStream, StreamError};
+
+use crate::error::Result;
+use crate::h1::Version;
+use crate::httputil::{HTTPHeaders, reason_phrase, write_timestamp};
+
+/// The `Server` header every response carries.
+const SERVER_HEADER: &str = "TyphoonServer/0.1";
+
+thread_local! {
+    /// The `Date` header's value, formatted once per second (the loop is single-threaded).
+    static DATE: RefCell<(u64, String)> = const { RefCell::new((0, String::new())) };
+}
+
+/// Appends the current `Date` value, from the per-second cache.
+fn push_date(out: &mut Vec<u8>) {
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != secs || cache.1.is_empty() {
+            cache.1.clear();
+            write_timestamp(&mut cache.1, now);
+            cache.0 = secs;
+        }
+        out.extend_from_slice(cache.1.as_bytes());
+    });
+}
+
+/// The response being built for the current request; one per connection, reused.
+#[derive(Debug)]
+pub(crate) struct ResponseState {
+    /// Status code.
+    pub(crate) status: u16,
+    /// Reason phrase, if not the standard one.
+    reason: Option<String>,
+    /// Response headers set by the application.
+    headers: HTTPHeaders,
+    /// Body bytes written and not yet sent.
+    body: Vec<u8>,
+    /// Reused buffer for the serialised head.
+    scratch: Vec<u8>,
+    /// Whether the head has gone out (after a `flush`).
+    pub(crate) head_sent: bool,
+    /// Chunked transfer coding in use.
+    chunked: bool,
+    /// `finish` was called (or the connection finished the response).
+    pub(crate) finished: bool,
+    /// The request's version.
+    version: Version,
+    /// The request was HEAD: no body bytes go out.
+    head_request: bool,
+    /// Whether the connection stays open after this response.
+    pub(crate) keep_alive: bool,
+    /// Body bytes handed to the stream so far (for the access log).
+    pub(crate) body_bytes: u64,
+    /// The server is shutting down: responses not yet started close their connection.
+    pub(crate) draining: Rc<std::cell::Cell<bool>>,
+}
+
+impl Default for ResponseState {
+    fn default() -> Self {
+        Self {
+            status: 200,
+            reason: None,
+            headers: HTTPHeaders::new(),
+            body: Vec::new(),
+            scratch: Vec::new(),
+            head_sent: false,
+            chunked: false,
+            finished: false,
+            version: Version::Http11,
+            head_request: false,
+            keep_alive: true,
+            body_bytes: 0,
+            draining: Rc::default(),
+        }
+    }
+}
+
+impl ResponseState {
+    /// A response state for one connection of a server whose shutdown flag is `draining`.
+    pub(crate) fn new(draining: Rc<std::cell::Cell<bool>>) -> Self {
+        Self {
+            draining,
+            ..Self::default()
+        }
+    }
+
+    /// Prepares for a new request.
+    pub(crate) fn reset(&mut self, version: Version, head_request: bool, keep_alive: bool) {
+        self.status = 200;
+        self.reason = None;
+        self.headers.clear();
+        self.body.clear();
+        if self.body.capacity() > 256 * 1024 {
+            self.body = Vec::new();
+        }
+        self.head_sent = false;
+        self.chunked = false;
+        self.finished = false;
+        self.version = version;
+        self.head_request = head_request;
+        self.keep_alive = keep_alive;
+        self.body_bytes = 0;
+    }
+
+    /// Statuses that never carry a body.
+    fn bodiless_status(&self) -> bool {
+        matches!(self.status, 100..=199 | 204 | 304)
+    }
+
+    /// Serialises the head into `scratch`. `content_length` is the body length when known.
+    fn write_head(&mut self, content_length: Option<u64>) {
+        if self.draining.get() {
+            self.keep_alive = false;
+        }
+        let bodiless = self.bodiless_status();
+        let out = &mut self.scratch;
+        out.clear();
+        out.extend_from_slice(match self.version {
+            Version::Http10 => b"HTTP/1.0 ",
+            Version::Http11 => b"HTTP/1.1 ",
+        });
+        let _ = write!(out, "{} ", self.status);
+        let reason = self
+            .reason
+            .as_deref()
+            .or_else(|| reason_phrase(self.status))
+            .unwrap_or("Unknown");
+        out.extend_from_slice(reason.as_bytes());
+        out.extend_from_slice(b"\r\nServer: ");
+        out.extend_from_slice(SERVER_HEADER.as_bytes());
+        out.extend_from_slice(b"\r\nDate: ");
+        push_date(out);
+        out.extend_from_slice(b"\r\n");
+        let mut has_length = false;
+        for (name, value) in self.headers.iter() {
+            if name.eq_ignore_ascii_case("Content-Length") {
+                has_length = true;
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        if !bodiless && !has_length {
+            match content_length {
+                Some(length) => {
+                    let _ = write!(out, "Content-Length: {length}\r\n");
+                }
+                None if self.version == Version::Http11 => {
+                    self.chunked = true;
+                    out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                }
+                // HTTP/1.0 and an unknown length: the body ends when the connection closes.
+                None => self.keep_alive = false,
+            }
+        }
+        if !self.keep_alive {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if self.version == Version::Http10 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        self.head_sent = true;
+    }
+
+    /// Queues everything pending on `stream`: the head if not sent, the buffered body (as a
+    /// chunk if chunked), and with `last` the final chunk.
+    fn queue(&mut self, stream: &IOStream, last: bool) -> Result<(), StreamError> {
+        if !self.head_sent {
+            let length = if last {
+                Some(self.body.len() as u64)
+            } else {
+                None
+            };
+            self.write_head(length);
+            stream.write_buffered(&self.scratch)?;
+        }
+        let send_body = !self.head_request && !self.bodiless_status();
+        if send_body && !self.body.is_empty() {
+            self.body_bytes += self.body.len() as u64;
+            if self.chunked {
+                self.scratch.clear();
+                let _ = write!(self.scratch, "{:x}\r\n", self.body.len());
+                stream.write_buffered(&self.scratch)?;
+                stream.write_buffered(&self.body)?;
+                stream.write_buffered(b"\r\n")?;
+            } else {
+                stream.write_buffered(&self.body)?;
+            }
+        }
+        self.body.clear();
+        if last {
+            if self.chunked && send_body {
+                stream.write_buffered(b"0\r\n\r\n")?;
+            }
+            self.finished = true;
+        }
+        Ok(())
+    }
+
+    /// Finishes the response on `stream` (queued; the connection flushes).
+    pub(crate) fn finish(&mut self, stream: &IOStream) -> Result<(), StreamError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.queue(stream, true)
+    }
+}
+
+/// Writes the response to one request (the response half of Tornado's `HTTPConnection`).
+///
+/// Set the status and headers, [`write`](Self::write) the body (buffered), and either let the
+/// response finish when the handler's future completes (or call [`finish`](Self::finish)) —
+/// then it goes out with a `Content-Length` — or [`flush`](Self::flush) along the way to stream
+/// it (chunked on HTTP/1.1, close-delimited on HTTP/1.0). `HEAD` requests and 204/304 responses
+/// never carry a body. If the handler panics before the head went out, the client gets a 500.
+pub struct ResponseWriter {
+    /// Shared with the connection, which finishes what the application leaves unfinished.
+    state: Rc<RefCell<ResponseState>>,
+    /// The connection's stream.
+    stream: Rc<IOStream>,
+}
+
+impl ResponseWriter {
+    pub(crate) fn new(state: Rc<RefCell<ResponseState>>, stream: Rc<IOStream>) -> Self {
+        Self { state, stream }
+    }
+
+    /// Sets the status code (default 200).
+    pub fn set_status(&mut self, status: u16) {
+        self.state.borrow_mut().status = status;
+    }
+
+    /// Sets the status code with a custom reason phrase.
+    pub fn set_status_with_reason(&mut self, status: u16, reason: &str) {
+        let mut state = self.state.borrow_mut();
+        state.status = status;
+        state.reason = Some(reason.replace(['\r', '\n'], " "));
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.state.borrow().status
+    }
+
+    /// Sets a header, replacing any value it had.
+    ///
+    /// # Errors
+    ///
+    /// An invalid name or a value with control characters (no header injection).
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<()> {
+        self.state.borrow_mut().headers.set(name, value)
+    }
+
+    /// Adds a header value (several `Set-Cookie`, for instance).
+    ///
+    /// # Errors
+    ///
+    /// As [`set_header`](Self::set_header).
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<()> {
+        self.state.borrow_mut().headers.add(name, value)
+    }
+
+    /// Removes a header.
+    pub fn clear_header(&mut self, name: &str) {
+        self.state.borrow_mut().headers.remove(name);
+    }
+
+    /// A header's first value, as set so far.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.state.borrow().headers.get(name).map(str::to_owned)
+    }
+
+    /// Appends to the body (buffered until `flush` or the end).
+    pub fn write(&mut self, data: &[u8]) {
+        self.state.borrow_mut().body.extend_from_slice(data);
+    }
+
+    /// Whether the head has been sent (status and headers can no longer change).
+    pub fn head_sent(&self) -> bool {
+        self.state.borrow().head_sent
+    }
+
+    /// Sends what is buffered now: the head (chunked on HTTP/1.1) and the body so far.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError`] if the client went away.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: the bytes are queued on the connection before the wait.
+    pub async fn flush(&mut self) -> Result<(), StreamError> {
+        let queued = {
+            let mut state = self.state.borrow_mut();
+            if state.finished {
+                return Ok(());
+            }
+            state.queue(&self.stream, false)
+        };
+        queued?;
+        self.stream.flush().await
+    }
+
+    /// Finishes the response now (it is queued; the connection sends it). Otherwise the
+    /// response finishes when the handler's future completes.
+    pub fn finish(self) {
+        let result = self.state.borrow_mut().finish(&self.stream);
+        if result.is_err() {
+            self.stream.close();
+        }
+    }
+
+    /// Waits until the client closes the connection (Tornado's `on_connection_close`), for
+    /// long-polling handlers; returns at once if it already has.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe.
+    pub async fn connection_closed(&self) {
+        self.stream.wait_closed().await;
+    }
+}
+
+impl fmt::Debug for ResponseWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.borrow();
+        f.debug_struct("ResponseWriter")
+            .field("status", &state.status)
+            .field("head_sent", &state.head_sent)
+            .field("finished", &state.finished)
+            .finish()
+    }
+}

@@ -1,0 +1,348 @@
+//! `HTTPServer`: a `TCPServer` whose connections speak HTTP/1.1.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+use typhoon_ioloop::locks::Event;
+use typhoon_ioloop::timeout_at;
+use typhoon_iostream::{MultiLoopServer, StreamOptions, TCPServer};
+
+use crate::connection::{self, ConnectionHandle};
+use crate::h1::Limits;
+use crate::request::{HTTPServerRequest, RequestContext};
+use crate::response::ResponseWriter;
+
+/// The boxed future of a request handler.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Decides per request whether its body is streamed to the handler (through
+/// [`HTTPServerRequest::body_reader`]) instead of read first.
+pub type StreamBodyPredicate = Rc<dyn Fn(&HTTPServerRequest) -> bool>;
+
+/// Every setting of an [`HTTPServer`], each limit with the default of `shared/HTTP-LIMITS.md`
+/// (Tornado's keyword arguments to `HTTPServer`).
+#[derive(Clone)]
+pub struct HTTPServerOptions {
+    /// Head size, header count, URI length, body size and chunk limits.
+    pub limits: Limits,
+    /// How long a connection may wait for the first byte of a request, the first one included
+    /// (default 60 s). Then it closes silently.
+    pub idle_connection_timeout: Duration,
+    /// The absolute deadline for a whole request head from its first byte (default 30 s,
+    /// against slowloris). Then the connection closes silently.
+    pub header_timeout: Duration,
+    /// The longest pause between body bytes (default 60 s); then 408 and close.
+    pub body_inactivity_timeout: Duration,
+    /// A limit on the whole body's arrival (Tornado's `body_timeout`), off by default.
+    pub body_timeout: Option<Duration>,
+    /// How long a response may take to reach the kernel (a client that never reads); then the
+    /// connection closes (default 60 s).
+    pub send_timeout: Duration,
+    /// Close every connection after one response.
+    pub no_keep_alive: bool,
+    /// Behind a proxy: take the client's address and scheme from `X-Real-Ip`,
+    /// `X-Forwarded-For`, `X-Scheme`, `X-Forwarded-Proto` (invalid values are ignored).
+    pub xheaders: bool,
+    /// Proxies whose addresses `X-Forwarded-For` skips (with `xheaders`).
+    pub trusted_downstream: Vec<IpAddr>,
+    /// Decompress `Content-Encoding: gzip` request bodies (feature `gzip`), bounded by
+    /// `max_body_size` after decompression: a zip bomb gets 413.
+    pub decompress_request: bool,
+    /// Stream the bodies of the requests this predicate selects (Tornado's
+    /// `@stream_request_body`); others are read whole first.
+    pub stream_request_body: Option<StreamBodyPredicate>,
+    /// TLS: connections are handshaken first, and requests say `protocol == "https"`.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+}
+
+impl Default for HTTPServerOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            idle_connection_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
+            body_inactivity_timeout: Duration::from_secs(60),
+            body_timeout: None,
+            send_timeout: Duration::from_secs(60),
+            no_keep_alive: false,
+            xheaders: false,
+            trusted_downstream: Vec::new(),
+            decompress_request: false,
+            stream_request_body: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl fmt::Debug for HTTPServerOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HTTPServerOptions")
+            .field("limits", &self.limits)
+            .field("idle_connection_timeout", &self.idle_connection_timeout)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_inactivity_timeout", &self.body_inactivity_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("send_timeout", &self.send_timeout)
+            .field("no_keep_alive", &self.no_keep_alive)
+            .field("xheaders", &self.xheaders)
+            .field("decompress_request", &self.decompress_request)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the connections of one server share.
+pub(crate) struct ServerShared {
+    /// Settings.
+    pub(crate) options: HTTPServerOptions,
+    /// Settings that shape requests.
+    pub(crate) context: RequestContext,
+    /// The application.
+    pub(crate) handler: Box<dyn Fn(HTTPServerRequest, ResponseWriter) -> HandlerFuture>,
+    /// Graceful shutdown in progress: finish in-flight requests, accept no new ones. Shared with
+    /// every connection's response state.
+    pub(crate) draining: Rc<Cell<bool>>,
+    /// Live connections.
+    connections: RefCell<Slab<Rc<ConnectionHandle>>>,
+    /// Set when the last connection goes away while draining.
+    drained: Event,
+}
+
+impl ServerShared {
+    pub(crate) fn register(&self, handle: Rc<ConnectionHandle>) -> usize {
+        self.connections.borrow_mut().insert(handle)
+    }
+
+    pub(crate) fn unregister(&self, key: usize) {
+        let removed = self.connections.borrow_mut().try_remove(key);
+        drop(removed);
+        if self.connections.borrow().is_empty() {
+            self.drained.set();
+        }
+    }
+}
+
+/// An HTTP/1.1 server (Tornado's `HTTPServer`): each request goes to `handler` with a
+/// [`ResponseWriter`].
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use typhoon_httpserver::HTTPServer;
+/// use typhoon_ioloop::IOLoop;
+///
+/// let ioloop = IOLoop::new();
+/// ioloop.make_current();
+/// let server = HTTPServer::new(|request, mut response| async move {
+///     response.set_header("Content-Type", "text/plain").unwrap();
+///     response.write(format!("Hello, {}", request.path).as_bytes());
+/// });
+/// let addr = server.listen(0, Some("127.0.0.1"))?[0];
+/// let client = std::thread::spawn(move || {
+///     let mut socket = std::net::TcpStream::connect(addr).unwrap();
+///     socket.write_all(b"GET /world HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+///     let mut answer = String::new();
+///     socket.read_to_string(&mut answer).unwrap();
+///     answer
+/// });
+/// ioloop.run_sync(typhoon_ioloop::sleep(std::time::Duration::from_millis(300)));
+/// let answer = client.join().unwrap();
+/// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+/// assert!(answer.ends_with("\r\n\r\nHello, /world"));
+/// # IOLoop::clear_current();
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct HTTPServer {
+    /// Shared with the connections.
+    shared: Rc<ServerShared>,
+    /// Accepts the connections.
+    tcp: TCPServer,
+}
+
+impl HTTPServer {
+    /// A server with the default options.
+    pub fn new<F, Fut>(handler: F) -> Self
+    where
+        F: Fn(HTTPServerRequest, ResponseWriter) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        Self::with_options(handler, HTTPServerOptions::default())
+    }
+
+    /// A server with `options`.
+    pub fn with_options<F, Fut>(handler: F, options: HTTPServerOptions) -> Self
+    where
+        F: Fn(HTTPServerRequest, ResponseWriter) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        #[cfg(feature = "tls")]
+        let protocol = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        #[cfg(not(feature = "tls"))]
+        let protocol = "http";
+        let context = RequestContext {
+            xheaders: options.xheaders,
+            trusted_downstream: Rc::new(options.trusted_downstream.clone()),
+            protocol,
+        };
+        let stream_options = StreamOptions {
+            // A head, or a chunk of body, is what the buffer ever needs to hold at once.
+            max_buffer_size: options.limits.max_header_size.max(1024 * 1024) * 2,
+            ..StreamOptions::default()
+        };
+        #[cfg(feature = "tls")]
+        let tls = options.tls.clone();
+        let shared = Rc::new(ServerShared {
+            options,
+            context,
+            handler: Box::new(move |request, writer| Box::pin(handler(request, writer))),
+            draining: Rc::new(Cell::new(false)),
+            connections: RefCell::new(Slab::new()),
+            drained: Event::new(),
+        });
+        let for_connections = Rc::clone(&shared);
+        let tcp = TCPServer::new(move |stream, peer| {
+            let shared = Rc::clone(&for_connections);
+            async move {
+                if shared.draining.get() {
+                    stream.close();
+                    return;
+                }
+                let _ = stream.set_nodelay(true);
+                connection::serve(stream, peer, shared).await;
+            }
+        })
+        .with_stream_options(stream_options);
+        #[cfg(feature = "tls")]
+        let tcp = match tls {
+            Some(config) => tcp.with_tls(config),
+            None => tcp,
+        };
+        Self { shared, tcp }
+    }
+
+    /// The server's options.
+    pub fn options(&self) -> &HTTPServerOptions {
+        &self.shared.options
+    }
+
+    /// Binds `port` on `address` (all interfaces if `None`) and serves on the current loop.
+    /// Returns the bound addresses.
+    ///
+    /// # Errors
+    ///
+    /// If binding fails.
+    pub fn listen(&self, port: u16, address: Option<&str>) -> io::Result<Vec<SocketAddr>> {
+        self.tcp.listen(port, address)
+    }
+
+    /// Serves on sockets bound elsewhere (`typhoon_iostream::netutil::bind_sockets`).
+    ///
+    /// # Errors
+    ///
+    /// If a socket cannot be registered.
+    pub fn add_sockets(&self, sockets: Vec<TcpListener>) -> io::Result<()> {
+        self.tcp.add_sockets(sockets)
+    }
+
+    /// The underlying `TCPServer`.
+    pub fn tcp_server(&self) -> &TCPServer {
+        &self.tcp
+    }
+
+    /// How many connections are open.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connections.borrow().len()
+    }
+
+    /// Stops accepting (Tornado's `stop`); open connections go on.
+    pub fn stop(&self) {
+        self.tcp.stop();
+    }
+
+    /// Graceful shutdown: stops accepting, closes idle keep-alive connections at once, lets
+    /// in-flight requests finish (their connections close after the response) until `grace`
+    /// has passed, then closes whatever is left. Returns how many connections had to be cut.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: dropping it stops the waiting; the server stays in draining mode.
+    pub async fn shutdown(&self, grace: Duration) -> usize {
+        self.stop();
+        self.shared.draining.set(true);
+        let deadline = Instant::now() + grace;
+        let connections: Vec<Rc<ConnectionHandle>> = self
+            .shared
+            .connections
+            .borrow()
+            .iter()
+            .map(|(_, handle)| Rc::clone(handle))
+            .collect();
+        for handle in &connections {
+            if handle.idle.get() && handle.stream.read_buffer().is_empty() {
+                handle.stream.close();
+            }
+        }
+        drop(connections);
+        if self.shared.connections.borrow().is_empty() {
+            return 0;
+        }
+        self.shared.drained.clear();
+        if timeout_at(deadline, self.shared.drained.wait())
+            .await
+            .is_ok()
+        {
+            return 0;
+        }
+        let rest: Vec<Rc<ConnectionHandle>> = self
+            .shared
+            .connections
+            .borrow()
+            .iter()
+            .map(|(_, handle)| Rc::clone(handle))
+            .collect();
+        for handle in &rest {
+            handle.stream.close();
+        }
+        rest.len()
+    }
+}
+
+impl fmt::Debug for HTTPServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HTTPServer")
+            .field("options", &self.shared.options)
+            .field("connections", &self.connection_count())
+            .finish()
+    }
+}
+
+/// Serves HTTP on `n` loops in `n` threads sharing `address:port` with `SO_REUSEPORT`, each
+/// with its own server built by `factory` (so handlers and applications need not be `Send`):
+/// Typhoon's answer to Tornado's multi-process mode, in one process.
+///
+/// # Errors
+///
+/// If binding fails or a thread cannot start.
+pub fn start_loops<F>(n: usize, port: u16, address: &str, factory: F) -> io::Result<MultiLoopServer>
+where
+    F: Fn() -> HTTPServer + Send + Sync + 'static,
+{
+    typhoon_iostream::start_loops(n, port, address, move || {
+        factory().tcp
+    })
+}

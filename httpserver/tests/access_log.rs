@@ -1,0 +1,49 @@
+//! Tornado's access log line, in a test binary of its own: `tracing` caches per call site
+//! whether anyone listens, and tests on other threads of the same binary (with no subscriber)
+//! would race this one's capture.
+
+mod util;
+
+use typhoon_httpserver::HTTPServer;
+use util::{capture_logs, raw, run};
+
+#[test]
+fn access_log_line() {
+    let ((), log) = capture_logs(|| {
+        run(async {
+            let server = HTTPServer::new(|request, mut response| async move {
+                if request.path == "/panic" {
+                    panic!("handler boom");
+                }
+                response.write(b"logged");
+            });
+            let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+            raw(
+                addr,
+                b"GET /logged?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            raw(
+                addr,
+                b"GET /panic HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            server.stop();
+        });
+    });
+    let line = log
+        .lines()
+        .find(|line| line.contains("typhoon::access") && line.contains("/logged"))
+        .unwrap_or_else(|| panic!("no access line: {log}"));
+    assert!(line.contains("200 GET /logged?x=1 (127.0.0.1) "), "{line}");
+    assert!(line.contains("ms"), "{line}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("ERROR") && l.contains("500 GET /panic")),
+        "{log}"
+    );
+    assert!(
+        log.contains("handler boom"),
+        "the panic is logged with its message"
+    );
+}

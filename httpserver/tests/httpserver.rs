@@ -1,0 +1,667 @@
+//! The HTTP server over real loopback sockets, with raw bytes (Tornado's `HTTPServerRawTest`,
+//! `httpserver_test.py`, `http1connection_test.py`, `security_corpus_test.py`) and the limits of
+//! `shared/HTTP-LIMITS.md`.
+
+mod util;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
+use typhoon_ioloop::{IOLoop, sleep, timeout};
+use util::{connect, raw, read_response, run, status_of};
+
+/// An echo application: answers with method, path, query and body, and a few special paths.
+async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
+    match request.path.as_str() {
+        "/panic" => panic!("handler boom"),
+        "/status/204" => {
+            response.set_status(204);
+        }
+        "/stream" => {
+            response.write(b"first,");
+            response.flush().await.expect("flush");
+            sleep(Duration::from_millis(5)).await;
+            response.write(b"second");
+        }
+        "/ip" => response.write(format!("{} {}", request.remote_ip, request.protocol).as_bytes()),
+        "/wait-close" => {
+            response.connection_closed().await;
+        }
+        "/slow" => {
+            sleep(Duration::from_millis(200)).await;
+            response.write(b"slow done");
+        }
+        _ => {
+            response
+                .set_header("Content-Type", "text/plain")
+                .expect("header");
+            let body = format!(
+                "{} {} {} {}",
+                request.method,
+                request.path,
+                request.query,
+                String::from_utf8_lossy(&request.body)
+            );
+            response.write(body.as_bytes());
+        }
+    }
+}
+
+fn serve(options: HTTPServerOptions) -> (HTTPServer, SocketAddr) {
+    let server = HTTPServer::with_options(app, options);
+    let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+    (server, addr)
+}
+
+/// One row of the raw-bytes table: what we send, what status comes back (`None`: the
+/// connection closes without a response), and whether the connection must close.
+struct Case {
+    name: &'static str,
+    request: Vec<u8>,
+    status: Option<u16>,
+}
+
+fn case(name: &'static str, request: impl Into<Vec<u8>>, status: Option<u16>) -> Case {
+    Case {
+        name,
+        request: request.into(),
+        status,
+    }
+}
+
+#[test]
+fn raw_request_table() {
+    let mut long_header = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    long_header.extend(std::iter::repeat_n(b'a', 70 * 1024));
+    long_header.extend_from_slice(b"\r\n\r\n");
+    let mut many_headers = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..101 {
+        many_headers.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    many_headers.extend_from_slice(b"\r\n");
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(17 * 1024));
+    let cases = vec![
+        case(
+            "simple",
+            "GET /a?b=c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Some(200),
+        ),
+        case("http10 without host", "GET / HTTP/1.0\r\n\r\n", Some(200)),
+        case("malformed request line", "GET /\r\n\r\n", Some(400)),
+        case("missing host", "GET / HTTP/1.1\r\n\r\n", Some(400)),
+        case(
+            "two hosts",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "comma host",
+            "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "obs-fold",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "bad header name",
+            "GET / HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n",
+            Some(400),
+        ),
+        case("header too large", long_header, Some(431)),
+        case("too many headers", many_headers, Some(431)),
+        case("uri too long", long_uri, Some(414)),
+        case(
+            "http/2.0 version",
+            "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+            Some(505),
+        ),
+        case(
+            "http/1.2 version",
+            "GET / HTTP/1.2\r\nHost: x\r\n\r\n",
+            Some(505),
+        ),
+        case(
+            "http2 preface",
+            "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            Some(505),
+        ),
+        case(
+            "cl and te",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "te gzip",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+            Some(501),
+        ),
+        case(
+            "te in http/1.0",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "cl not digits",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello",
+            Some(400),
+        ),
+        case(
+            "cl unequal",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+            Some(400),
+        ),
+        case(
+            "cl over max",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n",
+            Some(413),
+        ),
+        case(
+            "bad chunk size",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "chunk size overflow",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+            Some(400),
+        ),
+        case(
+            "chunk extension and trailer",
+            "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n",
+            Some(200),
+        ),
+        case(
+            "absolute form",
+            "GET http://example.com/abs?q=1 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+            Some(200),
+        ),
+        case(
+            "bare cr in header",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "nul in header value",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+            Some(400),
+        ),
+        case(
+            "handler panic",
+            "GET /panic HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Some(500),
+        ),
+        case("eof mid-head", "GET / HTTP/1.1\r\nHost:", Some(400)),
+    ];
+    run(async move {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        for case in cases {
+            let stream = connect(addr).await;
+            stream.write(&case.request).await.expect("write");
+            if case.name == "eof mid-head" {
+                stream.shutdown_write().expect("shutdown");
+            }
+            let reply = timeout(Duration::from_secs(10), stream.read_until_close())
+                .await
+                .unwrap_or_else(|_| panic!("{}: the connection stayed open", case.name))
+                .unwrap_or_default();
+            assert_eq!(
+                status_of(&reply),
+                case.status,
+                "{}: {}",
+                case.name,
+                String::from_utf8_lossy(&reply)
+            );
+            if case.status.is_some_and(|s| s >= 400) {
+                let text = String::from_utf8_lossy(&reply);
+                assert!(text.contains("Connection: close"), "{}: {text}", case.name);
+                assert_eq!(
+                    text.matches("HTTP/1.").count(),
+                    1,
+                    "{}: one answer only",
+                    case.name
+                );
+            }
+        }
+        // The server still answers normally afterwards.
+        let reply = raw(
+            addr,
+            b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(status_of(&reply), Some(200));
+        server.stop();
+    });
+}
+
+#[test]
+fn smuggled_request_behind_framing_error_is_never_answered() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let reply = raw(
+            addr,
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .await;
+        let text = String::from_utf8_lossy(&reply);
+        assert_eq!(status_of(&reply), Some(400), "{text}");
+        assert!(!text.contains("smuggled"), "{text}");
+        assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+        server.stop();
+    });
+}
+
+#[test]
+fn keep_alive_pipelining_and_stray_crlf() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        // Three pipelined requests in one write, with a stray CRLF between two of them.
+        stream
+            .write(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nPOST /3 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
+            .await
+            .expect("write");
+        for expected in ["GET /1  ", "GET /2  ", "POST /3  body"] {
+            let response = read_response(&stream, false).await;
+            assert_eq!(response.status, 200);
+            assert_eq!(String::from_utf8_lossy(&response.body), expected);
+        }
+        // And a later request on the same connection.
+        stream
+            .write(b"GET /4 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert_eq!(String::from_utf8_lossy(&response.body), "GET /4  ");
+        assert_eq!(
+            response.header("Server").as_deref(),
+            Some("TyphoonServer/0.1")
+        );
+        assert!(response.header("Date").is_some());
+        server.stop();
+    });
+}
+
+#[test]
+fn http10_keep_alive_and_close() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        stream
+            .write(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert!(response.head.starts_with("HTTP/1.0 200"));
+        assert_eq!(response.header("Connection").as_deref(), Some("keep-alive"));
+        stream
+            .write(b"GET /b HTTP/1.0\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert_eq!(String::from_utf8_lossy(&response.body), "GET /b  ");
+        // Without keep-alive the server closes after the response.
+        let rest = stream.read_until_close().await.expect("eof");
+        assert!(rest.is_empty());
+        server.stop();
+    });
+}
+
+#[test]
+fn head_and_204_have_no_body() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        stream
+            .write(
+                b"HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n",
+            )
+            .await
+            .expect("write");
+        let head = read_response(&stream, true).await;
+        assert_eq!(head.status, 200);
+        assert_eq!(
+            head.header("Content-Length").as_deref(),
+            Some("9"),
+            "{}",
+            head.head
+        );
+        let no_content = read_response(&stream, false).await;
+        assert_eq!(no_content.status, 204);
+        assert!(no_content.header("Content-Length").is_none());
+        server.stop();
+    });
+}
+
+#[test]
+fn streaming_response_is_chunked_on_http11_and_close_delimited_on_http10() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        stream
+            .write(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert_eq!(
+            response.header("Transfer-Encoding").as_deref(),
+            Some("chunked")
+        );
+        assert_eq!(response.body, b"first,second");
+        let reply = raw(addr, b"GET /stream HTTP/1.0\r\n\r\n").await;
+        let text = String::from_utf8_lossy(&reply);
+        assert!(text.ends_with("\r\n\r\nfirst,second"), "{text}");
+        assert!(text.contains("Connection: close"));
+        server.stop();
+    });
+}
+
+#[test]
+fn expect_100_continue() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        stream
+            .write(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            .await
+            .expect("write");
+        let interim = stream.read_until(b"\r\n\r\n", None).await.expect("100");
+        assert_eq!(interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        stream.write(b"hello").await.expect("body");
+        let response = read_response(&stream, false).await;
+        assert_eq!(String::from_utf8_lossy(&response.body), "POST /up  hello");
+        // Too large: 413 at once, never a 100.
+        let reply = raw(
+            addr,
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .await;
+        assert_eq!(status_of(&reply), Some(413));
+        server.stop();
+    });
+}
+
+#[test]
+fn streamed_request_body() {
+    run(async {
+        let options = HTTPServerOptions {
+            stream_request_body: Some(Rc::new(|request: &HTTPServerRequest| {
+                request.path == "/upload"
+            })),
+            ..HTTPServerOptions::default()
+        };
+        let server = HTTPServer::with_options(
+            |mut request, mut response| async move {
+                let mut reader = request.body_reader().expect("streaming");
+                let (mut chunks, mut total) = (0, 0);
+                while let Some(chunk) = reader.next_chunk().await.expect("chunk") {
+                    chunks += 1;
+                    total += chunk.len();
+                }
+                assert!(request.body.is_empty());
+                response.write(format!("{chunks} chunks {total} bytes").as_bytes());
+            },
+            options,
+        );
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let stream = connect(addr).await;
+        let body = vec![b'z'; 3 << 20];
+        stream
+            .write(
+                format!(
+                    "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await
+            .expect("head");
+        stream.write(&body).await.expect("body");
+        let response = read_response(&stream, false).await;
+        let text = String::from_utf8_lossy(&response.body).into_owned();
+        assert!(
+            text.ends_with(&format!("chunks {} bytes", 3 << 20)),
+            "{text}"
+        );
+        let chunks: usize = text
+            .split(' ')
+            .next()
+            .expect("count")
+            .parse()
+            .expect("number");
+        assert!(chunks > 1, "the body arrived in pieces, not whole");
+        server.stop();
+    });
+}
+
+#[test]
+fn timeouts_close_slow_clients() {
+    run(async {
+        let options = HTTPServerOptions {
+            idle_connection_timeout: Duration::from_millis(100),
+            header_timeout: Duration::from_millis(100),
+            body_inactivity_timeout: Duration::from_millis(100),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        // Idle: connects, sends nothing.
+        let idle = connect(addr).await;
+        assert!(idle.read_until_close().await.expect("closed").is_empty());
+        // Slowloris: half a head, never finished.
+        let slow = connect(addr).await;
+        slow.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("write");
+        assert!(slow.read_until_close().await.expect("closed").is_empty());
+        // Body stalls: 408.
+        let stall = connect(addr).await;
+        stall
+            .write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+            .await
+            .expect("write");
+        let reply = stall.read_until_close().await.unwrap_or_default();
+        assert_eq!(
+            status_of(&reply),
+            Some(408),
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+        server.stop();
+    });
+}
+
+#[test]
+fn one_connections_bad_input_does_not_delay_another() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        // A slow client holds a half-sent head...
+        let slow = connect(addr).await;
+        slow.write(b"GET / HTTP/1.1\r\nHo").await.expect("write");
+        // ...while another is served at once.
+        let reply = timeout(
+            Duration::from_secs(2),
+            raw(
+                addr,
+                b"GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            ),
+        )
+        .await
+        .expect("served without waiting for the slow client");
+        assert_eq!(status_of(&reply), Some(200));
+        drop(slow);
+        server.stop();
+    });
+}
+
+#[test]
+fn xheaders() {
+    run(async {
+        let options = HTTPServerOptions {
+            xheaders: true,
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let reply = raw(
+            addr,
+            b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-Ip: 4.4.4.4\r\nX-Scheme: https\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(String::from_utf8_lossy(&reply).ends_with("4.4.4.4 https"));
+        let reply = raw(
+            addr,
+            b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-Ip: not-an-ip\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(String::from_utf8_lossy(&reply).ends_with("127.0.0.1 http"));
+        server.stop();
+        // Without xheaders the headers are ignored.
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let reply = raw(
+            addr,
+            b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-Ip: 4.4.4.4\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(String::from_utf8_lossy(&reply).ends_with("127.0.0.1 http"));
+        server.stop();
+    });
+}
+
+#[cfg(feature = "gzip")]
+#[test]
+fn gzip_request_bodies_and_zip_bombs() {
+    use std::io::Write;
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).expect("gzip");
+        encoder.finish().expect("gzip")
+    }
+    run(async {
+        let mut options = HTTPServerOptions {
+            decompress_request: true,
+            ..HTTPServerOptions::default()
+        };
+        options.limits.max_body_size = 1 << 20;
+        let (server, addr) = serve(options);
+        let body = gzip(b"unzipped");
+        let mut request = format!(
+            "POST /z HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        let reply = raw(addr, &request).await;
+        assert!(String::from_utf8_lossy(&reply).ends_with("POST /z  unzipped"));
+        // 16 MiB of zeros compress to a few KiB: over the 1 MiB limit once inflated.
+        let bomb = gzip(&vec![0u8; 16 << 20]);
+        let mut request = format!(
+            "POST /z HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            bomb.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&bomb);
+        let reply = raw(addr, &request).await;
+        assert_eq!(status_of(&reply), Some(413));
+        server.stop();
+    });
+}
+
+#[test]
+fn handler_sees_client_going_away() {
+    run(async {
+        let closed = Rc::new(std::cell::Cell::new(false));
+        let seen = Rc::clone(&closed);
+        let server = HTTPServer::new(move |_request, response| {
+            let seen = Rc::clone(&seen);
+            async move {
+                response.connection_closed().await;
+                seen.set(true);
+            }
+        });
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let client = connect(addr).await;
+        client
+            .write(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        sleep(Duration::from_millis(20)).await;
+        client.close();
+        for _ in 0..100 {
+            if closed.get() {
+                break;
+            }
+            sleep(Duration::from_millis(10)).await;
+        }
+        assert!(closed.get(), "on_connection_close never ran");
+        server.stop();
+    });
+}
+
+#[test]
+fn graceful_shutdown_finishes_in_flight_requests() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let idle = connect(addr).await;
+        idle.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let _ = read_response(&idle, false).await; // now idle in keep-alive
+        let busy = connect(addr).await;
+        busy.write(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        sleep(Duration::from_millis(50)).await;
+        let shutdown = {
+            let server = server.clone();
+            IOLoop::current().spawn(async move { server.shutdown(Duration::from_secs(5)).await })
+        };
+        // The idle connection is closed at once.
+        assert!(idle.read_until_close().await.expect("eof").is_empty());
+        // The in-flight request completes, then its connection closes.
+        let response = read_response(&busy, false).await;
+        assert_eq!(response.body, b"slow done");
+        assert_eq!(response.header("Connection").as_deref(), Some("close"));
+        assert_eq!(
+            shutdown.await.expect("shutdown"),
+            0,
+            "nothing had to be cut"
+        );
+        // New connections are refused.
+        assert!(
+            typhoon_iostream::TCPClient::new()
+                .connect("127.0.0.1", addr.port())
+                .await
+                .is_err()
+        );
+    });
+}
+
+#[test]
+fn start_loops_serves_from_several_loops() {
+    let server = typhoon_httpserver::start_loops(2, 0, "127.0.0.1", || {
+        HTTPServer::new(|_request, mut response| async move {
+            response.write(format!("{:?}", std::thread::current().id()).as_bytes());
+        })
+    })
+    .expect("start_loops");
+    let addr = server.local_addr();
+    let mut threads = std::collections::HashSet::new();
+    for _ in 0..64 {
+        use std::io::{Read, Write};
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        socket
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut reply = String::new();
+        socket.read_to_string(&mut reply).expect("read");
+        assert!(reply.starts_with("HTTP/1.1 200"));
+        threads.insert(reply.rsplit("\r\n\r\n").next().expect("body").to_owned());
+    }
+    server.stop();
+    assert!(threads.len() > 1, "all 64 requests went to one loop");
+}
