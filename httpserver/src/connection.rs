@@ -32,6 +32,9 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// buffer holds less than this.
 const READ_AHEAD_LIMIT: usize = 64 * 1024;
 
+/// How long an idle keep-alive connection keeps its buffers before releasing them.
+const RELEASE_IDLE_BUFFERS_AFTER: Duration = Duration::from_millis(500);
+
 /// The registry entry of a live connection, for graceful shutdown.
 #[derive(Debug)]
 pub(crate) struct ConnectionHandle {
@@ -84,7 +87,8 @@ async fn serve_requests(
         if server.draining.get() {
             return;
         }
-        let consumed = match read_head(stream, server, &mut head).await {
+        let release = || response.borrow_mut().release();
+        let consumed = match read_head(stream, server, &mut head, &release).await {
             HeadOutcome::Head(n) => n,
             HeadOutcome::Close => return,
             HeadOutcome::Error(error) => {
@@ -249,9 +253,12 @@ async fn read_head(
     stream: &IOStream,
     server: &ServerShared,
     head: &mut RequestHead,
+    release_response: &dyn Fn(),
 ) -> HeadOutcome {
     let options = &server.options;
     let mut deadline = None;
+    let mut idle_since: Option<Instant> = None;
+    let mut released = false;
     loop {
         let parsed = parse_request_head(&stream.read_buffer(), &options.limits, head);
         match parsed {
@@ -271,12 +278,32 @@ async fn read_head(
         if server.draining.get() && stream.read_buffer().is_empty() {
             return HeadOutcome::Close;
         }
-        let wait_until = if stream.read_buffer().is_empty() && deadline.is_none() {
-            Instant::now() + options.idle_connection_timeout
+        let idle = stream.read_buffer().is_empty() && deadline.is_none();
+        let wait_until = if idle {
+            let idle_deadline = *idle_since.get_or_insert_with(Instant::now)
+                + options.idle_connection_timeout;
+            if released {
+                idle_deadline
+            } else {
+                // Keep the buffers for a moment (the next request usually follows at once),
+                // then release them: 10,000 idle connections must not hold 10,000 buffers.
+                idle_deadline.min(Instant::now() + RELEASE_IDLE_BUFFERS_AFTER)
+            }
         } else {
             *deadline.get_or_insert_with(|| Instant::now() + options.header_timeout)
         };
-        match timeout_at(wait_until, stream.fill_buffer()).await {
+        let filled = timeout_at(wait_until, stream.fill_buffer()).await;
+        if idle
+            && !released
+            && filled.is_err()
+            && idle_since.is_some_and(|since| since.elapsed() < options.idle_connection_timeout)
+        {
+            stream.release_buffers();
+            release_response();
+            released = true;
+            continue;
+        }
+        match filled {
             Ok(Ok(0)) => {
                 return if stream.read_buffer().is_empty() {
                     HeadOutcome::Close

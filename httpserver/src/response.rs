@@ -95,6 +95,13 @@ impl ResponseState {
         }
     }
 
+    /// Frees the buffers kept between requests (the connection is idle).
+    pub(crate) fn release(&mut self) {
+        self.body = Vec::new();
+        self.scratch = Vec::new();
+        self.headers = HTTPHeaders::new();
+    }
+
     /// Prepares for a new request.
     pub(crate) fn reset(&mut self, version: Version, head_request: bool, keep_alive: bool) {
         self.status = 200;

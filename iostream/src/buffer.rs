@@ -62,6 +62,15 @@ impl ReadBuffer {
         out
     }
 
+    /// Frees the storage if no data is buffered (an idle connection keeps no allocation).
+    pub(crate) fn release(&mut self) {
+        if self.start == self.end {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     /// Room at the end to read into, compacting or growing as needed but never past `limit`
     /// bytes of storage. Empty if the buffer holds `limit` bytes already.
     pub(crate) fn spare(&mut self, limit: usize) -> &mut [u8] {
@@ -105,6 +114,9 @@ pub(crate) struct WriteQueue {
     offset: usize,
     /// Total unwritten bytes.
     len: usize,
+    /// A written-out chunk kept for the next write, so a connection that writes one response at
+    /// a time allocates nothing per response.
+    spare: Option<Vec<u8>>,
 }
 
 impl WriteQueue {
@@ -128,7 +140,13 @@ impl WriteQueue {
             last.extend_from_slice(data);
             return;
         }
-        self.chunks.push_back(data.to_vec());
+        match self.spare.take() {
+            Some(mut chunk) if data.len() <= COALESCE_LIMIT => {
+                chunk.extend_from_slice(data);
+                self.chunks.push_back(chunk);
+            }
+            _ => self.chunks.push_back(data.to_vec()),
+        }
     }
 
     /// Queues `data` without copying.
@@ -170,7 +188,12 @@ impl WriteQueue {
             if n >= remaining {
                 n -= remaining;
                 self.offset = 0;
-                self.chunks.pop_front();
+                if let Some(mut chunk) = self.chunks.pop_front()
+                    && chunk.capacity() <= 4 * COALESCE_LIMIT
+                {
+                    chunk.clear();
+                    self.spare = Some(chunk);
+                }
             } else {
                 self.offset += n;
                 n = 0;
@@ -183,6 +206,14 @@ impl WriteQueue {
         self.chunks.clear();
         self.offset = 0;
         self.len = 0;
+    }
+
+    /// Frees the spare chunk (an idle connection keeps no allocation).
+    pub(crate) fn release(&mut self) {
+        self.spare = None;
+        if self.chunks.is_empty() {
+            self.chunks = VecDeque::new();
+        }
     }
 }
 

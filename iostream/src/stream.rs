@@ -607,6 +607,13 @@ impl IOStream {
         self.read_buf.borrow_mut().consume(n);
     }
 
+    /// Frees the read buffer (if empty) and the write queue's spare memory, so an idle
+    /// connection holds no buffers; they are allocated again on the next read or write.
+    pub fn release_buffers(&self) {
+        self.read_buf.borrow_mut().release();
+        self.write_queue.borrow_mut().release();
+    }
+
     // ---- writing -------------------------------------------------------------------------
 
     /// Bytes queued and not yet written to the kernel.
