@@ -3,12 +3,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use typhoon_ioloop::{LoopError, catch_unwind, timeout, timeout_at};
+use typhoon_ioloop::{IOLoop, LoopError, Sleep, catch_unwind, sleep_until, timeout, timeout_at};
 use typhoon_iostream::{IOStream, PeerAddr, StreamError};
 
 use crate::body::{BodyReader, BodyTimeouts};
@@ -31,9 +31,6 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// While a handler runs, the connection reads ahead (to notice the client closing) only while the
 /// buffer holds less than this.
 const READ_AHEAD_LIMIT: usize = 64 * 1024;
-
-/// How long an idle keep-alive connection keeps its buffers before releasing them.
-const RELEASE_IDLE_BUFFERS_AFTER: Duration = Duration::from_millis(500);
 
 /// The registry entry of a live connection, for graceful shutdown.
 #[derive(Debug)]
@@ -79,37 +76,44 @@ async fn serve_requests(
 ) {
     let options = &server.options;
     let mut head = RequestHead::new();
+    let peer_ip: Rc<str> = match peer {
+        PeerAddr::Inet(addr) => addr.ip().to_string().into(),
+        PeerAddr::Unix => "unix".into(),
+    };
     let response = Rc::new(RefCell::new(ResponseState::new(Rc::clone(
         &server.draining,
     ))));
+    // One timer for the idle and header deadlines across requests, re-armed lazily.
+    let mut wait_timer: Option<Sleep> = None;
     loop {
         handle.idle.set(true);
         if server.draining.get() {
             return;
         }
         let release = || response.borrow_mut().release();
-        let consumed = match read_head(stream, server, &mut head, &release).await {
+        let consumed = match read_head(stream, server, &mut head, &release, &mut wait_timer).await {
             HeadOutcome::Head(n) => n,
             HeadOutcome::Close => return,
             HeadOutcome::Error(error) => {
                 tracing::debug!(target: "typhoon::general", %peer, %error, "malformed request");
-                send_error_and_linger(stream, error.status()).await;
+                Box::pin(send_error_and_linger(stream, error.status())).await;
                 return;
             }
         };
         handle.idle.set(false);
-        let start = Instant::now();
+        // The loop's wake-up time: exact enough for the access log, and no clock read.
+        let start = IOLoop::current().iteration_time();
         stream.consume(consumed);
 
         let framing = match request_framing(&head, options.limits.max_body_size) {
             Ok(framing) => framing,
             Err(error) => {
                 tracing::debug!(target: "typhoon::general", %peer, %error, "bad request framing");
-                send_error_and_linger(stream, error.status()).await;
+                Box::pin(send_error_and_linger(stream, error.status())).await;
                 return;
             }
         };
-        let mut request = HTTPServerRequest::from_head(&mut head, peer, &server.context, start);
+        let mut request = HTTPServerRequest::from_head(&mut head, &peer_ip, &server.context, start);
         let streaming = options
             .stream_request_body
             .as_ref()
@@ -118,33 +122,37 @@ async fn serve_requests(
             inactivity: options.body_inactivity_timeout,
             deadline: options.body_timeout.map(|total| Instant::now() + total),
         };
-        let mut reader = BodyReader::new(
-            Rc::clone(stream),
-            framing.body,
-            &options.limits,
-            framing.expect_continue,
-            timeouts,
-        );
-        let complete = reader.complete_flag();
-        let failure = reader.failure_flag();
-        if streaming {
-            request.set_body_reader(reader);
-        } else if framing.body != BodyKind::Empty {
-            match reader.read_to_end().await {
-                Ok(body) => match decompress(&request, body, options) {
-                    Ok(body) => request.body = body,
+        // Flags the body reader shares with us; none needed for the common bodiless request.
+        let mut body_flags = None;
+        if streaming || framing.body != BodyKind::Empty {
+            let mut reader = BodyReader::new(
+                Rc::clone(stream),
+                framing.body,
+                &options.limits,
+                framing.expect_continue,
+                timeouts,
+            );
+            body_flags = Some((reader.complete_flag(), reader.failure_flag()));
+            if streaming {
+                request.set_body_reader(reader);
+            } else {
+                // Boxed, like the error path: rarer states stay out of every connection's task.
+                match Box::pin(reader.read_to_end()).await {
+                    Ok(body) => match decompress(&request, body, options) {
+                        Ok(body) => request.body = body,
+                        Err(error) => {
+                            Box::pin(send_error_and_linger(stream, error.status())).await;
+                            return;
+                        }
+                    },
                     Err(error) => {
-                        send_error_and_linger(stream, error.status()).await;
+                        tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
+                        if matches!(error, HttpInputError::IncompleteBody) {
+                            return;
+                        }
+                        Box::pin(send_error_and_linger(stream, error.status())).await;
                         return;
                     }
-                },
-                Err(error) => {
-                    tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
-                    if matches!(error, HttpInputError::IncompleteBody) {
-                        return;
-                    }
-                    send_error_and_linger(stream, error.status()).await;
-                    return;
                 }
             }
         }
@@ -154,20 +162,24 @@ async fn serve_requests(
         response
             .borrow_mut()
             .reset(request.version, method_is_head, keep_alive);
-        let remote_ip = request.remote_ip.clone();
+        let remote_ip = Rc::clone(&request.remote_ip);
         let writer = ResponseWriter::new(Rc::clone(&response), Rc::clone(stream));
         let handler = catch_unwind((server.handler)(request, writer), "request handler");
         let outcome = run_handler(stream, handler, !streaming).await;
 
+        let failure = body_flags.as_ref().and_then(|(_, failure)| failure.get());
         let Some((status, mut keep_alive)) =
-            finish_response(&response, stream, &outcome, failure.get(), &head, method_is_head)
+            finish_response(&response, stream, &outcome, failure, &head, method_is_head)
         else {
             log_access(500, &head, &remote_ip, start);
             stream.close();
             return;
         };
         log_access(status, &head, &remote_ip, start);
-        if !complete.get() || stream.closed() || stream.is_eof() {
+        let complete = body_flags
+            .as_ref()
+            .is_none_or(|(complete, _)| complete.get());
+        if !complete || stream.closed() || stream.is_eof() {
             // An unread body would be parsed as the next request: never reuse the connection.
             keep_alive = false;
         }
@@ -254,11 +266,11 @@ async fn read_head(
     server: &ServerShared,
     head: &mut RequestHead,
     release_response: &dyn Fn(),
+    wait_timer: &mut Option<Sleep>,
 ) -> HeadOutcome {
     let options = &server.options;
     let mut deadline = None;
-    let mut idle_since: Option<Instant> = None;
-    let mut released = false;
+    let mut idle_deadline: Option<Instant> = None;
     loop {
         let parsed = parse_request_head(&stream.read_buffer(), &options.limits, head);
         match parsed {
@@ -280,29 +292,15 @@ async fn read_head(
         }
         let idle = stream.read_buffer().is_empty() && deadline.is_none();
         let wait_until = if idle {
-            let idle_deadline = *idle_since.get_or_insert_with(Instant::now)
-                + options.idle_connection_timeout;
-            if released {
-                idle_deadline
-            } else {
-                // Keep the buffers for a moment (the next request usually follows at once),
-                // then release them: 10,000 idle connections must not hold 10,000 buffers.
-                idle_deadline.min(Instant::now() + RELEASE_IDLE_BUFFERS_AFTER)
-            }
-        } else {
-            *deadline.get_or_insert_with(|| Instant::now() + options.header_timeout)
-        };
-        let filled = timeout_at(wait_until, stream.fill_buffer()).await;
-        if idle
-            && !released
-            && filled.is_err()
-            && idle_since.is_some_and(|since| since.elapsed() < options.idle_connection_timeout)
-        {
+            // Waiting for a new request: hold no buffers meanwhile (the read buffer goes back to
+            // the thread's pool and is taken again by the next read, so this allocates nothing).
             stream.release_buffers();
             release_response();
-            released = true;
-            continue;
-        }
+            *idle_deadline.get_or_insert_with(|| coarse_now() + options.idle_connection_timeout)
+        } else {
+            *deadline.get_or_insert_with(|| coarse_now() + options.header_timeout)
+        };
+        let filled = fill_until(stream, wait_timer, wait_until).await;
         match filled {
             Ok(Ok(0)) => {
                 return if stream.read_buffer().is_empty() {
@@ -314,7 +312,7 @@ async fn read_head(
             }
             Ok(Ok(_)) => {
                 if deadline.is_none() {
-                    deadline = Some(Instant::now() + options.header_timeout);
+                    deadline = Some(coarse_now() + options.header_timeout);
                 }
             }
             Ok(Err(StreamError::BufferFull { .. })) => {
@@ -324,6 +322,47 @@ async fn read_head(
             Ok(Err(_)) | Err(_) => return HeadOutcome::Close,
         }
     }
+}
+
+/// Reads more into the stream's buffer unless `deadline` passes first (`Err(())`).
+///
+/// The connection keeps one timer across requests instead of registering and removing one per
+/// request: a timer armed for an earlier, sooner deadline simply fires early and is re-armed
+/// for the current one, so a busy keep-alive connection touches the timer table about once per
+/// timeout period, not once per request.
+async fn fill_until(
+    stream: &IOStream,
+    timer: &mut Option<Sleep>,
+    deadline: Instant,
+) -> Result<Result<usize, StreamError>, ()> {
+    let mut fill = pin!(stream.fill_buffer());
+    poll_fn(|cx| {
+        if let Poll::Ready(result) = fill.as_mut().poll(cx) {
+            return Poll::Ready(Ok(result));
+        }
+        loop {
+            let sleep = timer.get_or_insert_with(|| sleep_until(deadline));
+            if sleep.deadline() > deadline {
+                // This wait must end sooner than the armed timer (a header deadline).
+                *sleep = sleep_until(deadline);
+            }
+            match Pin::new(&mut *sleep).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) if sleep.deadline() >= deadline => {
+                    *timer = None;
+                    return Poll::Ready(Err(()));
+                }
+                // An earlier wait's timer: re-arm for this one.
+                Poll::Ready(()) => *timer = None,
+            }
+        }
+    })
+    .await
+}
+
+/// The loop's last wake-up time: deadlines of seconds need no fresh clock read.
+fn coarse_now() -> Instant {
+    IOLoop::current().iteration_time()
 }
 
 /// Answers a framing error with its status and `Connection: close`, then closes lingeringly:
@@ -397,8 +436,22 @@ fn decompress(
     Ok(body)
 }
 
-/// Tornado's access log line: `200 GET / (127.0.0.1) 0.42ms`, level by status.
+/// Tornado's access log line: `200 GET / (127.0.0.1) 0.42ms`, level by status. Nothing is
+/// computed unless a subscriber listens at that level.
 fn log_access(status: u16, head: &RequestHead, remote_ip: &str, start: Instant) {
+    let level = match status {
+        0..400 => tracing::Level::INFO,
+        400..500 => tracing::Level::WARN,
+        _ => tracing::Level::ERROR,
+    };
+    let enabled = match level {
+        tracing::Level::INFO => tracing::enabled!(target: "typhoon::access", tracing::Level::INFO),
+        tracing::Level::WARN => tracing::enabled!(target: "typhoon::access", tracing::Level::WARN),
+        _ => tracing::enabled!(target: "typhoon::access", tracing::Level::ERROR),
+    };
+    if !enabled {
+        return;
+    }
     let (method, uri) = (head.method(), head.target());
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     match status {

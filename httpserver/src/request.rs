@@ -6,8 +6,6 @@ use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use typhoon_iostream::PeerAddr;
-
 use crate::body::BodyReader;
 use crate::error::Result;
 use crate::h1::{RequestHead, Version};
@@ -37,10 +35,10 @@ pub struct HTTPServerRequest {
     pub method: String,
     /// The request target as sent (path and query, or the absolute form).
     pub uri: String,
-    /// The path part of the target, to route on (`/a/b` also for `http://host/a/b`).
-    pub path: String,
-    /// The query string, without `?` (empty if none).
-    pub query: String,
+    /// Where the path starts in `uri` (after `scheme://host` in the absolute form).
+    path_start: usize,
+    /// Where the path ends in `uri` (at `?`, or the end).
+    path_end: usize,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: Version,
     /// The request headers.
@@ -48,13 +46,12 @@ pub struct HTTPServerRequest {
     /// The body (empty when streamed).
     pub body: Vec<u8>,
     /// The client's IP (from `X-Real-Ip`/`X-Forwarded-For` with `xheaders`), or `"unix"`.
-    pub remote_ip: String,
+    /// Shared with the connection: formatted once per connection, not per request.
+    pub remote_ip: Rc<str>,
     /// `"http"` or `"https"` (from `X-Scheme`/`X-Forwarded-Proto` with `xheaders`).
-    pub protocol: String,
+    pub protocol: &'static str,
     /// The `Host` header, or `127.0.0.1` when absent (HTTP/1.0).
     pub host: String,
-    /// `host` without its port.
-    pub host_name: String,
     /// When the request's head was parsed.
     pub start_time: Instant,
     /// The streaming body, when the server streams bodies.
@@ -67,50 +64,59 @@ impl HTTPServerRequest {
     /// Builds the request from a parsed head, taking its headers.
     pub(crate) fn from_head(
         head: &mut RequestHead,
-        peer: PeerAddr,
+        peer_ip: &Rc<str>,
         context: &RequestContext,
         start_time: Instant,
     ) -> Self {
         let headers = std::mem::take(head.headers_mut());
         let target = head.target();
-        let path_and_query = head.path();
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((path, query)) => (path.to_owned(), query.to_owned()),
-            None => (path_and_query.to_owned(), String::new()),
-        };
-        let mut remote_ip = match peer {
-            PeerAddr::Inet(addr) => addr.ip().to_string(),
-            PeerAddr::Unix => "unix".to_owned(),
-        };
-        let mut protocol = context.protocol.to_owned();
+        let path_start = target.len() - head.path().len();
+        let path_end = target[path_start..]
+            .find('?')
+            .map_or(target.len(), |i| path_start + i);
+        let mut remote_ip = Rc::clone(peer_ip);
+        let mut protocol = context.protocol;
         if context.xheaders {
             if let Some(ip) = forwarded_ip(&headers, &context.trusted_downstream) {
-                remote_ip = ip;
+                remote_ip = ip.into();
             }
             if let Some(scheme) = forwarded_scheme(&headers) {
-                protocol = scheme.to_owned();
+                protocol = scheme;
             }
         }
         let host = headers
             .get("Host")
             .map_or_else(|| "127.0.0.1".to_owned(), str::to_owned);
-        let host_name = split_host_and_port(&host).0.to_ascii_lowercase();
         Self {
             method: head.method().to_owned(),
             uri: target.to_owned(),
-            path,
-            query,
+            path_start,
+            path_end,
             version: head.version(),
             headers,
             body: Vec::new(),
             remote_ip,
             protocol,
             host,
-            host_name,
             start_time,
             body_reader: None,
             cookies: OnceCell::new(),
         }
+    }
+
+    /// The path part of the target, to route on (`/a/b` also for `http://host/a/b?x`).
+    pub fn path(&self) -> &str {
+        &self.uri[self.path_start..self.path_end]
+    }
+
+    /// The query string, without `?` (empty if none).
+    pub fn query(&self) -> &str {
+        self.uri.get(self.path_end + 1..).unwrap_or("")
+    }
+
+    /// `host` without its port, lowercased (Tornado's `host_name`).
+    pub fn host_name(&self) -> String {
+        split_host_and_port(&self.host).0.to_ascii_lowercase()
     }
 
     pub(crate) fn set_body_reader(&mut self, reader: BodyReader) {
@@ -145,7 +151,7 @@ impl HTTPServerRequest {
     /// If the query has more than 1000 fields (Tornado's limit).
     pub fn query_arguments(&self) -> Result<Arguments> {
         let mut arguments = Arguments::new();
-        parse_qs_bytes(self.query.as_bytes(), true, Some(1000), &mut arguments)?;
+        parse_qs_bytes(self.query().as_bytes(), true, Some(1000), &mut arguments)?;
         Ok(arguments)
     }
 

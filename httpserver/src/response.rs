@@ -4,7 +4,9 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io::Write;
 use std::rc::Rc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use typhoon_ioloop::IOLoop;
 
 use typhoon_iostream::{IOStream, StreamError};
 
@@ -16,23 +18,44 @@ use crate::httputil::{HTTPHeaders, reason_phrase, write_timestamp};
 const SERVER_HEADER: &str = "TyphoonServer/0.1";
 
 thread_local! {
-    /// The `Date` header's value, formatted once per second (the loop is single-threaded).
-    static DATE: RefCell<(u64, String)> = const { RefCell::new((0, String::new())) };
+    /// The `Date` header's value and the loop time until which it stays right: formatted once
+    /// per second, and checked against the loop's wake-up time (no clock read per response).
+    static DATE: RefCell<(Option<Instant>, String)> = const { RefCell::new((None, String::new())) };
 }
 
 /// Appends the current `Date` value, from the per-second cache.
 fn push_date(out: &mut Vec<u8>) {
-    let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let loop_time = IOLoop::try_current().map(|ioloop| ioloop.iteration_time());
     DATE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if cache.0 != secs || cache.1.is_empty() {
+        let fresh = matches!((cache.0, loop_time), (Some(until), Some(now)) if now < until);
+        if !fresh {
+            let now = SystemTime::now();
             cache.1.clear();
             write_timestamp(&mut cache.1, now);
-            cache.0 = secs;
+            let into_second = now
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let left = Duration::from_nanos(1_000_000_000 - u64::from(into_second));
+            cache.0 = loop_time.map(|t| t + left);
         }
         out.extend_from_slice(cache.1.as_bytes());
     });
+}
+
+/// Appends `n` in decimal (no formatter machinery on the per-response path).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// The response being built for the current request; one per connection, reused.
@@ -95,11 +118,19 @@ impl ResponseState {
         }
     }
 
-    /// Frees the buffers kept between requests (the connection is idle).
+    /// Frees the buffers kept between requests that grew large (the connection is idle);
+    /// small ones stay, so a keep-alive connection does not allocate per response.
     pub(crate) fn release(&mut self) {
-        self.body = Vec::new();
-        self.scratch = Vec::new();
-        self.headers = HTTPHeaders::new();
+        const KEEP: usize = 1024;
+        if self.body.capacity() > KEEP {
+            self.body = Vec::new();
+        }
+        if self.scratch.capacity() > KEEP {
+            self.scratch = Vec::new();
+        }
+        if self.headers.len() > 16 {
+            self.headers = HTTPHeaders::new();
+        }
     }
 
     /// Prepares for a new request.
@@ -137,7 +168,8 @@ impl ResponseState {
             Version::Http10 => b"HTTP/1.0 ",
             Version::Http11 => b"HTTP/1.1 ",
         });
-        let _ = write!(out, "{} ", self.status);
+        push_decimal(out, u64::from(self.status));
+        out.push(b' ');
         let reason = self
             .reason
             .as_deref()
@@ -162,7 +194,9 @@ impl ResponseState {
         if !bodiless && !has_length {
             match content_length {
                 Some(length) => {
-                    let _ = write!(out, "Content-Length: {length}\r\n");
+                    out.extend_from_slice(b"Content-Length: ");
+                    push_decimal(out, length);
+                    out.extend_from_slice(b"\r\n");
                 }
                 None if self.version == Version::Http11 => {
                     self.chunked = true;
@@ -348,5 +382,19 @@ impl fmt::Debug for ResponseWriter {
             .field("head_sent", &state.head_sent)
             .field("finished", &state.finished)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_decimal;
+
+    #[test]
+    fn decimal() {
+        for n in [0u64, 7, 10, 200, 12345, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
     }
 }

@@ -145,7 +145,7 @@ impl ServerShared {
 /// ioloop.make_current();
 /// let server = HTTPServer::new(|request, mut response| async move {
 ///     response.set_header("Content-Type", "text/plain").unwrap();
-///     response.write(format!("Hello, {}", request.path).as_bytes());
+///     response.write(format!("Hello, {}", request.path()).as_bytes());
 /// });
 /// let addr = server.listen(0, Some("127.0.0.1"))?[0];
 /// let client = std::thread::spawn(move || {
@@ -342,7 +342,5 @@ pub fn start_loops<F>(n: usize, port: u16, address: &str, factory: F) -> io::Res
 where
     F: Fn() -> HTTPServer + Send + Sync + 'static,
 {
-    typhoon_iostream::start_loops(n, port, address, move || {
-        factory().tcp
-    })
+    typhoon_iostream::start_loops(n, port, address, move || factory().tcp)
 }

@@ -12,7 +12,7 @@ fn access_log_line() {
     let ((), log) = capture_logs(|| {
         run(async {
             let server = HTTPServer::new(|request, mut response| async move {
-                if request.path == "/panic" {
+                if request.path() == "/panic" {
                     panic!("handler boom");
                 }
                 response.write(b"logged");

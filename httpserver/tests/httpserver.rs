@@ -14,7 +14,7 @@ use util::{connect, raw, read_response, run, status_of};
 
 /// An echo application: answers with method, path, query and body, and a few special paths.
 async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
-    match request.path.as_str() {
+    match request.path() {
         "/panic" => panic!("handler boom"),
         "/status/204" => {
             response.set_status(204);
@@ -40,8 +40,8 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
             let body = format!(
                 "{} {} {} {}",
                 request.method,
-                request.path,
-                request.query,
+                request.path(),
+                request.query(),
                 String::from_utf8_lossy(&request.body)
             );
             response.write(body.as_bytes());
@@ -389,7 +389,7 @@ fn streamed_request_body() {
     run(async {
         let options = HTTPServerOptions {
             stream_request_body: Some(Rc::new(|request: &HTTPServerRequest| {
-                request.path == "/upload"
+                request.path() == "/upload"
             })),
             ..HTTPServerOptions::default()
         };

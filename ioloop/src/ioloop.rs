@@ -95,6 +95,9 @@ pub(crate) struct Inner {
     running: Cell<bool>,
     /// Set by `stop()` on the loop's thread; consumed by `start`.
     stopping: Cell<bool>,
+    /// The time read after the last wait: a lower bound of "now" that futures may use instead
+    /// of reading the clock (a `Sleep` checks it before registering its timer).
+    now: Cell<Instant>,
     /// The blocking-work pool of `run_in_executor`, started on first use.
     executor: RefCell<Option<Arc<ThreadPool>>>,
     /// The pool's thread limit.
@@ -281,6 +284,7 @@ impl IOLoop {
                 waiter: RefCell::new(Waiter::new()),
                 running: Cell::new(false),
                 stopping: Cell::new(false),
+                now: Cell::new(Instant::now()),
                 executor: RefCell::new(None),
                 executor_threads: threads.max(1),
             }),
@@ -411,6 +415,13 @@ impl IOLoop {
     /// The loop's clock: monotonic.
     pub fn time(&self) -> Instant {
         Instant::now()
+    }
+
+    /// The time the loop read when it last woke up: a lower bound of now, free to read. Good
+    /// for coarse deadlines (an idle timeout) and timestamps that need not be exact; use
+    /// [`time`](Self::time) for the exact time.
+    pub fn iteration_time(&self) -> Instant {
+        self.inner.now.get()
     }
 
     /// Runs `callback` on the loop at its next iteration (after the callbacks already queued).
@@ -654,7 +665,9 @@ impl IOLoop {
         self.poll_io(timeout);
         inner.drain_remote();
 
-        inner.timers().take_due(Instant::now());
+        let now = Instant::now();
+        inner.now.set(now);
+        inner.timers().take_due(now);
         loop {
             let action = inner.timers().next_firing();
             match action {
@@ -708,6 +721,11 @@ impl IOLoop {
 impl Inner {
     pub(crate) fn timers(&self) -> RefMut<'_, Timers> {
         self.timers.borrow_mut()
+    }
+
+    /// The time read after the loop's last wait (never later than the real time).
+    pub(crate) fn cached_now(&self) -> Instant {
+        self.now.get()
     }
 
     pub(crate) fn poller(&self) -> &Arc<Poller> {

@@ -127,6 +127,8 @@ pub struct Sleep {
     deadline: Instant,
     /// The registered timer and the loop it is registered with; `None` until first polled.
     timer: Option<(TimeoutHandle, Weak<Inner>)>,
+    /// The waker the timer holds: polls from the same task skip the timer table.
+    waker: Option<Waker>,
 }
 
 impl Sleep {
@@ -140,28 +142,47 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
-            self.deregister();
-            return Poll::Ready(());
-        }
+        // The loop's time of its last wakeup is a lower bound of now: if it is past the
+        // deadline, so is now (never early), and no clock read is needed. If it is not, the
+        // timer (re)registered below fires at the deadline, precisely.
         if let Some((handle, weak)) = &self.timer
             && let Some(inner) = weak.upgrade()
-            && inner.timers().set_waker(*handle, cx.waker())
         {
-            return Poll::Pending;
+            if inner.cached_now() >= self.deadline {
+                self.deregister();
+                return Poll::Ready(());
+            }
+            // Same task as last time: the timer already holds its waker (a fired timer means
+            // the loop's time passed the deadline, caught above).
+            if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
+            let handle = *handle;
+            if inner.timers().set_waker(handle, cx.waker()) {
+                self.waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            // The timer fired (and was removed): the deadline has passed.
+            self.timer = None;
+            return Poll::Ready(());
         }
         let ioloop = IOLoop::current();
+        if ioloop.inner().cached_now() >= self.deadline {
+            return Poll::Ready(());
+        }
         let handle = ioloop
             .inner()
             .timers()
             .insert(self.deadline, TimerAction::Wake(Some(cx.waker().clone())));
         self.timer = Some((handle, ioloop.downgrade()));
+        self.waker = Some(cx.waker().clone());
         Poll::Pending
     }
 }
 
 impl Sleep {
     fn deregister(&mut self) {
+        self.waker = None;
         if let Some((handle, weak)) = self.timer.take()
             && let Some(inner) = weak.upgrade()
         {
@@ -216,6 +237,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         timer: None,
+        waker: None,
     }
 }
 

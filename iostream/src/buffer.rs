@@ -10,6 +10,35 @@ const INITIAL_READ_CAPACITY: usize = 16 * 1024;
 /// allocations.
 const KEEP_IDLE_CAPACITY: usize = 64 * 1024;
 
+/// How many released read buffers a thread keeps for reuse.
+const POOL_LIMIT: usize = 256;
+
+thread_local! {
+    /// Released read buffers of `INITIAL_READ_CAPACITY` bytes, for the next connection that
+    /// needs one: idle connections hold no buffer, yet a busy loop does not allocate per read.
+    static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A zeroed buffer of `INITIAL_READ_CAPACITY` bytes, from the pool if it has one.
+fn pooled_buffer() -> Vec<u8> {
+    POOL.try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| vec![0; INITIAL_READ_CAPACITY])
+}
+
+/// Gives a buffer back to the pool (if it has the pooled size and the pool has room).
+fn return_buffer(buf: Vec<u8>) {
+    if buf.len() == INITIAL_READ_CAPACITY {
+        let _ = POOL.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < POOL_LIMIT {
+                pool.push(buf);
+            }
+        });
+    }
+}
+
 /// Bytes read from the socket and not yet consumed.
 ///
 /// Data lives in `buf[start..end]`. Consuming only moves `start`; the bytes are moved to the
@@ -62,10 +91,11 @@ impl ReadBuffer {
         out
     }
 
-    /// Frees the storage if no data is buffered (an idle connection keeps no allocation).
+    /// Gives the storage back to the thread's pool if no data is buffered (an idle connection
+    /// keeps no allocation; the next read takes a pooled buffer).
     pub(crate) fn release(&mut self) {
         if self.start == self.end {
-            self.buf = Vec::new();
+            return_buffer(std::mem::take(&mut self.buf));
             self.start = 0;
             self.end = 0;
         }
@@ -80,13 +110,17 @@ impl ReadBuffer {
                 self.end -= self.start;
                 self.start = 0;
             } else {
-                let grown = if self.buf.is_empty() {
-                    INITIAL_READ_CAPACITY
+                if self.buf.is_empty() && limit >= INITIAL_READ_CAPACITY {
+                    self.buf = pooled_buffer();
                 } else {
-                    self.buf.len() * 2
-                };
-                let grown = grown.min(limit.max(self.end));
-                self.buf.resize(grown, 0);
+                    let grown = if self.buf.is_empty() {
+                        INITIAL_READ_CAPACITY
+                    } else {
+                        self.buf.len() * 2
+                    };
+                    let grown = grown.min(limit.max(self.end));
+                    self.buf.resize(grown, 0);
+                }
             }
         }
         &mut self.buf[self.end..]
@@ -208,10 +242,13 @@ impl WriteQueue {
         self.len = 0;
     }
 
-    /// Frees the spare chunk (an idle connection keeps no allocation).
+    /// Frees the spare chunk and the chunk list if they grew (an idle connection keeps no big
+    /// allocation); small ones stay, so a keep-alive connection does not allocate per response.
     pub(crate) fn release(&mut self) {
-        self.spare = None;
-        if self.chunks.is_empty() {
+        if self.spare.as_ref().is_some_and(|spare| spare.capacity() > 1024) {
+            self.spare = None;
+        }
+        if self.chunks.is_empty() && self.chunks.capacity() > 4 {
             self.chunks = VecDeque::new();
         }
     }

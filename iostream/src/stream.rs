@@ -393,7 +393,12 @@ impl IOStream {
             return Poll::Ready(Err(StreamError::BufferFull { limit }));
         }
         match transport.poll_read(cx, spare) {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // Nothing to read: an empty buffer goes back to the thread's pool while the
+                // stream waits, so idle streams hold no read buffer.
+                buf.release();
+                Poll::Pending
+            }
             Poll::Ready(Ok(0)) => {
                 self.eof.set(true);
                 Poll::Ready(Ok(0))

@@ -195,8 +195,13 @@ impl ServerInner {
                     match config {
                         Some(config) => {
                             let deadline = server.handshake_timeout.get();
-                            match typhoon_ioloop::timeout(deadline, stream.start_tls_server(config))
-                                .await
+                            // Boxed: the handshake's state is large and only TLS connections
+                            // need it, so it must not size every connection's task.
+                            let handshake = Box::pin(typhoon_ioloop::timeout(
+                                deadline,
+                                stream.start_tls_server(config),
+                            ));
+                            match handshake.await
                             {
                                 Ok(Ok(stream)) => stream,
                                 Ok(Err(error)) => {
