@@ -166,8 +166,10 @@ impl Future for Sleep {
             self.timer = None;
             return Poll::Ready(());
         }
+        // First poll: read the clock once, so a deadline already passed (a zero timeout)
+        // completes at once rather than after the next wait.
         let ioloop = IOLoop::current();
-        if ioloop.inner().cached_now() >= self.deadline {
+        if ioloop.inner().cached_now() >= self.deadline || Instant::now() >= self.deadline {
             return Poll::Ready(());
         }
         let handle = ioloop
