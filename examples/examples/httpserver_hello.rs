@@ -1,11 +1,27 @@
 //! Run with: cargo run --release --example httpserver_hello -- --port=8888
 //!
 //! The HTTP server with no web layer: every request gets `Hello, world` as `text/plain`. The
-//! peer of nginx, Tornado and hyper in `bench/http.sh`.
+//! peer of nginx, Tornado and hyper in `bench/http.sh`. SIGTERM or SIGINT (Ctrl-C) shuts it down
+//! gracefully: no new connections, idle ones closed, in-flight requests finished (10 s at most).
+
+use std::time::Duration;
 
 use typhoon_httpserver::HTTPServer;
 use typhoon_ioloop::IOLoop;
+use typhoon_ioloop::locks::Event;
 use typhoon_options::{OptionDef, define, parse_command_line};
+
+thread_local! {
+    /// Set on the loop's thread when a termination signal arrives.
+    static SHUTDOWN: Event = Event::new();
+}
+
+fn hello_server() -> HTTPServer {
+    HTTPServer::new(|_request, mut response| async move {
+        let _ = response.set_header("Content-Type", "text/plain");
+        response.write(b"Hello, world");
+    })
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = define(OptionDef::new("port", 8888_u16).help("port to listen on"))?;
@@ -15,28 +31,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         define(OptionDef::new("loops", 1_usize).help("event loops (threads) sharing the port"))?;
     parse_command_line()?;
 
-    let make_server = || {
-        HTTPServer::new(|_request, mut response| async move {
-            let _ = response.set_header("Content-Type", "text/plain");
-            response.write(b"Hello, world");
-        })
-    };
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ])?;
+
     if loops.get() > 1 {
         let server =
-            typhoon_httpserver::start_loops(loops.get(), port.get(), &address.get(), make_server)?;
+            typhoon_httpserver::start_loops(loops.get(), port.get(), &address.get(), hello_server)?;
         println!(
             "httpserver_hello listening on http://{} ({} loops)",
             server.local_addr(),
             server.loops()
         );
-        loop {
-            std::thread::park();
-        }
+        signals.forever().next();
+        server.stop();
+        return Ok(());
     }
-    let server = make_server();
+
+    let ioloop = IOLoop::current();
+    let server = hello_server();
     for addr in server.listen(port.get(), Some(&address.get()))? {
         println!("httpserver_hello listening on http://{addr}");
     }
-    IOLoop::current().start();
+    // Signals arrive on a thread of their own and are forwarded to the loop.
+    let handle = ioloop.handle();
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            handle.add_callback(|| SHUTDOWN.with(Event::set));
+        }
+    });
+    ioloop
+        .spawn(async move {
+            SHUTDOWN.with(Event::clone).wait().await;
+            let cut = server.shutdown(Duration::from_secs(10)).await;
+            println!("httpserver_hello shut down ({cut} connections cut)");
+            IOLoop::current().stop();
+        })
+        .detach();
+    ioloop.start();
     Ok(())
 }

@@ -245,7 +245,11 @@ impl WriteQueue {
     /// Frees the spare chunk and the chunk list if they grew (an idle connection keeps no big
     /// allocation); small ones stay, so a keep-alive connection does not allocate per response.
     pub(crate) fn release(&mut self) {
-        if self.spare.as_ref().is_some_and(|spare| spare.capacity() > 1024) {
+        if self
+            .spare
+            .as_ref()
+            .is_some_and(|spare| spare.capacity() > 1024)
+        {
             self.spare = None;
         }
         if self.chunks.is_empty() && self.chunks.capacity() > 4 {
