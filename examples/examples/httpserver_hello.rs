@@ -17,9 +17,17 @@ thread_local! {
 }
 
 fn hello_server() -> HTTPServer {
-    HTTPServer::new(|_request, mut response| async move {
-        let _ = response.set_header("Content-Type", "text/plain");
-        response.write(b"Hello, world");
+    let task = typhoon_httpserver::process::task_id().map(|id| id.to_string());
+    HTTPServer::new(move |_request, mut response| {
+        let task = task.clone();
+        async move {
+            let _ = response.set_header("Content-Type", "text/plain");
+            if let Some(task) = task {
+                // Which worker answered, in the pre-fork mode (--processes).
+                let _ = response.set_header("X-Typhoon-Task", &task);
+            }
+            response.write(b"Hello, world");
+        }
     })
 }
 
@@ -29,7 +37,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         define(OptionDef::new("address", "127.0.0.1".to_owned()).help("address to listen on"))?;
     let loops =
         define(OptionDef::new("loops", 1_usize).help("event loops (threads) sharing the port"))?;
+    let processes =
+        define(OptionDef::new("processes", 1_usize).help(
+            "worker processes sharing the port (Tornado's pre-fork model; needs a fixed port)",
+        ))?;
     parse_command_line()?;
+    if processes.get() > 1 {
+        // Only the workers return; the supervisor restarts them if they die.
+        let id = typhoon_httpserver::process::fork_processes(processes.get(), 100)?;
+        println!("worker {id} started");
+    }
 
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
@@ -51,9 +68,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let ioloop = IOLoop::current();
     let server = hello_server();
-    for addr in server.listen(port.get(), Some(&address.get()))? {
-        println!("httpserver_hello listening on http://{addr}");
+    let options = typhoon_iostream::netutil::BindOptions {
+        reuse_port: processes.get() > 1,
+        ..Default::default()
+    };
+    let sockets =
+        typhoon_iostream::netutil::bind_sockets(port.get(), Some(&address.get()), &options)?;
+    for socket in &sockets {
+        println!(
+            "httpserver_hello listening on http://{}",
+            socket.local_addr()?
+        );
     }
+    server.add_sockets(sockets)?;
     // Signals arrive on a thread of their own and are forwarded to the loop.
     let handle = ioloop.handle();
     std::thread::spawn(move || {

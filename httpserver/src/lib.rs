@@ -11,6 +11,7 @@
 //!   every limit and timeout of [`HTTPServerOptions`], `xheaders`, TLS, gzip request bodies,
 //!   streamed request bodies ([`BodyReader`]), graceful [`shutdown`](HTTPServer::shutdown), n
 //!   loops on one port ([`start_loops`]), and Tornado's access log on `typhoon::access`.
+//! - [`process`]: Tornado's pre-fork model (`fork_processes`, `task_id`), by re-execution.
 //! - [`httputil`]: [`HTTPHeaders`](httputil::HTTPHeaders), request and response start lines, form
 //!   bodies (urlencoded and multipart, with Tornado 6.6's limits), query strings, cookies,
 //!   `url_concat`, HTTP dates, `split_host_and_port` and the reason-phrase table.
@@ -84,6 +85,7 @@ mod connection;
 mod error;
 pub mod h1;
 pub mod httputil;
+pub mod process;
 mod request;
 mod response;
 mod server;
