@@ -665,3 +665,78 @@ fn start_loops_serves_from_several_loops() {
     server.stop();
     assert!(threads.len() > 1, "all 64 requests went to one loop");
 }
+
+#[test]
+fn send_timeout_closes_a_client_that_never_reads() {
+    run(async {
+        let options = HTTPServerOptions {
+            send_timeout: Duration::from_millis(200),
+            ..HTTPServerOptions::default()
+        };
+        let server = HTTPServer::with_options(
+            |_request, mut response| async move {
+                // Far more than the socket buffers hold.
+                response.write(&vec![b'x'; 32 << 20]);
+            },
+            options,
+        );
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let client = connect(addr).await;
+        client
+            .write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        // The client reads nothing for a while: the server gives up on it.
+        sleep(Duration::from_millis(600)).await;
+        let received = client.read_until_close().await.map(|d| d.len()).unwrap_or(0);
+        assert!(received < 32 << 20, "the whole body was delivered to a client that never read");
+        assert_eq!(server.connection_count(), 0, "the connection was closed");
+        server.stop();
+    });
+}
+
+#[test]
+fn no_keep_alive_closes_after_each_response() {
+    run(async {
+        let options = HTTPServerOptions {
+            no_keep_alive: true,
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let stream = connect(addr).await;
+        stream
+            .write(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert_eq!(response.header("Connection").as_deref(), Some("close"));
+        assert!(stream.read_until_close().await.expect("eof").is_empty(), "/b was not answered");
+        server.stop();
+    });
+}
+
+#[test]
+fn client_reset_mid_request_is_cleaned_up() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        for partial in [
+            &b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf"[..],
+            b"GET / HTTP/1.1\r\nHo",
+        ] {
+            let stream = connect(addr).await;
+            stream.write(partial).await.expect("write");
+            sleep(Duration::from_millis(20)).await;
+            drop(stream); // closes with data unread by nobody: a FIN or a reset
+        }
+        for _ in 0..100 {
+            if server.connection_count() == 0 {
+                break;
+            }
+            sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(server.connection_count(), 0);
+        let reply = raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        assert_eq!(status_of(&reply), Some(200));
+        server.stop();
+    });
+}
