@@ -52,8 +52,7 @@ enum HeadOutcome {
 }
 
 /// Serves requests on `stream` until it closes.
-pub(crate) async fn serve(stream: IOStream, peer: PeerAddr, server: Rc<ServerShared>) {
-    let stream = Rc::new(stream);
+pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<ServerShared>) {
     let handle = Rc::new(ConnectionHandle {
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
@@ -74,7 +73,6 @@ async fn serve_requests(
     server: &Rc<ServerShared>,
     handle: &ConnectionHandle,
 ) {
-    let options = &server.options;
     let mut head = RequestHead::new();
     let peer_ip: Rc<str> = match peer {
         PeerAddr::Inet(addr) => addr.ip().to_string().into(),
@@ -101,100 +99,123 @@ async fn serve_requests(
             }
         };
         handle.idle.set(false);
-        // The loop's wake-up time: exact enough for the access log, and no clock read.
-        let start = IOLoop::current().iteration_time();
-        stream.consume(consumed);
+        // Each request's processing is a boxed future of its own: an idle connection (waiting
+        // in read_head above) keeps only this small loop's state, not the request machinery.
+        let request = handle_request(
+            stream, peer, server, &mut head, &peer_ip, &response, consumed,
+        );
+        if !Box::pin(request).await {
+            return;
+        }
+    }
+}
 
-        let framing = match request_framing(&head, options.limits.max_body_size) {
-            Ok(framing) => framing,
-            Err(error) => {
-                tracing::debug!(target: "typhoon::general", %peer, %error, "bad request framing");
-                Box::pin(send_error_and_linger(stream, error.status())).await;
-                return;
-            }
-        };
-        let mut request = HTTPServerRequest::from_head(&mut head, &peer_ip, &server.context, start);
-        let streaming = options
-            .stream_request_body
-            .as_ref()
-            .is_some_and(|wants| wants(&request));
-        let timeouts = BodyTimeouts {
-            inactivity: options.body_inactivity_timeout,
-            deadline: options.body_timeout.map(|total| Instant::now() + total),
-        };
-        // Flags the body reader shares with us; none needed for the common bodiless request.
-        let mut body_flags = None;
-        if streaming || framing.body != BodyKind::Empty {
-            let mut reader = BodyReader::new(
-                Rc::clone(stream),
-                framing.body,
-                &options.limits,
-                framing.expect_continue,
-                timeouts,
-            );
-            body_flags = Some((reader.complete_flag(), reader.failure_flag()));
-            if streaming {
-                request.set_body_reader(reader);
-            } else {
-                // Boxed, like the error path: rarer states stay out of every connection's task.
-                match Box::pin(reader.read_to_end()).await {
-                    Ok(body) => match decompress(&request, body, options) {
-                        Ok(body) => request.body = body,
-                        Err(error) => {
-                            Box::pin(send_error_and_linger(stream, error.status())).await;
-                            return;
-                        }
-                    },
+/// Serves one request whose head (`consumed` bytes) is parsed into `head`. Returns whether
+/// the connection goes on to the next request.
+async fn handle_request(
+    stream: &Rc<IOStream>,
+    peer: PeerAddr,
+    server: &Rc<ServerShared>,
+    head: &mut RequestHead,
+    peer_ip: &Rc<str>,
+    response: &Rc<RefCell<ResponseState>>,
+    consumed: usize,
+) -> bool {
+    let options = &server.options;
+    // The loop's wake-up time: exact enough for the access log, and no clock read.
+    let start = IOLoop::current().iteration_time();
+    stream.consume(consumed);
+
+    let framing = match request_framing(head, options.limits.max_body_size) {
+        Ok(framing) => framing,
+        Err(error) => {
+            tracing::debug!(target: "typhoon::general", %peer, %error, "bad request framing");
+            Box::pin(send_error_and_linger(stream, error.status())).await;
+            return false;
+        }
+    };
+    let mut request = HTTPServerRequest::from_head(head, peer_ip, &server.context, start);
+    let streaming = options
+        .stream_request_body
+        .as_ref()
+        .is_some_and(|wants| wants(&request));
+    let timeouts = BodyTimeouts {
+        inactivity: options.body_inactivity_timeout,
+        deadline: options.body_timeout.map(|total| Instant::now() + total),
+    };
+    // Flags the body reader shares with us; none needed for the common bodiless request.
+    let mut body_flags = None;
+    if streaming || framing.body != BodyKind::Empty {
+        let mut reader = BodyReader::new(
+            Rc::clone(stream),
+            framing.body,
+            &options.limits,
+            framing.expect_continue,
+            timeouts,
+        );
+        body_flags = Some((reader.complete_flag(), reader.failure_flag()));
+        if streaming {
+            request.set_body_reader(reader);
+        } else {
+            // Boxed, like the error path: rarer states stay out of every connection's task.
+            match Box::pin(reader.read_to_end()).await {
+                Ok(body) => match decompress(&request, body, options) {
+                    Ok(body) => request.body = body,
                     Err(error) => {
-                        tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
-                        if matches!(error, HttpInputError::IncompleteBody) {
-                            return;
-                        }
                         Box::pin(send_error_and_linger(stream, error.status())).await;
-                        return;
+                        return false;
                     }
+                },
+                Err(error) => {
+                    tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
+                    if matches!(error, HttpInputError::IncompleteBody) {
+                        return false;
+                    }
+                    Box::pin(send_error_and_linger(stream, error.status())).await;
+                    return false;
                 }
             }
         }
+    }
 
-        let keep_alive = framing.keep_alive && !options.no_keep_alive && !server.draining.get();
-        let method_is_head = request.method == "HEAD";
-        response
-            .borrow_mut()
-            .reset(request.version, method_is_head, keep_alive);
-        let remote_ip = Rc::clone(&request.remote_ip);
-        let writer = ResponseWriter::new(Rc::clone(&response), Rc::clone(stream));
-        let handler = catch_unwind((server.handler)(request, writer), "request handler");
-        let outcome = run_handler(stream, handler, !streaming).await;
+    let keep_alive = framing.keep_alive && !options.no_keep_alive && !server.draining.get();
+    let method_is_head = request.method == "HEAD";
+    response
+        .borrow_mut()
+        .reset(request.version, method_is_head, keep_alive);
+    let remote_ip = Rc::clone(&request.remote_ip);
+    let writer = ResponseWriter::new(Rc::clone(response), Rc::clone(stream));
+    let handler = catch_unwind((server.handler)(request, writer), "request handler");
+    let outcome = run_handler(stream, handler, !streaming).await;
 
-        let failure = body_flags.as_ref().and_then(|(_, failure)| failure.get());
-        let Some((status, mut keep_alive)) =
-            finish_response(&response, stream, &outcome, failure, &head, method_is_head)
-        else {
-            log_access(500, &head, &remote_ip, start);
-            stream.close();
-            return;
-        };
-        log_access(status, &head, &remote_ip, start);
-        let complete = body_flags
-            .as_ref()
-            .is_none_or(|(complete, _)| complete.get());
-        if !complete || stream.closed() || stream.is_eof() {
-            // An unread body would be parsed as the next request: never reuse the connection.
-            keep_alive = false;
-        }
-        if !keep_alive {
-            return;
-        }
-        // Pipelined requests already buffered: batch their responses, within bounds.
-        let pipelined = !stream.read_buffer().is_empty();
-        if !pipelined || stream.write_buffer_len() > PIPELINE_FLUSH_THRESHOLD {
-            match timeout(options.send_timeout, stream.flush()).await {
-                Ok(Ok(())) => {}
-                _ => return,
-            }
+    let failure = body_flags.as_ref().and_then(|(_, failure)| failure.get());
+    let Some((status, mut keep_alive)) =
+        finish_response(response, stream, &outcome, failure, head, method_is_head)
+    else {
+        log_access(500, head, &remote_ip, start);
+        stream.close();
+        return false;
+    };
+    log_access(status, head, &remote_ip, start);
+    let complete = body_flags
+        .as_ref()
+        .is_none_or(|(complete, _)| complete.get());
+    if !complete || stream.closed() || stream.is_eof() {
+        // An unread body would be parsed as the next request: never reuse the connection.
+        keep_alive = false;
+    }
+    if !keep_alive {
+        return false;
+    }
+    // Pipelined requests already buffered: batch their responses, within bounds.
+    let pipelined = !stream.read_buffer().is_empty();
+    if !pipelined || stream.write_buffer_len() > PIPELINE_FLUSH_THRESHOLD {
+        match timeout(options.send_timeout, stream.flush()).await {
+            Ok(Ok(())) => {}
+            _ => return false,
         }
     }
+    true
 }
 
 /// Completes the response after the handler: a 500 for a panic, the body-read failure's status

@@ -216,6 +216,9 @@ impl HTTPServer {
         });
         let for_connections = Rc::clone(&shared);
         let tcp = TCPServer::new(move |stream, peer| {
+            // The stream goes into an Rc here, outside the connection's future, so the future
+            // does not keep a by-value copy of it for its whole life.
+            let stream = Rc::new(stream);
             let shared = Rc::clone(&for_connections);
             async move {
                 if shared.draining.get() {

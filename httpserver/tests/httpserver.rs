@@ -688,8 +688,15 @@ fn send_timeout_closes_a_client_that_never_reads() {
             .expect("write");
         // The client reads nothing for a while: the server gives up on it.
         sleep(Duration::from_millis(600)).await;
-        let received = client.read_until_close().await.map(|d| d.len()).unwrap_or(0);
-        assert!(received < 32 << 20, "the whole body was delivered to a client that never read");
+        let received = client
+            .read_until_close()
+            .await
+            .map(|d| d.len())
+            .unwrap_or(0);
+        assert!(
+            received < 32 << 20,
+            "the whole body was delivered to a client that never read"
+        );
         assert_eq!(server.connection_count(), 0, "the connection was closed");
         server.stop();
     });
@@ -710,7 +717,10 @@ fn no_keep_alive_closes_after_each_response() {
             .expect("write");
         let response = read_response(&stream, false).await;
         assert_eq!(response.header("Connection").as_deref(), Some("close"));
-        assert!(stream.read_until_close().await.expect("eof").is_empty(), "/b was not answered");
+        assert!(
+            stream.read_until_close().await.expect("eof").is_empty(),
+            "/b was not answered"
+        );
         server.stop();
     });
 }
@@ -735,7 +745,11 @@ fn client_reset_mid_request_is_cleaned_up() {
             sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(server.connection_count(), 0);
-        let reply = raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        let reply = raw(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
         assert_eq!(status_of(&reply), Some(200));
         server.stop();
     });

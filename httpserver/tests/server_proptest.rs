@@ -11,7 +11,8 @@ use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_ioloop::{IOLoop, timeout};
 use util::{connect, raw, status_of};
 
-const VALID: &[u8] = b"POST /p?q=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
+const VALID: &[u8] =
+    b"POST /p?q=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
 
 /// A valid request, mutated: bytes replaced, inserted or deleted.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {

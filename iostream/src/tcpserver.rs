@@ -186,39 +186,32 @@ impl ServerInner {
                 return;
             }
         };
-        let server = Rc::clone(this);
-        IOLoop::current()
-            .spawn(async move {
-                #[cfg(feature = "tls")]
-                let stream = {
-                    let config = server.tls.borrow().clone();
-                    match config {
-                        Some(config) => {
-                            let deadline = server.handshake_timeout.get();
-                            // Boxed: the handshake's state is large and only TLS connections
-                            // need it, so it must not size every connection's task.
-                            let handshake = Box::pin(typhoon_ioloop::timeout(
-                                deadline,
-                                stream.start_tls_server(config),
-                            ));
-                            match handshake.await
-                            {
-                                Ok(Ok(stream)) => stream,
-                                Ok(Err(error)) => {
-                                    tracing::info!(target: "typhoon::general", %peer, %error, "TLS handshake failed");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::info!(target: "typhoon::general", %peer, "TLS handshake timed out");
-                                    return;
-                                }
-                            }
+        #[cfg(feature = "tls")]
+        if let Some(config) = this.tls.borrow().clone() {
+            let server = Rc::clone(this);
+            let deadline = this.handshake_timeout.get();
+            IOLoop::current()
+                .spawn(async move {
+                    // Boxed: the handshake's state is large and only TLS connections need it.
+                    let handshake =
+                        Box::pin(typhoon_ioloop::timeout(deadline, stream.start_tls_server(config)));
+                    match handshake.await {
+                        Ok(Ok(stream)) => (server.handle_stream)(stream, peer).await,
+                        Ok(Err(error)) => {
+                            tracing::info!(target: "typhoon::general", %peer, %error, "TLS handshake failed");
                         }
-                        None => stream,
+                        Err(_) => {
+                            tracing::info!(target: "typhoon::general", %peer, "TLS handshake timed out");
+                        }
                     }
-                };
-                (server.handle_stream)(stream, peer).await;
-            })
+                })
+                .detach();
+            return;
+        }
+        // Plain connections: the task is the handler's own (boxed) future, nothing around it,
+        // so an idle connection's task holds no copy of the stream or of TLS state.
+        IOLoop::current()
+            .spawn((this.handle_stream)(stream, peer))
             .detach();
     }
 }
