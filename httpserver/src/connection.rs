@@ -41,6 +41,16 @@ pub(crate) struct ConnectionHandle {
     pub(crate) idle: Cell<bool>,
 }
 
+/// What a connection keeps from one request to the next.
+struct ConnState {
+    /// The peer's address, formatted once.
+    peer_ip: Rc<str>,
+    /// The response state, reused by every request.
+    response: Rc<RefCell<ResponseState>>,
+    /// `TCP_NODELAY` was set (once the connection outlived its first response).
+    nodelay_set: bool,
+}
+
 /// Why reading a request head ended without a request.
 enum HeadOutcome {
     /// A complete head of this many bytes.
@@ -74,13 +84,16 @@ async fn serve_requests(
     handle: &ConnectionHandle,
 ) {
     let mut head = RequestHead::new();
-    let peer_ip: Rc<str> = match peer {
-        PeerAddr::Inet(addr) => addr.ip().to_string().into(),
-        PeerAddr::Unix => "unix".into(),
+    let mut conn = ConnState {
+        peer_ip: match peer {
+            PeerAddr::Inet(addr) => addr.ip().to_string().into(),
+            PeerAddr::Unix => "unix".into(),
+        },
+        response: Rc::new(RefCell::new(ResponseState::new(Rc::clone(
+            &server.draining,
+        )))),
+        nodelay_set: false,
     };
-    let response = Rc::new(RefCell::new(ResponseState::new(Rc::clone(
-        &server.draining,
-    ))));
     // One timer for the idle and header deadlines across requests, re-armed lazily.
     let mut wait_timer: Option<Sleep> = None;
     loop {
@@ -88,6 +101,7 @@ async fn serve_requests(
         if server.draining.get() {
             return;
         }
+        let response = Rc::clone(&conn.response);
         let release = || response.borrow_mut().release();
         let consumed = match read_head(stream, server, &mut head, &release, &mut wait_timer).await {
             HeadOutcome::Head(n) => n,
@@ -101,9 +115,7 @@ async fn serve_requests(
         handle.idle.set(false);
         // Each request's processing is a boxed future of its own: an idle connection (waiting
         // in read_head above) keeps only this small loop's state, not the request machinery.
-        let request = handle_request(
-            stream, peer, server, &mut head, &peer_ip, &response, consumed,
-        );
+        let request = handle_request(stream, peer, server, &mut head, &mut conn, consumed);
         if !Box::pin(request).await {
             return;
         }
@@ -117,10 +129,14 @@ async fn handle_request(
     peer: PeerAddr,
     server: &Rc<ServerShared>,
     head: &mut RequestHead,
-    peer_ip: &Rc<str>,
-    response: &Rc<RefCell<ResponseState>>,
+    conn: &mut ConnState,
     consumed: usize,
 ) -> bool {
+    let ConnState {
+        peer_ip,
+        response,
+        nodelay_set,
+    } = conn;
     let options = &server.options;
     // The loop's wake-up time: exact enough for the access log, and no clock read.
     let start = IOLoop::current().iteration_time();
@@ -206,6 +222,12 @@ async fn handle_request(
     }
     if !keep_alive {
         return false;
+    }
+    if !*nodelay_set {
+        // The connection lives on: from now on small responses must not wait for Nagle. A
+        // one-request connection never pays for the setsockopt (nginx does the same).
+        let _ = stream.set_nodelay(true);
+        *nodelay_set = true;
     }
     // Pipelined requests already buffered: batch their responses, within bounds.
     let pipelined = !stream.read_buffer().is_empty();

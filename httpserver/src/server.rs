@@ -225,7 +225,6 @@ impl HTTPServer {
                     stream.close();
                     return;
                 }
-                let _ = stream.set_nodelay(true);
                 connection::serve(stream, peer, shared).await;
             }
         })
