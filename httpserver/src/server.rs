@@ -122,6 +122,15 @@ impl ServerShared {
         self.connections.borrow_mut().insert(handle)
     }
 
+    /// The live connections, outside the registry's borrow (closing one unregisters it).
+    fn live_connections(&self) -> Vec<Rc<ConnectionHandle>> {
+        self.connections
+            .borrow()
+            .iter()
+            .map(|(_, handle)| Rc::clone(handle))
+            .collect()
+    }
+
     pub(crate) fn unregister(&self, key: usize) {
         let removed = self.connections.borrow_mut().try_remove(key);
         drop(removed);
@@ -287,19 +296,11 @@ impl HTTPServer {
         self.stop();
         self.shared.draining.set(true);
         let deadline = Instant::now() + grace;
-        let connections: Vec<Rc<ConnectionHandle>> = self
-            .shared
-            .connections
-            .borrow()
-            .iter()
-            .map(|(_, handle)| Rc::clone(handle))
-            .collect();
-        for handle in &connections {
+        for handle in self.shared.live_connections() {
             if handle.idle.get() && handle.stream.read_buffer().is_empty() {
                 handle.stream.close();
             }
         }
-        drop(connections);
         if self.shared.connections.borrow().is_empty() {
             return 0;
         }
@@ -310,13 +311,7 @@ impl HTTPServer {
         {
             return 0;
         }
-        let rest: Vec<Rc<ConnectionHandle>> = self
-            .shared
-            .connections
-            .borrow()
-            .iter()
-            .map(|(_, handle)| Rc::clone(handle))
-            .collect();
+        let rest = self.shared.live_connections();
         for handle in &rest {
             handle.stream.close();
         }
