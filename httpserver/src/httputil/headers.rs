@@ -133,6 +133,12 @@ impl HTTPHeaders {
         Ok(())
     }
 
+    /// An empty map with the capacity this one has: for handing a parsed head's headers away
+    /// while the parser keeps a map that will not grow again for a similar request.
+    pub(crate) fn empty_like(&self) -> Self {
+        Self::with_capacity(self.entries.capacity(), self.buf.capacity())
+    }
+
     /// Appends a line without validation: the caller has validated (or the parser has).
     pub(crate) fn push(&mut self, name: &str, value: &str) {
         let start = self.buf.len();
