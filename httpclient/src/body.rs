@@ -8,6 +8,7 @@ use std::rc::Rc;
 use typhoon_iostream::IOStream;
 
 use crate::error::{HTTPClientError, Result};
+use crate::request::StreamingCallback;
 
 /// Writes a streamed request body; handed to a
 /// [`body_producer`](crate::HTTPRequest::body_producer) (Tornado's `write` argument).
@@ -89,7 +90,7 @@ pub(crate) struct Sink<'a> {
     /// The body, when there is no streaming callback.
     pub(crate) body: Vec<u8>,
     /// The caller's streaming callback (`None` also for redirects being followed).
-    callback: Option<&'a mut (dyn FnMut(&[u8]) + 'static)>,
+    callback: Option<&'a mut StreamingCallback>,
     /// Drop everything (a redirect's body).
     discard: bool,
     /// `max_body_size`, over the bytes received and over the inflated bytes.
@@ -105,7 +106,7 @@ pub(crate) struct Sink<'a> {
 
 impl<'a> Sink<'a> {
     pub(crate) fn new(
-        callback: Option<&'a mut (dyn FnMut(&[u8]) + 'static)>,
+        callback: Option<&'a mut StreamingCallback>,
         discard: bool,
         limit: u64,
         gzip: bool,
@@ -160,6 +161,7 @@ impl<'a> Sink<'a> {
     }
 
     /// The body is complete: flush the inflater and return the collected body.
+    #[cfg_attr(not(feature = "gzip"), allow(unused_mut))]
     pub(crate) fn finish(mut self) -> Result<Vec<u8>> {
         #[cfg(feature = "gzip")]
         if let Some(mut gzip) = self.gzip.take()

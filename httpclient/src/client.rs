@@ -26,7 +26,6 @@ const USER_AGENT: &str = concat!("Typhoon/", env!("CARGO_PKG_VERSION"));
 /// Settings of a client (Tornado's `AsyncHTTPClient.configure(None, max_clients=...,
 /// max_header_size=..., max_body_size=...)`), plus the pool's.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ClientOptions {
     /// The most requests in flight at once, over all hosts (default 10, Tornado's); the others
     /// wait in a queue, for at most the smaller of their connect and request timeouts.

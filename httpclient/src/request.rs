@@ -20,6 +20,12 @@ pub type BodyFuture = Pin<Box<dyn Future<Output = Result<()>>>>;
 /// a 307/308 redirect), it writes the body in pieces.
 pub(crate) type BodyProducer = Rc<dyn Fn(BodyWriter) -> BodyFuture>;
 
+/// Receives response body pieces.
+pub(crate) type StreamingCallback = dyn FnMut(&[u8]);
+
+/// Receives response head lines.
+pub(crate) type HeaderCallback = dyn FnMut(&str);
+
 /// The request body.
 #[derive(Clone)]
 pub(crate) enum Body {
@@ -89,9 +95,9 @@ pub struct HTTPRequest {
     /// Ask for gzip and inflate it.
     pub(crate) decompress_response: bool,
     /// Receives the body in pieces instead of [`HTTPResponse::body`](crate::HTTPResponse::body).
-    pub(crate) streaming_callback: Option<Box<dyn FnMut(&[u8])>>,
+    pub(crate) streaming_callback: Option<Box<StreamingCallback>>,
     /// Receives the status line and each header line as they arrive.
-    pub(crate) header_callback: Option<Box<dyn FnMut(&str)>>,
+    pub(crate) header_callback: Option<Box<HeaderCallback>>,
     /// Overrides the client's `max_header_size`.
     pub(crate) max_header_size: Option<usize>,
     /// Overrides the client's `max_body_size`.

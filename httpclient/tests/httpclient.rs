@@ -428,10 +428,9 @@ fn limits_on_body_and_header() {
             client.fetch(request).await,
             Err(HTTPClientError::HeaderTooLarge { limit: 1024 })
         ));
-        let small = AsyncHTTPClient::with_options({
-            let mut options = ClientOptions::default();
-            options.max_body_size = 100;
-            options
+        let small = AsyncHTTPClient::with_options(ClientOptions {
+            max_body_size: 100,
+            ..ClientOptions::default()
         });
         assert!(matches!(
             small.fetch(format!("{base}/big")).await,
@@ -489,9 +488,10 @@ fn max_clients_caps_concurrency_and_queue_times_out() {
                 response.write(b"done");
             }
         });
-        let mut options = ClientOptions::default();
-        options.max_clients = 2;
-        let client = AsyncHTTPClient::with_options(options);
+        let client = AsyncHTTPClient::with_options(ClientOptions {
+            max_clients: 2,
+            ..ClientOptions::default()
+        });
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let (client, url) = (client.clone(), format!("{base}/work"));
