@@ -368,6 +368,15 @@ impl HTTPRequest {
                 reason: "the method is not a token",
             });
         }
+        if self
+            .user_agent
+            .as_ref()
+            .is_some_and(|ua| ua.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f))
+        {
+            return Err(HTTPClientError::InvalidRequest {
+                reason: "the user agent holds control characters",
+            });
+        }
         if self.allow_nonstandard_methods {
             return Ok(());
         }

@@ -4,10 +4,13 @@ mod util;
 
 use std::path::PathBuf;
 
+use std::time::Duration;
 use typhoon_httpclient::{AsyncHTTPClient, HTTPClientError, HTTPRequest};
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_iostream::tls;
-use util::run;
+
+use typhoon_httpclient::TimeoutPhase;
+use util::{never_answer, raw_server, run};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -100,5 +103,21 @@ fn missing_ca_file_is_a_tls_config_error() {
             AsyncHTTPClient::new().fetch(request).await,
             Err(HTTPClientError::TlsConfig { .. })
         ));
+    });
+}
+
+#[test]
+fn tls_handshake_counts_against_connect_timeout() {
+    // Accepts the TCP connection, then never answers the ClientHello.
+    let base = raw_server(never_answer).replace("http://", "https://");
+    run(async move {
+        let request = HTTPRequest::new(format!("{base}/"))
+            .validate_cert(false)
+            .connect_timeout(Duration::from_millis(100));
+        let error = AsyncHTTPClient::new().fetch(request).await.unwrap_err();
+        assert!(
+            matches!(error, HTTPClientError::Timeout(TimeoutPhase::Connect)),
+            "{error:?}"
+        );
     });
 }
