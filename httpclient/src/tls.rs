@@ -1,0 +1,86 @@
+//! rustls client configurations: webpki roots, a CA file, or (tests only) no verification.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use typhoon_iostream::tls;
+
+use crate::client::TlsMode;
+use crate::error::{HTTPClientError, Result};
+
+/// Builds the configuration for `mode`, offering ALPN `http/1.1` (`Plain` never gets here;
+/// it is treated as the default roots).
+pub(crate) fn config(mode: &TlsMode) -> Result<Arc<ClientConfig>> {
+    let alpn: &[&[u8]] = &[b"http/1.1"];
+    let to_error = |source| HTTPClientError::TlsConfig { source };
+    match mode {
+        TlsMode::Plain | TlsMode::WebpkiRoots => {
+            tls::client_config_webpki_roots(alpn).map_err(to_error)
+        }
+        TlsMode::CaFile(path) => tls::client_config_with_ca_file(path, alpn).map_err(to_error),
+        TlsMode::Insecure => {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| to_error(e.into()))?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+                .with_no_client_auth();
+            config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            Ok(Arc::new(config))
+        }
+    }
+}
+
+/// Accepts any certificate for any name, but still checks the handshake signatures (so the
+/// peer holds the key of the certificate it sent). For `validate_cert(false)`: tests only.
+#[derive(Debug)]
+struct NoVerification(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
