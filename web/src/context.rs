@@ -1010,7 +1010,8 @@ impl Context {
             ("remote_ip", self.request.remote_ip.to_string()),
             ("protocol", self.request.protocol.to_owned()),
         ]);
-        namespace.insert("request", Value::from_iter(request));
+        let request: std::collections::BTreeMap<&str, String> = request.into_iter().collect();
+        namespace.insert("request", Value::from(minijinja::value::Serde(request)));
         Ok(loader.render_with(name, ctx, &namespace)?)
     }
 
