@@ -92,6 +92,12 @@ impl Settings {
     }
 }
 
+/// Content hashes of static files by relative path (`None`: the file is missing).
+type HashCache = Arc<Mutex<HashMap<String, Option<String>>>>;
+
+/// Named route patterns, shared with the templates' `reverse_url` (hence `Arc<Mutex<_>>`).
+pub(crate) type NamedPatterns = Arc<Mutex<Vec<(String, Arc<PathPattern>)>>>;
+
 /// `static_url` state, shareable with template functions (`Send + Sync`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StaticUrls {
@@ -100,7 +106,7 @@ pub(crate) struct StaticUrls {
     /// The URL prefix.
     prefix: String,
     /// Content hashes by relative path (not used in debug mode).
-    cache: Option<Arc<Mutex<HashMap<String, Option<String>>>>>,
+    cache: Option<HashCache>,
 }
 
 impl StaticUrls {
@@ -159,7 +165,7 @@ pub(crate) struct AppInner {
     /// static_url state.
     pub(crate) static_urls: StaticUrls,
     /// Named patterns for the templates' `reverse_url`.
-    pub(crate) named: Arc<Mutex<Vec<(String, Arc<PathPattern>)>>>,
+    pub(crate) named: NamedPatterns,
     /// The 404 handler.
     not_found: HandlerFactory,
 }
@@ -399,7 +405,7 @@ pub(crate) fn reverse_named(
 fn add_template_globals(
     loader: &mut typhoon_template::Loader,
     static_urls: &StaticUrls,
-    named: &Arc<Mutex<Vec<(String, Arc<PathPattern>)>>>,
+    named: &NamedPatterns,
 ) {
     use minijinja::value::Rest;
     use typhoon_template::Value;

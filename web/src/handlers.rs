@@ -106,7 +106,7 @@ impl StaticFileHandler {
                 return Ok(());
             }
             path = self.resolve(
-                &format!("{}/{name}", relative.trim_end_matches('/')).trim_start_matches('/'),
+                format!("{}/{name}", relative.trim_end_matches('/')).trim_start_matches('/'),
             )?;
             metadata = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
         }

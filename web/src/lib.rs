@@ -39,7 +39,7 @@
 //! struct UserHandler;
 //! impl RequestHandler for UserHandler {
 //!     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-//!         let id = &cx.path_args()[0];
+//!         let id = cx.path_args()[0].clone();
 //!         let greeting = format!("user {id}, {}", cx.get_argument_or("greet", "hi"));
 //!         cx.write(greeting);
 //!         Ok(())

@@ -58,10 +58,10 @@ fn hello_world() {
 struct Args;
 impl RequestHandler for Args {
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let foo = cx.get_argument("foo")?;
+        let last = cx.get_argument("foo")?;
         let all = cx.get_arguments("foo")?;
         let q = cx.get_query_arguments("foo")?;
-        cx.write(format!("{foo}|{}|{}", all.join(","), q.len()));
+        cx.write(format!("{last}|{}|{}", all.join(","), q.len()));
         Ok(())
     }
     async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
