@@ -97,6 +97,7 @@ mod cors;
 mod error;
 mod handler;
 mod handlers;
+pub mod multipart;
 mod routing;
 
 pub use application::{Application, Settings};
