@@ -1527,3 +1527,29 @@ fn streaming_multipart_upload() {
         assert_eq!(r.status, 400, "truncated");
     });
 }
+
+/// Both directions against the real Tornado over a socket. Needs `python3` with Tornado:
+/// `cargo test -p typhoon-web --all-features --test web -- --ignored tornado_live_cross_check`.
+#[test]
+#[ignore = "needs python3 with tornado installed"]
+fn tornado_live_cross_check() {
+    run(async {
+        let (_s, addr) = serve(cookie_app());
+        let signed = get(addr, "/signed/set").await.cookie("user").expect("cookie");
+        let signed = signed.trim_matches('"').to_owned();
+        let (_xs, xaddr) = serve(xsrf_app());
+        let (token, cookie) = xsrf_token(xaddr).await;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/verify_typhoon.py");
+        let out = std::process::Command::new("python3")
+            .args([script, SECRET, "user", &signed, &cookie, &token])
+            .output()
+            .expect("python3");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.first(), Some(&"ben"), "Tornado verifies ours: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(lines.get(2), Some(&"xsrf-match"), "Tornado decodes our masked XSRF token");
+        let theirs = format!("user=\"{}\"", lines[1]);
+        let r = fetch(addr, "GET", "/signed/get", &[("Cookie", &theirs)], b"").await;
+        assert_eq!(r.text(), "from-tornado", "we verify Tornado's");
+    });
+}
