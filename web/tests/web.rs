@@ -1553,3 +1553,32 @@ fn tornado_live_cross_check() {
         assert_eq!(r.text(), "from-tornado", "we verify Tornado's");
     });
 }
+
+#[test]
+fn multi_loop_application_factory() {
+    struct Which;
+    impl RequestHandler for Which {
+        async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            let name = std::thread::current().name().unwrap_or("?").to_owned();
+            cx.write(name);
+            Ok(())
+        }
+    }
+    let servers = typhoon_httpserver::start_loops(2, 0, "127.0.0.1", || {
+        Application::new(vec![route("/", || Which)]).into_server()
+    })
+    .expect("start loops");
+    let addr = servers.local_addr();
+    let names = run(async move {
+        let mut names = std::collections::HashSet::new();
+        for _ in 0..64 {
+            let r = get(addr, "/").await;
+            assert_eq!(r.status, 200);
+            names.insert(r.text());
+        }
+        names
+    });
+    servers.stop();
+    assert!(names.iter().all(|n| n.starts_with("typhoon-loop-")), "{names:?}");
+    assert!(names.len() > 1, "64 connections, one loop served them all: {names:?}");
+}
