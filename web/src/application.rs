@@ -344,8 +344,13 @@ impl Application {
         {
             return Box::pin(async move { writer.finish() });
         }
-        let host_name = request.host_name();
         let extra = inner.extra_hosts.borrow();
+        // Host names are only needed (and only allocated) when host rules exist.
+        let host_name = if extra.is_empty() {
+            String::new()
+        } else {
+            request.host_name()
+        };
         let found = Router::find_in(&extra, &host_name, request.path())
             .or_else(|| inner.router.find(&host_name, request.path()))
             .map(|(route, captures)| {

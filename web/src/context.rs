@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -473,7 +472,10 @@ impl Context {
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
             {
-                let etag = format!("\"{}\"", cookies::hex(&Sha1::digest(&chunk)));
+                let mut etag = String::with_capacity(42);
+                etag.push('"');
+                cookies::push_hex(&mut etag, &Sha1::digest(&chunk));
+                etag.push('"');
                 let _ = self.headers.set("Etag", &etag);
                 if self.check_etag_header(&etag) {
                     chunk.clear();
@@ -712,10 +714,8 @@ impl Context {
     }
 
     /// A future that completes when the client closes the connection.
-    pub(crate) fn connection_closed_future(&self) -> Option<Pin<Box<dyn Future<Output = ()>>>> {
-        self.writer
-            .as_ref()
-            .map(|writer| Box::pin(writer.closed()) as Pin<Box<dyn Future<Output = ()>>>)
+    pub(crate) fn connection_closed_future(&self) -> Option<impl Future<Output = ()> + 'static> {
+        self.writer.as_ref().map(ResponseWriter::closed)
     }
 
     pub(crate) fn mark_connection_closed(&mut self) {

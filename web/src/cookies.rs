@@ -167,11 +167,18 @@ fn signature_v2(secret: &[u8], data: &[u8]) -> String {
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
+    let mut out = String::with_capacity(bytes.len() * 2 + 2);
+    push_hex(&mut out, bytes);
     out
+}
+
+/// Appends `bytes` in lowercase hex (a table lookup: this is on every response's ETag path).
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
 }
 
 /// Decodes lowercase or uppercase hex.

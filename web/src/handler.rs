@@ -220,7 +220,8 @@ enum Outcome {
 /// The lifecycle of one request (Tornado's `RequestHandler._execute`).
 async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
     let timeout_after = cx.request_timeout();
-    let mut closed = cx.connection_closed_future();
+    let closed = cx.connection_closed_future();
+    let mut closed = pin!(closed);
     let outcome = {
         let run = catch_unwind(run_methods(&mut handler, &mut cx), "request handler");
         let run = async {
@@ -241,7 +242,7 @@ async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
                     Some(Err(other)) => Outcome::Done(Err(HTTPError::from(other))),
                 });
             }
-            match closed.as_mut().map(|c| c.as_mut().poll(task)) {
+            match closed.as_mut().as_pin_mut().map(|c| c.poll(task)) {
                 Some(Poll::Ready(())) => Poll::Ready(Outcome::Closed),
                 _ => Poll::Pending,
             }

@@ -1535,19 +1535,34 @@ fn streaming_multipart_upload() {
 fn tornado_live_cross_check() {
     run(async {
         let (_s, addr) = serve(cookie_app());
-        let signed = get(addr, "/signed/set").await.cookie("user").expect("cookie");
+        let signed = get(addr, "/signed/set")
+            .await
+            .cookie("user")
+            .expect("cookie");
         let signed = signed.trim_matches('"').to_owned();
         let (_xs, xaddr) = serve(xsrf_app());
         let (token, cookie) = xsrf_token(xaddr).await;
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/verify_typhoon.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/verify_typhoon.py"
+        );
         let out = std::process::Command::new("python3")
             .args([script, SECRET, "user", &signed, &cookie, &token])
             .output()
             .expect("python3");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.first(), Some(&"ben"), "Tornado verifies ours: {stdout} {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(lines.get(2), Some(&"xsrf-match"), "Tornado decodes our masked XSRF token");
+        assert_eq!(
+            lines.first(),
+            Some(&"ben"),
+            "Tornado verifies ours: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            lines.get(2),
+            Some(&"xsrf-match"),
+            "Tornado decodes our masked XSRF token"
+        );
         let theirs = format!("user=\"{}\"", lines[1]);
         let r = fetch(addr, "GET", "/signed/get", &[("Cookie", &theirs)], b"").await;
         assert_eq!(r.text(), "from-tornado", "we verify Tornado's");
@@ -1579,6 +1594,12 @@ fn multi_loop_application_factory() {
         names
     });
     servers.stop();
-    assert!(names.iter().all(|n| n.starts_with("typhoon-loop-")), "{names:?}");
-    assert!(names.len() > 1, "64 connections, one loop served them all: {names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("typhoon-loop-")),
+        "{names:?}"
+    );
+    assert!(
+        names.len() > 1,
+        "64 connections, one loop served them all: {names:?}"
+    );
 }
