@@ -1603,3 +1603,45 @@ fn multi_loop_application_factory() {
         "64 connections, one loop served them all: {names:?}"
     );
 }
+
+#[test]
+fn multipart_files_and_clear_all_cookies() {
+    struct Files;
+    impl RequestHandler for Files {
+        async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            let title = cx.get_body_argument("title")?;
+            let file = &cx.files()["photo"][0];
+            let text = format!(
+                "{title} {} {} {}",
+                file.filename,
+                file.content_type,
+                file.body.len()
+            );
+            cx.clear_all_cookies()?;
+            cx.write(text);
+            Ok(())
+        }
+    }
+    run(async {
+        let (_s, addr) = serve(Application::new(vec![route("/", || Files)]));
+        let body = b"--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhi\r\n--B\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n12345\r\n--B--\r\n";
+        let r = fetch(
+            addr,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "multipart/form-data; boundary=B"),
+                ("Cookie", "a=1; b=2"),
+            ],
+            body,
+        )
+        .await;
+        assert_eq!(r.text(), "hi p.png image/png 5");
+        let cleared = r.headers("Set-Cookie");
+        assert_eq!(cleared.len(), 2);
+        assert!(
+            cleared.iter().all(|c| c.contains("=; expires=")),
+            "{cleared:?}"
+        );
+    });
+}
