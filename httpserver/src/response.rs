@@ -372,6 +372,17 @@ impl ResponseWriter {
     pub async fn connection_closed(&self) {
         self.stream.wait_closed().await;
     }
+
+    /// As [`connection_closed`](Self::connection_closed), as a future that does not borrow the
+    /// writer (so a framework can watch for the close while a handler uses the writer).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let stream = Rc::clone(&self.stream);
+        async move { stream.wait_closed().await }
+    }
 }
 
 impl fmt::Debug for ResponseWriter {

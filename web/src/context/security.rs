@@ -1,0 +1,211 @@
+//! Cookies, signed cookies and XSRF tokens of a [`Context`].
+
+use std::time::Duration;
+
+use super::Context;
+use crate::cookies::{
+    self, CookieOptions, constant_time_eq, decode_xsrf_token, encode_xsrf_token, format_set_cookie,
+    unix_now,
+};
+use crate::error::{Error, HTTPError, Result};
+
+impl Context {
+    // ----- cookies -------------------------------------------------------------------------
+
+    /// A request cookie's value.
+    pub fn get_cookie(&self, name: &str) -> Option<&str> {
+        self.request.cookie(name)
+    }
+
+    /// Sets a cookie with `Path=/` (Tornado's `set_cookie` with defaults).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCookie`] for control characters, spaces or `;` in the name or value.
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<()> {
+        self.set_cookie_with(name, value, &CookieOptions::default())
+    }
+
+    /// Sets a cookie with `options` (domain, path, expires, max_age, secure, httponly,
+    /// samesite).
+    ///
+    /// # Errors
+    ///
+    /// As [`set_cookie`](Self::set_cookie).
+    pub fn set_cookie_with(
+        &mut self,
+        name: &str,
+        value: &str,
+        options: &CookieOptions,
+    ) -> Result<()> {
+        let header = format_set_cookie(name, value, options)?;
+        self.add_header("Set-Cookie", header)
+    }
+
+    /// Deletes a cookie (an empty value that expired a year ago); `path` and `domain` must
+    /// match the ones it was set with.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_cookie`](Self::set_cookie).
+    pub fn clear_cookie(&mut self, name: &str, options: &CookieOptions) -> Result<()> {
+        let options = CookieOptions {
+            expires: Some(std::time::SystemTime::now() - Duration::from_secs(365 * 86400)),
+            expires_days: None,
+            max_age: None,
+            ..options.clone()
+        };
+        self.set_cookie_with(name, "", &options)
+    }
+
+    /// Deletes every cookie the request carried (with `Path=/`).
+    ///
+    /// # Errors
+    ///
+    /// As [`set_cookie`](Self::set_cookie).
+    pub fn clear_all_cookies(&mut self) -> Result<()> {
+        let names: Vec<String> = self
+            .request
+            .cookies()
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in names {
+            self.clear_cookie(&name, &CookieOptions::default())?;
+        }
+        Ok(())
+    }
+
+    fn secret(&self) -> Result<&[u8]> {
+        self.app
+            .settings
+            .cookie_secret
+            .as_deref()
+            .map(str::as_bytes)
+            .ok_or(Error::MissingCookieSecret)
+    }
+
+    /// Signs and sets a cookie (Tornado's `set_signed_cookie`, v2 format, HMAC-SHA256),
+    /// expiring in 30 days.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingCookieSecret`] without `cookie_secret`.
+    pub fn set_signed_cookie(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<()> {
+        let options = CookieOptions {
+            expires_days: Some(30.0),
+            ..CookieOptions::default()
+        };
+        self.set_signed_cookie_with(name, value, &options)
+    }
+
+    /// As [`set_signed_cookie`](Self::set_signed_cookie) with cookie options.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_signed_cookie`](Self::set_signed_cookie).
+    pub fn set_signed_cookie_with(
+        &mut self,
+        name: &str,
+        value: impl AsRef<[u8]>,
+        options: &CookieOptions,
+    ) -> Result<()> {
+        let signed = cookies::create_signed_value(self.secret()?, name, value.as_ref(), unix_now());
+        self.set_cookie_with(name, &signed, options)
+    }
+
+    /// A signed cookie's value if its signature verifies and it is at most 31 days old
+    /// (Tornado's `get_signed_cookie`); `None` also for a value that is not UTF-8.
+    pub fn get_signed_cookie(&self, name: &str) -> Option<String> {
+        String::from_utf8(self.get_signed_cookie_bytes(name, 31.0)?).ok()
+    }
+
+    /// A signed cookie's raw value, at most `max_age_days` old.
+    pub fn get_signed_cookie_bytes(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
+        let secret = self.secret().ok()?;
+        let value = self.get_cookie(name)?;
+        cookies::decode_signed_value(secret, name, value, max_age_days, unix_now())
+    }
+
+    // ----- XSRF ----------------------------------------------------------------------------
+
+    pub(crate) fn xsrf_enabled(&self) -> bool {
+        self.app.settings.xsrf_cookies
+    }
+
+    fn raw_xsrf_token(&mut self) -> (Vec<u8>, u64, bool) {
+        if let Some((token, timestamp, from_cookie, _)) = &self.xsrf {
+            return (token.clone(), *timestamp, *from_cookie);
+        }
+        match self.get_cookie("_xsrf").and_then(decode_xsrf_token) {
+            Some((token, timestamp)) if !token.is_empty() => (token, timestamp, true),
+            _ => {
+                let mut token = vec![0u8; 16];
+                cookies::random_bytes(&mut token);
+                (token, unix_now(), false)
+            }
+        }
+    }
+
+    /// The XSRF token for forms (Tornado's masked v2 `xsrf_token`); sets the `_xsrf` cookie
+    /// when the request had none.
+    pub fn xsrf_token(&mut self) -> String {
+        if let Some((_, _, _, masked)) = &self.xsrf {
+            return masked.clone();
+        }
+        let (token, timestamp, from_cookie) = self.raw_xsrf_token();
+        let masked = encode_xsrf_token(&token, timestamp);
+        if !from_cookie {
+            let options = CookieOptions {
+                expires_days: self.current_user.is_some().then_some(30.0),
+                ..CookieOptions::default()
+            };
+            let _ = self.set_cookie_with("_xsrf", &masked, &options);
+        }
+        self.xsrf = Some((token, timestamp, true, masked.clone()));
+        masked
+    }
+
+    /// `<input type="hidden" name="_xsrf" value="...">` for forms (Tornado's
+    /// `xsrf_form_html`).
+    pub fn xsrf_form_html(&mut self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"_xsrf\" value=\"{}\"/>",
+            typhoon_escape::xhtml_escape(&self.xsrf_token())
+        )
+    }
+
+    /// Checks the `_xsrf` argument or `X-XSRFToken`/`X-CSRFToken` header against the cookie
+    /// (Tornado's `check_xsrf_cookie`); done automatically for unsafe methods with
+    /// `xsrf_cookies`.
+    ///
+    /// # Errors
+    ///
+    /// 403 when missing or not matching.
+    pub fn check_xsrf_cookie(&mut self) -> Result<(), HTTPError> {
+        let input = match self.get_argument("_xsrf") {
+            Ok(value) if !value.is_empty() => Some(value),
+            _ => self
+                .request
+                .headers
+                .get("X-Xsrftoken")
+                .or_else(|| self.request.headers.get("X-Csrftoken"))
+                .map(str::to_owned),
+        };
+        let Some(input) = input.filter(|v| !v.is_empty()) else {
+            return Err(HTTPError::new(403).with_log_message("'_xsrf' argument missing from POST"));
+        };
+        let Some((token, _)) = decode_xsrf_token(&input).filter(|(t, _)| !t.is_empty()) else {
+            return Err(HTTPError::new(403).with_log_message("'_xsrf' argument has invalid format"));
+        };
+        let Some((expected, _)) = self.get_cookie("_xsrf").and_then(decode_xsrf_token) else {
+            return Err(HTTPError::new(403).with_log_message("'_xsrf' cookie missing"));
+        };
+        if !constant_time_eq(&token, &expected) {
+            return Err(
+                HTTPError::new(403).with_log_message("XSRF cookie does not match POST argument")
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,214 @@
+//! [`Error`], the crate's error enum, and [`HTTPError`], what handlers return.
+
+use std::fmt;
+
+use typhoon_httpserver::httputil::reason_phrase;
+
+/// What can go wrong in the framework itself (building routes, setting headers, rendering).
+///
+/// Any `Error` converts into an [`HTTPError`] with status 500 through `?` in a handler.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A route's or host's pattern is not a valid regular expression.
+    #[error("invalid route pattern {pattern:?}")]
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// The regex compiler's complaint.
+        #[source]
+        source: Box<regex::Error>,
+    },
+    /// `reverse_url` with an unknown route name.
+    #[error("no route named {0:?}")]
+    UnknownRoute(String),
+    /// `reverse_url` on a route whose pattern cannot be reversed, or with the wrong number of
+    /// arguments.
+    #[error("cannot reverse route {name:?} with {given} arguments")]
+    CannotReverse {
+        /// The route's name.
+        name: String,
+        /// How many arguments were given.
+        given: usize,
+    },
+    /// A header name or value that would break the response (CR/LF, control characters).
+    #[error("invalid header")]
+    InvalidHeader(#[from] typhoon_httpserver::HttpInputError),
+    /// A cookie name or value with characters a cookie cannot carry.
+    #[error("invalid cookie name or value {0:?}")]
+    InvalidCookie(String),
+    /// Signed cookies need `Settings::cookie_secret`.
+    #[error("the cookie_secret setting is required for signed cookies and XSRF")]
+    MissingCookieSecret,
+    /// A template is needed but no `template_path` or `templates` was set.
+    #[error("no template loader: set Settings::template_path or Settings::templates")]
+    NoTemplates,
+    /// A template failed to load or render.
+    #[cfg(feature = "template")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
+    #[error("template error")]
+    Template(#[from] typhoon_template::Error),
+    /// A value could not be serialised to JSON.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    #[error("json serialisation failed")]
+    Json(#[from] serde_json::Error),
+    /// `static_url` without a `static_path` setting.
+    #[error("static_url needs the static_path setting")]
+    NoStaticPath,
+    /// `write` or `flush` after `finish`.
+    #[error("cannot write after finish")]
+    Finished,
+    /// The client went away during a flush.
+    #[error("the connection closed")]
+    Stream(#[from] typhoon_iostream::StreamError),
+    /// Reading a file or binding a socket failed.
+    #[error("i/o error")]
+    Io(#[from] std::io::Error),
+}
+
+/// The result type of the crate's fallible functions.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error that ends a request with an HTTP status (Tornado's `HTTPError`), the error type of
+/// every handler method.
+///
+/// `?` converts any other error into an `HTTPError` with status 500 whose source is kept for the
+/// log (and for `serve_traceback`). A handler answers 404 with `Err(HTTPError::new(404))`, and
+/// [`HTTPError::finish`] stops a handler whose response is already complete (Tornado's
+/// `Finish`).
+///
+/// `HTTPError` deliberately does not implement `std::error::Error`, so that the blanket
+/// conversion from every error type is possible (as `anyhow::Error` does).
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_web::HTTPError;
+///
+/// let err = HTTPError::new(404).with_log_message("no such user 7");
+/// assert_eq!(err.status(), 404);
+/// assert_eq!(err.reason(), "Not Found");
+///
+/// fn parse(s: &str) -> Result<u32, HTTPError> {
+///     Ok(s.parse::<u32>()?) // any error: 500
+/// }
+/// assert_eq!(parse("x").unwrap_err().status(), 500);
+/// ```
+pub struct HTTPError {
+    /// The status to answer; 0 for [`HTTPError::finish`].
+    status: u16,
+    /// Written to the log, never to the client.
+    log_message: Option<String>,
+    /// A custom reason phrase.
+    reason: Option<String>,
+    /// The error behind a 500.
+    source: Option<Box<dyn std::error::Error + 'static>>,
+}
+
+impl HTTPError {
+    /// An error answering `status` with the standard reason phrase.
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            log_message: None,
+            reason: None,
+            source: None,
+        }
+    }
+
+    /// Stops the handler without an error: the response is complete (Tornado's `Finish`). The
+    /// framework finishes it if the handler did not.
+    pub fn finish() -> Self {
+        Self::new(0)
+    }
+
+    /// Adds a message for the log (Tornado's `log_message`), never shown to clients.
+    #[must_use]
+    pub fn with_log_message(mut self, message: impl Into<String>) -> Self {
+        self.log_message = Some(message.into());
+        self
+    }
+
+    /// Sets a custom reason phrase (needed for statuses without a standard one).
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// The status code (0 for [`HTTPError::finish`]).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether this is [`HTTPError::finish`].
+    pub fn is_finish(&self) -> bool {
+        self.status == 0
+    }
+
+    /// The log message, if any.
+    pub fn log_message(&self) -> Option<&str> {
+        self.log_message.as_deref()
+    }
+
+    /// The reason phrase: the custom one, else the standard one, else `"Unknown"`.
+    pub fn reason(&self) -> &str {
+        self.reason
+            .as_deref()
+            .or_else(|| reason_phrase(self.status))
+            .unwrap_or("Unknown")
+    }
+
+    /// The custom reason phrase, if one was set.
+    pub(crate) fn custom_reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// The error behind a 500 made by `?`.
+    pub fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref()
+    }
+
+    /// The error and its chain of causes, one per line (for the log and `serve_traceback`).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = self.source();
+        while let Some(err) = next {
+            out.push_str("\ncaused by: ");
+            out.push_str(&err.to_string());
+            next = err.source();
+        }
+        out
+    }
+}
+
+impl<E: std::error::Error + 'static> From<E> for HTTPError {
+    fn from(err: E) -> Self {
+        let mut out = Self::new(500);
+        out.log_message = Some(err.to_string());
+        out.source = Some(Box::new(err));
+        out
+    }
+}
+
+impl fmt::Display for HTTPError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}: {}", self.status, self.reason())?;
+        if let Some(message) = &self.log_message {
+            write!(f, " ({message})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for HTTPError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HTTPError")
+            .field("status", &self.status)
+            .field("reason", &self.reason())
+            .field("log_message", &self.log_message)
+            .field("source", &self.source)
+            .finish()
+    }
+}

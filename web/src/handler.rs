@@ -1,0 +1,349 @@
+//! The [`RequestHandler`] trait and the request lifecycle that drives it.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::Poll;
+
+use typhoon_ioloop::{LoopError, catch_unwind, timeout};
+
+use crate::context::Context;
+use crate::error::HTTPError;
+
+/// A request handler (Tornado's `RequestHandler`): one async method per HTTP verb, each
+/// answering 405 unless overridden, plus Tornado's hooks.
+///
+/// A handler is built for each request by its route's factory (which plays the part of
+/// Tornado's `initialize`, capturing the route's arguments), so it may keep per-request state in
+/// `self`. Shared state goes in `Rc`s captured by the factory. The framework's request and
+/// response state is in the [`Context`] every method receives. Neither handlers nor their
+/// futures need to be `Send`.
+///
+/// Order of calls: the factory, [`get_current_user`](Self::get_current_user), the XSRF check
+/// (unsafe methods), [`prepare`](Self::prepare), then for a streamed body
+/// [`data_received`](Self::data_received) per chunk, then the verb's method, then
+/// [`on_finish`](Self::on_finish) (always, also after errors, timeouts and panics).
+/// Errors go to [`write_error`](Self::write_error). If the client closes the connection
+/// while a method runs, its future is dropped and
+/// [`on_connection_close`](Self::on_connection_close) runs.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_web::{Context, HTTPError, RequestHandler};
+///
+/// struct Counter { hits: u32 }
+/// impl RequestHandler for Counter {
+///     const ALLOWED_METHODS: &'static [&'static str] = &["GET", "POST"];
+///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+///         self.hits += 1;
+///         let name = cx.get_argument_or("name", "world");
+///         cx.write(format!("Hello, {name}"));
+///         Ok(())
+///     }
+///     async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+///         let n: u32 = cx.get_argument("n")?.parse()?; // a bad number is a 500; map it for 400
+///         cx.write(format!("{}", n + 1));
+///         Ok(())
+///     }
+/// }
+/// ```
+#[allow(async_fn_in_trait)] // handlers run on one loop: their futures need not be Send
+pub trait RequestHandler: 'static {
+    /// The methods this handler implements, for the `Allow` header of a 405 (Tornado's
+    /// `SUPPORTED_METHODS`); empty means no `Allow` header.
+    const ALLOWED_METHODS: &'static [&'static str] = &[];
+
+    /// Stream the request body to [`data_received`](Self::data_received) instead of reading
+    /// it first (Tornado's `@stream_request_body`).
+    const STREAM_REQUEST_BODY: bool = false;
+
+    /// Whether unsafe methods are checked against the XSRF cookie when the `xsrf_cookies`
+    /// setting is on (Tornado overrides `check_xsrf_cookie` to opt out).
+    const CHECK_XSRF: bool = true;
+
+    /// Called before the verb's method; may finish the request (then the method is skipped).
+    ///
+    /// # Errors
+    ///
+    /// An error answers the request through [`write_error`](Self::write_error).
+    async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Ok(())
+    }
+
+    /// `GET`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// `HEAD`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn head(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// `POST`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// `DELETE`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn delete(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// `PATCH`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn patch(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// `PUT`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn put(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// `OPTIONS`.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    async fn options(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// A chunk of a streamed request body (with [`STREAM_REQUEST_BODY`](Self::STREAM_REQUEST_BODY)).
+    ///
+    /// # Errors
+    ///
+    /// An error stops reading and answers the request.
+    async fn data_received(&mut self, cx: &mut Context, chunk: Vec<u8>) -> Result<(), HTTPError> {
+        let _ = (cx, chunk);
+        Ok(())
+    }
+
+    /// The current user (Tornado's `get_current_user`), called once per request before
+    /// `prepare`; [`Context::current_user`] returns it.
+    fn get_current_user(&mut self, cx: &mut Context) -> Option<String> {
+        let _ = cx;
+        None
+    }
+
+    /// Writes the error page (Tornado's `write_error`). The default writes Tornado's page, or
+    /// with `serve_traceback` the error chain as plain text.
+    fn write_error(&mut self, cx: &mut Context, error: &HTTPError) {
+        cx.write_default_error(error);
+    }
+
+    /// Called after the response is finished, whatever happened (Tornado's `on_finish`).
+    fn on_finish(&mut self, cx: &mut Context) {
+        let _ = cx;
+    }
+
+    /// Called when the client closed the connection before the response was finished
+    /// (Tornado's `on_connection_close`); the running method was dropped.
+    fn on_connection_close(&mut self, cx: &mut Context) {
+        let _ = cx;
+    }
+}
+
+/// The future of one request.
+pub(crate) type RequestFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// A type-erased handler factory: builds the handler and runs the request lifecycle.
+#[derive(Clone)]
+pub struct HandlerFactory(Rc<dyn Fn(Context) -> RequestFuture>);
+
+impl HandlerFactory {
+    /// Erases `factory`'s handler type.
+    pub fn new<H, F>(factory: F) -> Self
+    where
+        H: RequestHandler,
+        F: Fn() -> H + 'static,
+    {
+        Self(Rc::new(move |cx| Box::pin(execute(factory(), cx))))
+    }
+
+    /// Runs a request.
+    pub(crate) fn run(&self, cx: Context) -> RequestFuture {
+        (self.0)(cx)
+    }
+}
+
+impl fmt::Debug for HandlerFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HandlerFactory")
+    }
+}
+
+/// What ended a handler's run.
+enum Outcome {
+    /// The handler returned.
+    Done(Result<(), HTTPError>),
+    /// The request timeout fired.
+    TimedOut,
+    /// The client went away.
+    Closed,
+}
+
+/// The lifecycle of one request (Tornado's `RequestHandler._execute`).
+async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
+    let timeout_after = cx.request_timeout();
+    let closed = cx.connection_closed_future();
+    let mut closed = pin!(closed);
+    let outcome = {
+        let run = catch_unwind(run_methods(&mut handler, &mut cx), "request handler");
+        let run = async {
+            match timeout_after {
+                Some(after) => timeout(after, run).await.ok(),
+                None => Some(run.await),
+            }
+        };
+        let mut run = pin!(run);
+        poll_fn(|task| {
+            if let Poll::Ready(result) = run.as_mut().poll(task) {
+                return Poll::Ready(match result {
+                    None => Outcome::TimedOut,
+                    Some(Ok(result)) => Outcome::Done(result),
+                    Some(Err(LoopError::Panicked { message })) => Outcome::Done(Err(
+                        HTTPError::new(500).with_log_message(format!("panic: {message}")),
+                    )),
+                    Some(Err(other)) => Outcome::Done(Err(HTTPError::from(other))),
+                });
+            }
+            match closed.as_mut().as_pin_mut().map(|c| c.poll(task)) {
+                Some(Poll::Ready(())) => Poll::Ready(Outcome::Closed),
+                _ => Poll::Pending,
+            }
+        })
+        .await
+    };
+    match outcome {
+        Outcome::Done(Ok(())) => {}
+        Outcome::Done(Err(error)) => handle_error(&mut handler, &mut cx, &error),
+        Outcome::TimedOut => {
+            let error = HTTPError::new(503).with_log_message("request timed out");
+            handle_error(&mut handler, &mut cx, &error);
+        }
+        Outcome::Closed => {
+            cx.mark_connection_closed();
+            handler.on_connection_close(&mut cx);
+        }
+    }
+    if !cx.is_finished() {
+        cx.finish();
+    }
+    handler.on_finish(&mut cx);
+}
+
+/// Logs `error` and answers it (Tornado's `_handle_request_exception`).
+fn handle_error<H: RequestHandler>(handler: &mut H, cx: &mut Context, error: &HTTPError) {
+    if error.is_finish() {
+        return;
+    }
+    cx.log_error(error);
+    if cx.is_finished() || cx.head_sent() {
+        // Too late for an error page: end what was started.
+        cx.abort_streamed_response();
+        return;
+    }
+    cx.prepare_error(error);
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handler.write_error(cx, error);
+    }));
+    if unwound.is_err() {
+        tracing::error!(target: "typhoon::application", "write_error panicked");
+        cx.clear();
+        cx.set_status(error.status());
+        cx.write_default_error(error);
+    }
+}
+
+/// Checks, `prepare`, the body and the verb's method.
+async fn run_methods<H: RequestHandler>(
+    handler: &mut H,
+    cx: &mut Context,
+) -> Result<(), HTTPError> {
+    let method = cx.request().method.clone();
+    let known = matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "POST" | "DELETE" | "PATCH" | "PUT" | "OPTIONS"
+    );
+    if !known {
+        return Err(method_not_allowed::<H>(cx));
+    }
+    cx.check_body_size()?;
+    if !H::STREAM_REQUEST_BODY {
+        cx.read_body().await?;
+    }
+    let user = handler.get_current_user(cx);
+    cx.set_current_user(user);
+    if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") && H::CHECK_XSRF && cx.xsrf_enabled()
+    {
+        cx.check_xsrf_cookie()?;
+    }
+    if cx.route_requires_user() && cx.current_user().is_none() {
+        return cx.deny_anonymous();
+    }
+    handler.prepare(cx).await?;
+    if cx.is_finished() {
+        return Ok(());
+    }
+    if H::STREAM_REQUEST_BODY {
+        while let Some(chunk) = cx.next_body_chunk().await? {
+            handler.data_received(cx, chunk).await?;
+        }
+    }
+    let result = match method.as_str() {
+        "GET" => handler.get(cx).await,
+        "HEAD" => handler.head(cx).await,
+        "POST" => handler.post(cx).await,
+        "DELETE" => handler.delete(cx).await,
+        "PATCH" => handler.patch(cx).await,
+        "PUT" => handler.put(cx).await,
+        _ => handler.options(cx).await,
+    };
+    match result {
+        Err(error) if error.status() == 405 => Err(method_not_allowed::<H>(cx)),
+        other => other,
+    }
+}
+
+/// A 405, with `Allow` when the handler lists its methods.
+fn method_not_allowed<H: RequestHandler>(cx: &mut Context) -> HTTPError {
+    if !H::ALLOWED_METHODS.is_empty() {
+        cx.set_pending_allow(H::ALLOWED_METHODS.join(", "));
+    }
+    HTTPError::new(405)
+}

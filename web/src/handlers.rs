@@ -1,0 +1,354 @@
+//! Built-in handlers: [`StaticFileHandler`], [`RedirectHandler`], [`ErrorHandler`].
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use typhoon_httpserver::httputil::{format_timestamp, parse_http_date};
+
+use crate::context::{Context, etag_matches};
+use crate::error::HTTPError;
+use crate::handler::RequestHandler;
+
+/// Tornado's `StaticFileHandler.CACHE_MAX_AGE`: ten years, for versioned URLs.
+const CACHE_MAX_AGE: u64 = 86400 * 365 * 10;
+
+/// Files are sent in chunks of this size, each flushed (back-pressure), never read whole.
+const CHUNK_SIZE: usize = 64 * 1024;
+
+/// Serves files under a root directory (Tornado's `StaticFileHandler`); the route's first
+/// capture is the path relative to the root.
+///
+/// ETag from size and modification time (no hashing per request), `Last-Modified`, 304 on
+/// `If-None-Match`/`If-Modified-Since`, single byte ranges (206, or 416 with `bytes */size`),
+/// HEAD, `Content-Type` by extension, a ten-year `Cache-Control` for URLs with `?v=`, and 403
+/// for anything outside the root: `..` components, absolute paths, NUL bytes, and symlinks that
+/// resolve outside it. Large files are streamed in 64 KiB chunks.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_web::{Application, StaticFileHandler, route};
+///
+/// let app = Application::new(vec![route(r"/files/(.*)", || StaticFileHandler::new("/srv/files"))]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct StaticFileHandler {
+    /// The directory served.
+    root: PathBuf,
+    /// Served for a directory (`index.html`, say); without it directories are 403.
+    default_filename: Option<String>,
+}
+
+impl StaticFileHandler {
+    /// Serves `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            default_filename: None,
+        }
+    }
+
+    /// Serves `name` for directories (Tornado's `default_filename`).
+    #[must_use]
+    pub fn with_default_filename(mut self, name: impl Into<String>) -> Self {
+        self.default_filename = Some(name.into());
+        self
+    }
+
+    /// Resolves `relative` inside the root: 403 outside it, 404 if missing.
+    ///
+    /// # Errors
+    ///
+    /// 403 for traversal attempts, 404 for missing files.
+    pub fn resolve(&self, relative: &str) -> Result<PathBuf, HTTPError> {
+        let forbidden = || {
+            HTTPError::new(403)
+                .with_log_message(format!("{relative} is not in root static directory"))
+        };
+        if relative.contains('\0') || relative.contains('\\') {
+            return Err(forbidden());
+        }
+        let path = Path::new(relative);
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(forbidden());
+        }
+        let root = self
+            .root
+            .canonicalize()
+            .map_err(|_| HTTPError::new(404).with_log_message("static root does not exist"))?;
+        let canonical = match root.join(path).canonicalize() {
+            Ok(p) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HTTPError::new(404)),
+            Err(_) => return Err(forbidden()),
+        };
+        if !canonical.starts_with(&root) {
+            return Err(forbidden());
+        }
+        Ok(canonical)
+    }
+
+    async fn serve(&mut self, cx: &mut Context, include_body: bool) -> Result<(), HTTPError> {
+        let relative = cx.path_args().first().cloned().unwrap_or_default();
+        let mut path = self.resolve(&relative)?;
+        let mut metadata = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
+        if metadata.is_dir() {
+            let Some(name) = self.default_filename.clone() else {
+                return Err(HTTPError::new(403).with_log_message("is a directory"));
+            };
+            let request_path = cx.request().path().to_owned();
+            if !request_path.ends_with('/') {
+                cx.redirect_with_status(&format!("{request_path}/"), 301)?;
+                return Ok(());
+            }
+            path = self.resolve(
+                format!("{}/{name}", relative.trim_end_matches('/')).trim_start_matches('/'),
+            )?;
+            metadata = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
+        }
+        if !metadata.is_file() {
+            return Err(HTTPError::new(403).with_log_message("not a file"));
+        }
+        let size = metadata.len();
+        let modified = metadata.modified().unwrap_or(UNIX_EPOCH);
+        let mtime = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let etag = format!("\"{size:x}-{:x}\"", mtime.as_nanos());
+        let modified_secs = UNIX_EPOCH + Duration::from_secs(mtime.as_secs());
+        cx.set_header("Etag", &etag)?;
+        cx.set_header("Last-Modified", format_timestamp(modified_secs))?;
+        cx.set_header("Accept-Ranges", "bytes")?;
+        if cx
+            .request()
+            .query()
+            .split('&')
+            .any(|kv| kv.starts_with("v="))
+        {
+            cx.set_header(
+                "Expires",
+                format_timestamp(SystemTime::now() + Duration::from_secs(CACHE_MAX_AGE)),
+            )?;
+            cx.set_header("Cache-Control", format!("max-age={CACHE_MAX_AGE}"))?;
+        }
+        let headers = &cx.request().headers;
+        let not_modified = match headers.get("If-None-Match") {
+            Some(header) => etag_matches(header, &etag),
+            None => headers
+                .get("If-Modified-Since")
+                .and_then(parse_http_date)
+                .is_some_and(|since| since >= modified_secs),
+        };
+        if not_modified {
+            cx.set_status(304);
+            return Ok(());
+        }
+        let content_type = mime_guess::from_path(&path)
+            .first_raw()
+            .unwrap_or("application/octet-stream");
+        cx.set_header("Content-Type", content_type)?;
+        let (start, end) = match cx.request().headers.get("Range").map(parse_range) {
+            None | Some(RangeSpec::Ignore) => (0, size),
+            Some(RangeSpec::Range(start, end)) => match resolve_range(start, end, size) {
+                Some((s, e)) => {
+                    cx.set_status(206);
+                    cx.set_header("Content-Range", format!("bytes {s}-{}/{size}", e - 1))?;
+                    (s, e)
+                }
+                None => {
+                    cx.set_status(416);
+                    cx.set_header("Content-Type", "text/plain")?;
+                    cx.set_header("Content-Range", format!("bytes */{size}"))?;
+                    return Ok(());
+                }
+            },
+        };
+        let length = end - start;
+        cx.set_header("Content-Length", length.to_string())?;
+        if !include_body || length == 0 {
+            return Ok(());
+        }
+        let mut file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut remaining = length;
+        let mut buf = vec![0u8; CHUNK_SIZE.min(usize::try_from(length).unwrap_or(CHUNK_SIZE))];
+        while remaining > 0 {
+            let want = usize::try_from(remaining)
+                .unwrap_or(CHUNK_SIZE)
+                .min(buf.len());
+            let n = file.read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(HTTPError::new(500).with_log_message("file shrank while sending"));
+            }
+            remaining -= n as u64;
+            cx.write(&buf[..n]);
+            if remaining > 0 || length as usize > CHUNK_SIZE {
+                cx.flush().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A parsed `Range` header.
+enum RangeSpec {
+    /// Not a single byte range: serve the whole file.
+    Ignore,
+    /// `start`/`end` as Python's slice bounds (Tornado's `_parse_request_range`).
+    Range(Option<i64>, Option<i64>),
+}
+
+/// Tornado's `httputil._parse_request_range`: `bytes=a-b` (inclusive), `bytes=a-`, `bytes=-n`.
+fn parse_range(header: &str) -> RangeSpec {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return RangeSpec::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeSpec::Ignore;
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return RangeSpec::Ignore;
+    };
+    let parse = |s: &str| -> Result<Option<i64>, ()> {
+        let s = s.trim();
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            s.parse::<i64>().map(Some).map_err(|_| ())
+        }
+    };
+    match (parse(a), parse(b)) {
+        (Ok(None), Ok(Some(n))) => RangeSpec::Range(Some(-n), None),
+        (Ok(Some(s)), Ok(Some(e))) => RangeSpec::Range(Some(s), Some(e + 1)),
+        (Ok(s), Ok(None)) => RangeSpec::Range(s, None),
+        _ => RangeSpec::Ignore,
+    }
+}
+
+/// Turns parsed bounds into `[start, end)` within `size`, or `None` (416).
+fn resolve_range(start: Option<i64>, end: Option<i64>, size: u64) -> Option<(u64, u64)> {
+    let size_i = i64::try_from(size).ok()?;
+    let mut s = start.unwrap_or(0);
+    if s < 0 {
+        s = (size_i + s).max(0);
+    }
+    let e = end.map_or(size_i, |e| e.min(size_i));
+    if s >= size_i || (end.is_some() && start.is_some_and(|st| st >= 0) && e <= s) {
+        return None;
+    }
+    if size_i == 0 {
+        return None;
+    }
+    Some((u64::try_from(s).ok()?, u64::try_from(e).ok()?))
+}
+
+impl RequestHandler for StaticFileHandler {
+    const ALLOWED_METHODS: &'static [&'static str] = &["GET", "HEAD"];
+    const CHECK_XSRF: bool = false;
+
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        self.serve(cx, true).await
+    }
+
+    async fn head(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        self.serve(cx, false).await
+    }
+}
+
+/// Redirects to a URL (Tornado's `RedirectHandler`): `{0}`, `{1}`... are replaced by the
+/// route's captures and `{name}` by named ones; the query string is kept.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_web::{RedirectHandler, route};
+///
+/// let r = route(r"/old/(.*)", || RedirectHandler::new("/new/{0}"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RedirectHandler {
+    /// The target, with placeholders.
+    url: String,
+    /// 301 (default) or 302.
+    permanent: bool,
+}
+
+impl RedirectHandler {
+    /// A permanent (301) redirect to `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            permanent: true,
+        }
+    }
+
+    /// A temporary (302) redirect.
+    #[must_use]
+    pub fn temporary(mut self) -> Self {
+        self.permanent = false;
+        self
+    }
+}
+
+impl RequestHandler for RedirectHandler {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let mut url = self.url.clone();
+        for (i, arg) in cx.path_args().iter().enumerate() {
+            url = url.replace(&format!("{{{i}}}"), arg);
+        }
+        for (name, value) in cx.path_kwargs() {
+            url = url.replace(&format!("{{{name}}}"), value);
+        }
+        let query = cx.request().query();
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(query);
+        }
+        cx.redirect_with_status(&url, if self.permanent { 301 } else { 302 })?;
+        Ok(())
+    }
+}
+
+/// Answers every request with one status (Tornado's `ErrorHandler`), the default 404.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorHandler {
+    /// The status.
+    status: u16,
+}
+
+impl ErrorHandler {
+    /// Answers `status`.
+    pub fn new(status: u16) -> Self {
+        Self { status }
+    }
+}
+
+impl RequestHandler for ErrorHandler {
+    const CHECK_XSRF: bool = false;
+
+    async fn prepare(&mut self, _cx: &mut Context) -> Result<(), HTTPError> {
+        Err(HTTPError::new(self.status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let r = |h: &str, size| match parse_range(h) {
+            RangeSpec::Ignore => Some((0, size)),
+            RangeSpec::Range(s, e) => resolve_range(s, e, size),
+        };
+        assert_eq!(r("bytes=0-9", 100), Some((0, 10)));
+        assert_eq!(r("bytes=90-", 100), Some((90, 100)));
+        assert_eq!(r("bytes=-10", 100), Some((90, 100)));
+        assert_eq!(r("bytes=-200", 100), Some((0, 100)));
+        assert_eq!(r("bytes=100-", 100), None);
+        assert_eq!(r("bytes=0-0,5-6", 100), Some((0, 100)));
+        assert_eq!(r("bytes=5-200", 100), Some((5, 100)));
+    }
+}

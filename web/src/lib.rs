@@ -1,0 +1,110 @@
+//! Typhoon's web framework: Tornado's `tornado.web` and `tornado.routing` — an
+//! [`Application`] of regex [`route`]s to [`RequestHandler`]s with one async method per HTTP
+//! verb, a [`Context`] for the request and response, cookies (signed in Tornado's v2 format),
+//! XSRF protection, static files, templates, gzip, timeouts and CORS.
+//!
+//! This crate sits on top of `typhoon-httpserver` (which parses requests, writes responses,
+//! keeps connections alive and writes the access log) and `typhoon-ioloop` (one loop per
+//! thread; handlers and their futures need not be `Send`), and uses `typhoon-escape` and
+//! `typhoon-template` (feature `template`). `typhoon-websocket` and `typhoon-testing` build
+//! on it.
+//!
+//! Tornado's hello world, line for line:
+//!
+//! ```no_run
+//! use typhoon_ioloop::IOLoop;
+//! use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+//!
+//! struct MainHandler;
+//! impl RequestHandler for MainHandler {
+//!     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> { cx.write("Hello, world"); Ok(()) }
+//! }
+//! fn main() -> std::io::Result<()> {
+//!     let app = Application::new(vec![route("/", || MainHandler)]);
+//!     app.listen(8888)?;
+//!     IOLoop::current().start();
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Examples
+//!
+//! Serve on an ephemeral port of 127.0.0.1 and make one request:
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use typhoon_ioloop::IOLoop;
+//! use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+//!
+//! struct UserHandler;
+//! impl RequestHandler for UserHandler {
+//!     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+//!         let id = cx.path_args()[0].clone();
+//!         let greeting = format!("user {id}, {}", cx.get_argument_or("greet", "hi"));
+//!         cx.write(greeting);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let ioloop = IOLoop::new();
+//! ioloop.make_current();
+//! let app = Application::new(vec![route(r"/user/([0-9]+)", || UserHandler).name("user")]);
+//! assert_eq!(app.reverse_url("user", &["7"]).unwrap(), "/user/7");
+//! let server = app.into_server();
+//! let addr = server.listen(0, Some("127.0.0.1"))?[0];
+//! let client = std::thread::spawn(move || {
+//!     let mut socket = std::net::TcpStream::connect(addr).unwrap();
+//!     socket.write_all(b"GET /user/7?greet=hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+//!     let mut answer = String::new();
+//!     socket.read_to_string(&mut answer).unwrap();
+//!     answer
+//! });
+//! ioloop.run_sync(typhoon_ioloop::sleep(std::time::Duration::from_millis(300)));
+//! let answer = client.join().unwrap();
+//! assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(answer.contains("Content-Type: text/html; charset=UTF-8\r\n"));
+//! assert!(answer.ends_with("\r\n\r\nuser 7, hello"));
+//! # IOLoop::clear_current();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Feature flags
+//!
+//! | Name | Description | Default? |
+//! |---|---|---|
+//! | `json` | [`Context::write_json`] for serde values (serde, serde_json) | Yes |
+//! | `template` | [`Context::render`] / [`Context::render_string`] with `typhoon-template` | Yes |
+//! | `gzip` | `Settings::compress_response` (flate2, pure Rust) | No |
+//! | `tls` | HTTPS through `Settings::server.tls` (forwards to `typhoon-httpserver/tls`) | No |
+//!
+//! # Departures from Tornado
+//!
+//! - `initialize(**kwargs)` is the route's factory closure: `route("/", move || H { db: db.clone() })`.
+//! - `get_current_user` runs once before `prepare` (Tornado computes it lazily on first use).
+//! - The 405 of a verb a handler does not implement carries `Allow` from
+//!   [`RequestHandler::ALLOWED_METHODS`] (Rust cannot see which default methods were overridden).
+//! - When the client closes the connection during a method, that method's future is dropped
+//!   (cancellation), then `on_connection_close` and `on_finish` run.
+//! - Request bodies are streamed from the server and read by the framework after routing, so
+//!   `max_body_size` is per route and its 413 goes through the handler's `write_error`.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod application;
+mod context;
+pub mod cookies;
+mod cors;
+mod error;
+mod handler;
+mod handlers;
+pub mod multipart;
+mod routing;
+
+pub use application::{Application, Settings};
+pub use context::Context;
+pub use cookies::CookieOptions;
+pub use cors::Cors;
+pub use error::{Error, HTTPError, Result};
+pub use handler::{HandlerFactory, RequestHandler};
+pub use handlers::{ErrorHandler, RedirectHandler, StaticFileHandler};
+pub use routing::{Route, route};
