@@ -26,4 +26,5 @@
 #![forbid(unsafe_code)]
 
 pub mod echo;
+pub mod helloworld;
 pub mod tcpecho;

@@ -44,17 +44,17 @@ type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;
 ///     }
 /// });
 /// let addr = server.listen(0, Some("127.0.0.1"))?[0];
-/// let client = std::thread::spawn(move || {
+/// // The blocking client runs on the loop's executor pool; the loop serves meanwhile.
+/// let client = ioloop.run_in_executor(move || {
 ///     let mut socket = std::net::TcpStream::connect(addr).unwrap();
 ///     socket.write_all(b"echo me\n").unwrap();
 ///     let mut answer = String::new();
 ///     socket.read_to_string(&mut answer).unwrap();
 ///     answer
 /// });
-/// ioloop.run_sync(typhoon_ioloop::sleep(std::time::Duration::from_millis(200)));
+/// assert_eq!(ioloop.run_sync(client).unwrap(), "echo me\n");
 /// server.stop();
 /// # IOLoop::clear_current();
-/// assert_eq!(client.join().unwrap(), "echo me\n");
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone)]

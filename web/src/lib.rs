@@ -52,15 +52,15 @@
 //! assert_eq!(app.reverse_url("user", &["7"]).unwrap(), "/user/7");
 //! let server = app.into_server();
 //! let addr = server.listen(0, Some("127.0.0.1"))?[0];
-//! let client = std::thread::spawn(move || {
+//! // The blocking client runs on the loop's executor pool; the loop serves meanwhile.
+//! let client = ioloop.run_in_executor(move || {
 //!     let mut socket = std::net::TcpStream::connect(addr).unwrap();
 //!     socket.write_all(b"GET /user/7?greet=hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
 //!     let mut answer = String::new();
 //!     socket.read_to_string(&mut answer).unwrap();
 //!     answer
 //! });
-//! ioloop.run_sync(typhoon_ioloop::sleep(std::time::Duration::from_millis(300)));
-//! let answer = client.join().unwrap();
+//! let answer = ioloop.run_sync(client).unwrap();
 //! assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
 //! assert!(answer.contains("Content-Type: text/html; charset=UTF-8\r\n"));
 //! assert!(answer.ends_with("\r\n\r\nuser 7, hello"));

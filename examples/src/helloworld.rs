@@ -1,0 +1,19 @@
+//! Tornado's hello world on `typhoon-web`: the seed's program, line for line.
+
+use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+
+/// Answers `GET /` with `Hello, world`.
+#[derive(Debug)]
+pub struct MainHandler;
+
+impl RequestHandler for MainHandler {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        cx.write("Hello, world");
+        Ok(())
+    }
+}
+
+/// The application of the `helloworld` example (kept here so tests drive the same app).
+pub fn make_app() -> Application {
+    Application::new(vec![route("/", || MainHandler)])
+}
