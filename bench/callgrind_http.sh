@@ -17,7 +17,7 @@ measure() { # name port requests cmd...
   local pid=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.2; done
   ab -k -q -n "$n" -c 16 "http://127.0.0.1:$port/" >/dev/null
-  kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   awk '/^summary:/ {print $2}' "$out/$name.$n"
 }
 
