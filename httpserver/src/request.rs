@@ -74,8 +74,7 @@ impl HTTPServerRequest {
         let headers = std::mem::replace(head.headers_mut(), fresh);
         let target = head.target();
         let path_start = target.len() - head.path().len();
-        let path_end = target[path_start..]
-            .find('?')
+        let path_end = memchr::memchr(b'?', &target.as_bytes()[path_start..])
             .map_or(target.len(), |i| path_start + i);
         let mut remote_ip = Rc::clone(peer_ip);
         let mut protocol = context.protocol;

@@ -83,9 +83,11 @@ pub fn request_framing(head: &RequestHead, max_body_size: u64) -> Result<Request
             }
             17 if name.eq_ignore_ascii_case("transfer-encoding") => has_te = true,
             10 if name.eq_ignore_ascii_case("connection") => {
-                for token in value.split(',').map(trim_ows) {
-                    close |= token.eq_ignore_ascii_case("close");
-                    keep_alive_token |= token.eq_ignore_ascii_case("keep-alive");
+                // Byte-wise: this runs for nearly every request.
+                for token in value.as_bytes().split(|&b| b == b',') {
+                    let token = trim_ows_bytes(token);
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
                 }
             }
             6 if name.eq_ignore_ascii_case("expect") => {
@@ -127,6 +129,17 @@ pub fn request_framing(head: &RequestHead, max_body_size: u64) -> Result<Request
         keep_alive,
         expect_continue: expect_continue && version == Version::Http11,
     })
+}
+
+/// Strips SP and HTAB from both ends of a byte string.
+fn trim_ows_bytes(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
 }
 
 /// Accepts exactly one `chunked` coding over all `Transfer-Encoding` lines.
