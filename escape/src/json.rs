@@ -8,7 +8,7 @@ use serde_json::ser::{Formatter, Serializer};
 use crate::Result;
 
 /// A serde_json formatter writing what Python's `json.dumps` writes with its defaults:
-/// `", "` and `": "` separators, `ensure_ascii` (`\uXXXX` escapes with lowercase hex, surrogate
+/// `", "` and `": "` separators, `ensure_ascii` (`\u` and four lowercase hex digits, surrogate
 /// pairs beyond the BMP, U+007F escaped too) and floats as Python's `repr`.
 struct PythonFormatter;
 

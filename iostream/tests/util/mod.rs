@@ -1,11 +1,9 @@
 //! Helpers shared by the iostream integration tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::future::Future;
-use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use typhoon_ioloop::{Async, IOLoop};
@@ -20,9 +18,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    IOLoop::new()
-        .run_sync_timeout(TEST_TIMEOUT, future)
-        .expect("test timed out")
+    typhoon_testing::run_test_with_timeout(TEST_TIMEOUT, future)
 }
 
 /// The transports the shared suite runs over.
@@ -103,39 +99,7 @@ async fn tls_pair(_options: StreamOptions) -> (IOStream, IOStream) {
     unreachable!("the TLS suite is compiled only with the tls feature")
 }
 
-/// A buffer that collects formatted log lines.
-#[derive(Clone, Default)]
-pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    pub fn contents(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
-    }
-}
-
-impl Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs `f` with a subscriber on this thread that records every event, and returns the log.
-pub fn capture_logs<R>(f: impl FnOnce() -> R) -> (R, String) {
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_target(true)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
-    let result = tracing::subscriber::with_default(subscriber, f);
-    (result, buffer.contents())
-}
+pub use typhoon_testing::capture_logs;
 
 /// Raises this process's soft fd limit to at least `want` (bounded by the hard limit).
 pub fn raise_fd_limit(want: u64) {

@@ -1,0 +1,91 @@
+//! Test support for Typhoon (the start of Tornado's `tornado.testing`): async tests bounded by a
+//! timeout, log capture on Typhoon's `tracing` targets, and raw HTTP/1 over loopback.
+//!
+//! It sits on `typhoon-ioloop` and `typhoon-iostream` only, so every crate above them (the
+//! HTTP server, the client, the web framework) uses it from its integration tests without a
+//! dependency cycle in the libraries themselves. The Application test server and `fetch`
+//! through `typhoon-httpclient` of Tornado's `AsyncHTTPTestCase` come with issue 7's rest.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use typhoon_iostream::TCPServer;
+//! use typhoon_testing::{capture_logs, raw_request, run_test_with_timeout};
+//!
+//! let (reply, log) = capture_logs(|| {
+//!     run_test_with_timeout(Duration::from_secs(10), async {
+//!         let server = TCPServer::new(|stream, _peer| async move {
+//!             tracing::info!(target: "typhoon::general", "answering");
+//!             let _ = stream.read_until(b"\r\n\r\n", Some(1024)).await;
+//!             let _ = stream.write(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+//!         });
+//!         let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+//!         raw_request(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await
+//!     })
+//! });
+//! assert!(reply.starts_with(b"HTTP/1.1 204"));
+//! assert!(log.contains("answering"));
+//! ```
+//!
+//! # Feature flags
+//!
+//! None.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod http;
+mod logs;
+
+use std::future::Future;
+use std::time::Duration;
+
+use typhoon_ioloop::IOLoop;
+
+pub use http::{RawResponse, connect, raw_request, read_response, status_of};
+pub use logs::{LogBuffer, capture_logs};
+
+/// The default bound of [`run_test`]: `ASYNC_TEST_TIMEOUT` seconds from the environment (as
+/// Tornado), else 5 s.
+pub fn async_test_timeout() -> Duration {
+    std::env::var("ASYNC_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(5), Duration::from_secs_f64)
+}
+
+/// Runs `future` on a fresh loop, bounded by [`async_test_timeout`].
+///
+/// # Panics
+///
+/// If the future takes longer (the message names the timeout), or if it panics.
+pub fn run_test<F>(future: F) -> F::Output
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    run_test_with_timeout(async_test_timeout(), future)
+}
+
+/// Runs `future` on a fresh loop, bounded by `timeout`.
+///
+/// # Panics
+///
+/// If the future takes longer than `timeout` (the message says so), or if it panics.
+pub fn run_test_with_timeout<F>(timeout: Duration, future: F) -> F::Output
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match IOLoop::new().run_sync_timeout(timeout, future) {
+        Ok(output) => output,
+        Err(error) => panic!("async test did not finish within {timeout:?}: {error}"),
+    }
+}
+
+/// Compile-time check that `T` is `Send` (mio's `tests/util` idiom).
+pub fn assert_send<T: Send>() {}
+
+/// Compile-time check that `T` is `Sync`.
+pub fn assert_sync<T: Sync>() {}
