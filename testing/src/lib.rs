@@ -3,8 +3,9 @@
 //!
 //! It sits on `typhoon-ioloop` and `typhoon-iostream` only, so every crate above them (the
 //! HTTP server, the client, the web framework) uses it from its integration tests without a
-//! dependency cycle in the libraries themselves. The Application test server and `fetch`
-//! through `typhoon-httpclient` of Tornado's `AsyncHTTPTestCase` come with issue 7's rest.
+//! dependency cycle in the libraries themselves. With the `web` feature it adds Tornado's
+//! `AsyncHTTPTestCase`: [`AsyncHTTPTestServer`] serves an `Application` on a free loopback port
+//! (over HTTP or HTTPS) and fetches from it through `typhoon-httpclient`.
 //!
 //! # Examples
 //!
@@ -30,12 +31,17 @@
 //!
 //! # Feature flags
 //!
-//! None.
+//! | Name | Description | Default? |
+//! |---|---|---|
+//! | `web` | `AsyncHTTPTestServer` and `bind_unused_port` (pulls in typhoon-web and typhoon-httpclient, with TLS) | No |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod http;
 mod logs;
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
+mod server;
 
 use std::future::Future;
 use std::time::Duration;
@@ -44,6 +50,8 @@ use typhoon_ioloop::IOLoop;
 
 pub use http::{RawResponse, connect, raw_request, read_response, status_of};
 pub use logs::{LogBuffer, capture_logs};
+#[cfg(feature = "web")]
+pub use server::{AsyncHTTPTestServer, bind_unused_port};
 
 /// The default bound of [`run_test`]: `ASYNC_TEST_TIMEOUT` seconds from the environment (as
 /// Tornado), else 5 s.

@@ -311,7 +311,18 @@ impl Application {
     /// bodies are streamed to the application, which reads them after routing, so that limits
     /// are per route).
     pub fn into_server(self) -> HTTPServer {
-        let mut options = self.inner.settings.server.clone();
+        let options = self.server_options();
+        self.into_server_with(options)
+    }
+
+    /// The HTTP server options of `settings.server`.
+    pub fn server_options(&self) -> HTTPServerOptions {
+        self.inner.settings.server.clone()
+    }
+
+    /// Like [`into_server`](Self::into_server), with `options` instead of `settings.server`
+    /// (to add TLS, say).
+    pub fn into_server_with(self, mut options: HTTPServerOptions) -> HTTPServer {
         options.stream_request_body = Some(Rc::new(|request: &HTTPServerRequest| {
             request.headers.contains("Transfer-Encoding")
                 || request

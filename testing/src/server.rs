@@ -1,0 +1,147 @@
+//! `AsyncHTTPTestServer`: an `Application` served on a free loopback port, fetched through the
+//! HTTP client (Tornado's `AsyncHTTPTestCase` / `AsyncHTTPSTestCase`).
+
+use std::fmt;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+
+use typhoon_httpclient::{AsyncHTTPClient, HTTPRequest, HTTPResponse, Result};
+use typhoon_httpserver::HTTPServer;
+use typhoon_web::Application;
+
+/// The test certificate authority and the `localhost` certificate it signed (test fixtures,
+/// never for anything real).
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../iostream/tests/fixtures");
+
+/// Binds a listening socket on a free loopback port (Tornado's `bind_unused_port`).
+///
+/// # Panics
+///
+/// If no port can be bound.
+pub fn bind_unused_port() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local address").port();
+    (listener, port)
+}
+
+/// An application served on `127.0.0.1:0` on the current loop, with a client to fetch from it.
+pub struct AsyncHTTPTestServer {
+    /// The server (stopped on drop).
+    server: HTTPServer,
+    /// Where it listens.
+    addr: SocketAddr,
+    /// `http` or `https`.
+    scheme: &'static str,
+    /// The client `fetch` uses (keep-alive pool shared by the test's requests).
+    client: AsyncHTTPClient,
+}
+
+impl AsyncHTTPTestServer {
+    /// Serves `app` over plain HTTP.
+    ///
+    /// # Panics
+    ///
+    /// If the port cannot be bound.
+    pub fn new(app: Application) -> Self {
+        Self::serve(app.into_server(), "http")
+    }
+
+    /// Serves `app` over HTTPS with a test certificate for `localhost`
+    /// (Tornado's `AsyncHTTPSTestCase`); `fetch` trusts the test CA.
+    ///
+    /// # Panics
+    ///
+    /// If the fixtures cannot be loaded or the port cannot be bound.
+    pub fn new_tls(app: Application) -> Self {
+        let config = typhoon_iostream::tls::server_config_from_pem_files(
+            Self::fixture("server.pem"),
+            Self::fixture("server.key"),
+            &[b"http/1.1"],
+        )
+        .expect("test certificate");
+        let mut options = app.server_options();
+        options.tls = Some(config);
+        Self::serve(app.into_server_with(options), "https")
+    }
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(FIXTURES).join(name)
+    }
+
+    fn serve(server: HTTPServer, scheme: &'static str) -> Self {
+        let addr = server
+            .listen(0, Some("127.0.0.1"))
+            .expect("listen on 127.0.0.1:0")[0];
+        Self {
+            server,
+            addr,
+            scheme,
+            client: AsyncHTTPClient::new(),
+        }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The server.
+    pub fn server(&self) -> &HTTPServer {
+        &self.server
+    }
+
+    /// The absolute URL of `path` on this server (Tornado's `get_url`).
+    pub fn get_url(&self, path: &str) -> String {
+        let host = if self.scheme == "https" {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
+        format!("{}://{host}:{}{path}", self.scheme, self.port())
+    }
+
+    /// Fetches `path` with a GET (non-2xx answers are errors, as Tornado's `fetch` with
+    /// `raise_error`; use [`fetch_request`](Self::fetch_request) with `raise_error(false)` to
+    /// look at them).
+    ///
+    /// # Errors
+    ///
+    /// The client's error.
+    pub async fn fetch(&self, path: &str) -> Result<HTTPResponse> {
+        self.fetch_request(self.request(path)).await
+    }
+
+    /// A request for `path` on this server, trusting the test CA for HTTPS, to adjust and pass
+    /// to [`fetch_request`](Self::fetch_request).
+    pub fn request(&self, path: &str) -> HTTPRequest {
+        let request = HTTPRequest::new(self.get_url(path));
+        if self.scheme == "https" {
+            request.ca_certs(Self::fixture("ca.pem"))
+        } else {
+            request
+        }
+    }
+
+    /// Fetches `request`.
+    ///
+    /// # Errors
+    ///
+    /// The client's error.
+    pub async fn fetch_request(&self, request: HTTPRequest) -> Result<HTTPResponse> {
+        self.client.fetch(request).await
+    }
+}
+
+impl Drop for AsyncHTTPTestServer {
+    fn drop(&mut self) {
+        self.server.stop();
+    }
+}
+
+impl fmt::Debug for AsyncHTTPTestServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncHTTPTestServer")
+            .field("url", &self.get_url("/"))
+            .finish()
+    }
+}
