@@ -49,7 +49,7 @@ use std::time::Duration;
 use typhoon_ioloop::IOLoop;
 
 pub use http::{RawResponse, connect, raw_request, read_response, status_of};
-pub use logs::{LogBuffer, capture_logs};
+pub use logs::{LogBuffer, capture_logs, expect_log, expect_no_log};
 #[cfg(feature = "web")]
 pub use server::{AsyncHTTPTestServer, bind_unused_port};
 

@@ -47,3 +47,57 @@ pub fn capture_logs<R>(f: impl FnOnce() -> R) -> (R, String) {
     let result = tracing::subscriber::with_default(subscriber, f);
     (result, buffer.contents())
 }
+
+/// Runs `f` and checks that it logged a line on `target` containing `needle` (Tornado's
+/// `ExpectLog`); returns `f`'s result.
+///
+/// # Panics
+///
+/// If no such line was logged (the message shows what was).
+pub fn expect_log<R>(target: &str, needle: &str, f: impl FnOnce() -> R) -> R {
+    let (result, log) = capture_logs(f);
+    let found = log
+        .lines()
+        .any(|line| line.contains(target) && line.contains(needle));
+    assert!(
+        found,
+        "expected a log line on {target} containing {needle:?}; got:\n{log}"
+    );
+    result
+}
+
+/// Runs `f` and checks that it logged nothing on `target` containing `needle`.
+///
+/// # Panics
+///
+/// If such a line was logged.
+pub fn expect_no_log<R>(target: &str, needle: &str, f: impl FnOnce() -> R) -> R {
+    let (result, log) = capture_logs(f);
+    let found = log
+        .lines()
+        .find(|line| line.contains(target) && line.contains(needle));
+    assert!(
+        found.is_none(),
+        "unexpected log line on {target}: {found:?}"
+    );
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expect_log_finds_and_misses() {
+        expect_log("typhoon::general", "hello", || {
+            tracing::info!(target: "typhoon::general", "hello there");
+        });
+        expect_no_log("typhoon::general", "hello", || {
+            tracing::info!(target: "typhoon::access", "hello elsewhere");
+        });
+        let missed = std::panic::catch_unwind(|| {
+            expect_log("typhoon::general", "absent", || {});
+        });
+        assert!(missed.is_err());
+    }
+}

@@ -64,6 +64,16 @@ impl AsyncHTTPTestServer {
         Self::serve(app.into_server_with(options), "https")
     }
 
+    /// Serves any [`HTTPServer`] (a bare httpserver callback, or an application built with
+    /// other options) over plain HTTP.
+    ///
+    /// # Panics
+    ///
+    /// If the port cannot be bound.
+    pub fn from_server(server: HTTPServer) -> Self {
+        Self::serve(server, "http")
+    }
+
     fn fixture(name: &str) -> PathBuf {
         PathBuf::from(FIXTURES).join(name)
     }

@@ -42,6 +42,16 @@ fn fetch_over_http_and_https() {
 }
 
 #[test]
+fn serves_a_bare_httpserver_callback() {
+    run_test(async {
+        let server = AsyncHTTPTestServer::from_server(typhoon_httpserver::HTTPServer::new(
+            |_request, mut response| async move { response.write(b"bare") },
+        ));
+        assert_eq!(server.fetch("/").await.expect("fetch").text(), "bare");
+    });
+}
+
+#[test]
 fn bind_unused_port_gives_a_free_port() {
     let (listener, port) = bind_unused_port();
     assert_ne!(port, 0);
