@@ -354,6 +354,85 @@ impl ResponseWriter {
         self.stream.flush().await
     }
 
+    /// Sends `count` bytes of `file` from `offset` as the rest of the body and finishes the
+    /// response: with `sendfile(2)` on plain TCP (no copy through user space), by reading and
+    /// writing over TLS. Before the head went out, the response gets a `Content-Length` of
+    /// what was written so far plus `count` (unless the application set one); after a
+    /// [`flush`](Self::flush) the range goes out as one more chunk. `HEAD` requests and
+    /// bodiless statuses send no body bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError`] if the client went away or the file ends before the range does (the
+    /// connection is closed then: a short body must not look complete).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: dropped part-way, the connection is closed when the handler ends.
+    pub async fn send_file(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        count: u64,
+    ) -> Result<(), StreamError> {
+        let (send_body, chunked) = {
+            let mut state = self.state.borrow_mut();
+            if state.finished {
+                return Ok(());
+            }
+            if !state.head_sent {
+                let length = state.body.len() as u64 + count;
+                state.write_head(Some(length));
+                self.stream.write_buffered(&state.scratch)?;
+            }
+            let send_body = !state.head_request && !state.bodiless_status();
+            if send_body {
+                // What was written before the file goes first (as its own chunk if chunked).
+                let chunked = state.chunked;
+                if !state.body.is_empty() {
+                    let body = std::mem::take(&mut state.body);
+                    state.body_bytes += body.len() as u64;
+                    if chunked {
+                        state.scratch.clear();
+                        let _ = write!(state.scratch, "{:x}\r\n", body.len());
+                        self.stream.write_buffered(&state.scratch)?;
+                        self.stream.write_buffered(&body)?;
+                        self.stream.write_buffered(b"\r\n")?;
+                    } else {
+                        self.stream.write_buffered(&body)?;
+                    }
+                    state.body = body;
+                    state.body.clear();
+                }
+                if chunked && count > 0 {
+                    state.scratch.clear();
+                    let _ = write!(state.scratch, "{count:x}\r\n");
+                    self.stream.write_buffered(&state.scratch)?;
+                }
+            }
+            state.body.clear();
+            (send_body, state.chunked)
+        };
+        if send_body && count > 0 {
+            if let Err(error) = self.stream.send_file(file, offset, count).await {
+                self.stream.close();
+                return Err(error);
+            }
+            self.state.borrow_mut().body_bytes += count;
+            if chunked {
+                self.stream.write_buffered(b"\r\n")?;
+            }
+        }
+        let mut state = self.state.borrow_mut();
+        if !chunked {
+            // The declared length is complete: nothing more may follow.
+            state.finished = true;
+            return Ok(());
+        }
+        drop(state);
+        self.stream.flush().await
+    }
+
     /// Finishes the response now (it is queued; the connection sends it). Otherwise the
     /// response finishes when the handler's future completes.
     pub fn finish(self) {
@@ -361,6 +440,13 @@ impl ResponseWriter {
         if result.is_err() {
             self.stream.close();
         }
+    }
+
+    /// Abandons the response and closes the connection, so that a response cut short (a
+    /// failure after the head went out) never looks complete to the client.
+    pub fn abort(self) {
+        self.state.borrow_mut().finished = true;
+        self.stream.close();
     }
 
     /// Waits until the client closes the connection (Tornado's `on_connection_close`), for

@@ -29,6 +29,17 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
         "/wait-close" => {
             response.connection_closed().await;
         }
+        "/file" | "/file-after-flush" => {
+            let file = std::fs::File::open(file_fixture()).expect("fixture");
+            response.write(b"<");
+            if request.path() == "/file-after-flush" {
+                response.flush().await.expect("flush");
+            }
+            response.send_file(&file, 2, 10).await.expect("send_file");
+            if request.path() == "/file-after-flush" {
+                response.write(b">");
+            }
+        }
         "/slow" => {
             sleep(Duration::from_millis(200)).await;
             response.write(b"slow done");
@@ -47,6 +58,15 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
             response.write(body.as_bytes());
         }
     }
+}
+
+/// A small file the `/file` paths send a range of (bytes 2..12: `cdefghijkl`).
+fn file_fixture() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("typhoon-httpserver-file-{}", std::process::id()));
+    if !path.exists() {
+        std::fs::write(&path, b"abcdefghijklmnopqrstuvwxyz").expect("fixture");
+    }
+    path
 }
 
 fn serve(options: HTTPServerOptions) -> (HTTPServer, SocketAddr) {
@@ -355,6 +375,46 @@ fn streaming_response_is_chunked_on_http11_and_close_delimited_on_http10() {
         let text = String::from_utf8_lossy(&reply);
         assert!(text.ends_with("\r\n\r\nfirst,second"), "{text}");
         assert!(text.contains("Connection: close"));
+        server.stop();
+    });
+}
+
+#[test]
+fn send_file_with_length_chunked_and_head() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        // Content-Length covers what was written before plus the range; keep-alive goes on.
+        for _ in 0..2 {
+            stream
+                .write(b"GET /file HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("write");
+            let response = read_response(&stream, false).await;
+            assert_eq!(response.status, 200);
+            assert_eq!(response.header("Content-Length").as_deref(), Some("11"));
+            assert_eq!(response.body, b"<cdefghijkl");
+        }
+        // After a flush the range is one more chunk, and writing may go on.
+        stream
+            .write(b"GET /file-after-flush HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert_eq!(
+            response.header("Transfer-Encoding").as_deref(),
+            Some("chunked")
+        );
+        assert_eq!(response.body, b"<cdefghijkl>");
+        // HEAD: the length, no body bytes; the next response on the connection is intact.
+        stream
+            .write(b"HEAD /file HTTP/1.1\r\nHost: x\r\n\r\nGET /file HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let head = read_response(&stream, true).await;
+        assert_eq!(head.header("Content-Length").as_deref(), Some("11"));
+        let after = read_response(&stream, false).await;
+        assert_eq!(after.body, b"<cdefghijkl");
         server.stop();
     });
 }

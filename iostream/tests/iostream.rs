@@ -41,7 +41,73 @@ stream_suite!(
     write_to_peer_that_went_away,
     dropped_read_loses_no_bytes,
     max_buffer_size_closes_stream,
+    send_file_range_after_queued_bytes,
+    send_file_past_end_closes_stream,
 );
+
+/// A file of `len` patterned bytes in the temp directory, removed on drop.
+struct TempFile(std::path::PathBuf, std::fs::File);
+
+impl TempFile {
+    fn new(name: &str, len: usize) -> Self {
+        use std::io::Write;
+        let path = std::env::temp_dir().join(format!(
+            "typhoon-iostream-{}-{name}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        std::fs::File::create(&path)
+            .and_then(|mut f| f.write_all(&data))
+            .expect("write temp file");
+        let file = std::fs::File::open(&path).expect("open temp file");
+        Self(path, file)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn send_file_range_after_queued_bytes(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let file = TempFile::new("range", 3 * 1024 * 1024 + 17);
+    let (offset, count) = (1000_u64, 2 * 1024 * 1024 + 5);
+    let reader = IOLoop::current().spawn(async move {
+        let head = server.read_bytes(5, false).await.expect("head");
+        let body = server
+            .read_bytes(usize::try_from(count).expect("fits"), false)
+            .await
+            .expect("body");
+        (head, body, server)
+    });
+    client.write_buffered(b"HEAD:").expect("queue");
+    let sent = client
+        .send_file(&file.1, offset, count)
+        .await
+        .expect("send_file");
+    assert_eq!(sent, count);
+    let (head, body, server) = reader.await.expect("reader");
+    assert_eq!(head, b"HEAD:");
+    let expected: Vec<u8> = (offset..offset + count).map(|i| (i % 251) as u8).collect();
+    assert!(body == expected, "the range arrives intact and in order");
+    // The stream goes on working after it.
+    client.write(b"more").await.expect("write after send_file");
+    assert_eq!(server.read_bytes(4, false).await.expect("more"), b"more");
+}
+
+async fn send_file_past_end_closes_stream(kind: Kind) {
+    let (client, _server) = pair(kind).await;
+    let file = TempFile::new("short", 100);
+    let result = client.send_file(&file.1, 50, 100).await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        client.closed(),
+        "a response cut short must not look complete"
+    );
+}
 
 async fn read_until_split_delimiter(kind: Kind) {
     let (client, server) = pair(kind).await;

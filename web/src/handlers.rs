@@ -1,6 +1,5 @@
 //! Built-in handlers: [`StaticFileHandler`], [`RedirectHandler`], [`ErrorHandler`].
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,9 +12,6 @@ use crate::handler::RequestHandler;
 /// Tornado's `StaticFileHandler.CACHE_MAX_AGE`: ten years, for versioned URLs.
 const CACHE_MAX_AGE: u64 = 86400 * 365 * 10;
 
-/// Files are sent in chunks of this size, each flushed (back-pressure), never read whole.
-const CHUNK_SIZE: usize = 64 * 1024;
-
 /// Serves files under a root directory (Tornado's `StaticFileHandler`); the route's first
 /// capture is the path relative to the root.
 ///
@@ -23,7 +19,8 @@ const CHUNK_SIZE: usize = 64 * 1024;
 /// `If-None-Match`/`If-Modified-Since`, single byte ranges (206, or 416 with `bytes */size`),
 /// HEAD, `Content-Type` by extension, a ten-year `Cache-Control` for URLs with `?v=`, and 403
 /// for anything outside the root: `..` components, absolute paths, NUL bytes, and symlinks that
-/// resolve outside it. Large files are streamed in 64 KiB chunks.
+/// resolve outside it. Files are never read whole: the body goes with
+/// [`Context::send_file`] (`sendfile(2)` on plain TCP; 64 KiB pieces over TLS or gzip).
 ///
 /// # Examples
 ///
@@ -170,24 +167,8 @@ impl StaticFileHandler {
         if !include_body || length == 0 {
             return Ok(());
         }
-        let mut file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
-        file.seek(SeekFrom::Start(start))?;
-        let mut remaining = length;
-        let mut buf = vec![0u8; CHUNK_SIZE.min(usize::try_from(length).unwrap_or(CHUNK_SIZE))];
-        while remaining > 0 {
-            let want = usize::try_from(remaining)
-                .unwrap_or(CHUNK_SIZE)
-                .min(buf.len());
-            let n = file.read(&mut buf[..want])?;
-            if n == 0 {
-                return Err(HTTPError::new(500).with_log_message("file shrank while sending"));
-            }
-            remaining -= n as u64;
-            cx.write(&buf[..n]);
-            if remaining > 0 || length as usize > CHUNK_SIZE {
-                cx.flush().await?;
-            }
-        }
+        let file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
+        cx.send_file(&file, start, length).await?;
         Ok(())
     }
 }

@@ -1155,13 +1155,16 @@ fn cors_preflight_and_simple() {
 // ----- static files --------------------------------------------------------------------------
 
 /// A static directory with a few files, a subdirectory, a secret next to it and symlinks.
+/// Built once per test process (tests run in parallel and must not see it half-written).
 fn static_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(make_static_dir).clone()
+}
+
+fn make_static_dir() -> PathBuf {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("web-static-{}", std::process::id()));
     let root = base.join("static");
-    if root.exists() {
-        return root;
-    }
     std::fs::create_dir_all(root.join("sub")).expect("mkdir");
     std::fs::write(root.join("robots.txt"), "User-agent: *\nDisallow: /\n").expect("write");
     std::fs::write(root.join("a.txt"), "0123456789").expect("write");
@@ -1169,6 +1172,8 @@ fn static_dir() -> PathBuf {
     std::fs::write(base.join("secret.txt"), "SECRET").expect("write");
     let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(root.join("big.bin"), big).expect("write");
+    let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(root.join("big.txt"), text).expect("write");
     let _ = std::os::unix::fs::symlink(base.join("secret.txt"), root.join("escape.txt"));
     let _ = std::os::unix::fs::symlink(&base, root.join("up"));
     let _ = std::os::unix::fs::symlink(root.join("a.txt"), root.join("inside.txt"));
@@ -1382,6 +1387,61 @@ fn static_large_file_streamed() {
         )
         .await;
         assert_eq!(r.body, expected[999_990..]);
+    });
+}
+
+#[test]
+fn static_file_gzipped_when_compress_response() {
+    run(async {
+        let root = static_dir();
+        let settings = Settings {
+            static_path: Some(root.clone()),
+            compress_response: true,
+            ..Settings::default()
+        };
+        let (_s, addr) = serve(app_with(vec![], settings));
+        let gz = [("Accept-Encoding", "gzip")];
+        let r = fetch(addr, "GET", "/static/big.txt", &gz, b"").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
+        assert!(
+            r.header("Content-Length").is_none(),
+            "the original length must not stay"
+        );
+        let expected = std::fs::read_to_string(root.join("big.txt")).expect("read");
+        assert_eq!(gunzip(&r.body), expected);
+        // Not compressible (octet-stream): sent as is, zero-copy.
+        let r = fetch(addr, "GET", "/static/big.bin", &gz, b"").await;
+        assert!(r.header("Content-Encoding").is_none());
+        assert_eq!(r.body.len(), 1_000_000);
+    });
+}
+
+struct FileAfterText(PathBuf);
+impl RequestHandler for FileAfterText {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let file = std::fs::File::open(&self.0)?;
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write("<");
+        cx.send_file(&file, 2, 5).await?;
+        // Writes after the response finished are ignored.
+        cx.write("ignored");
+        Ok(())
+    }
+}
+
+#[test]
+fn send_file_after_buffered_text() {
+    run(async {
+        let path = static_dir().join("a.txt");
+        let (_s, addr) = serve(app_with(
+            vec![route("/", move || FileAfterText(path.clone()))],
+            Settings::default(),
+        ));
+        let r = get(addr, "/").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("Content-Length").as_deref(), Some("6"));
+        assert_eq!(r.body, b"<23456");
     });
 }
 

@@ -457,6 +457,92 @@ impl Context {
         Ok(())
     }
 
+    /// Sends `count` bytes of `file` from `offset` as the rest of the body, then finishes the
+    /// response. On plain TCP the bytes go with `sendfile(2)`, never through user space
+    /// (tornadoweb/tornado#1448); over TLS, or when the response is being gzipped, the range is
+    /// read and written in 64 KiB pieces, each flushed (back-pressure). Set `Content-Length`
+    /// (or let it be computed: what was written so far plus `count`) and the other headers
+    /// first. [`StaticFileHandler`](crate::StaticFileHandler) uses this.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Finished`] after `finish`; [`Error::Stream`] if the client went away or the
+    /// file is shorter than the range (the connection is then closed, so a short body never
+    /// looks complete).
+    pub async fn send_file(&mut self, file: &std::fs::File, offset: u64, count: u64) -> Result<()> {
+        if self.finished {
+            return Err(Error::Finished);
+        }
+        if !self.head_sent {
+            self.apply_defaults();
+            let chunk = std::mem::take(&mut self.body);
+            let chunk = self.transform_first_chunk(chunk, false);
+            self.send_head();
+            if let Some(writer) = self.writer.as_mut() {
+                writer.write(&chunk);
+            }
+        }
+        if self.gzipping() {
+            self.send_file_through_transforms(file, offset, count)
+                .await?;
+        } else {
+            let writer = self.writer.as_mut().ok_or(Error::Finished)?;
+            let body = std::mem::take(&mut self.body);
+            writer.write(&body);
+            writer.send_file(file, offset, count).await?;
+        }
+        self.finish();
+        Ok(())
+    }
+
+    /// The copying path of [`send_file`](Self::send_file), for transformed (gzipped) bodies.
+    async fn send_file_through_transforms(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        count: u64,
+    ) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        const PIECE: u64 = 64 * 1024;
+        let mut buf = vec![0u8; usize::try_from(count.min(PIECE)).unwrap_or(64 * 1024)];
+        let mut position = offset;
+        let end = offset.saturating_add(count);
+        while position < end {
+            let want = usize::try_from((end - position).min(buf.len() as u64)).unwrap_or(buf.len());
+            let n = file
+                .read_at(&mut buf[..want], position)
+                .map_err(typhoon_iostream::StreamError::Io)?;
+            if n == 0 {
+                if let Some(writer) = self.writer.take() {
+                    writer.abort();
+                }
+                self.finished = true;
+                return Err(Error::Stream(typhoon_iostream::StreamError::Io(
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "file ended before the range to send",
+                    ),
+                )));
+            }
+            position += n as u64;
+            self.write(&buf[..n]);
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the body is being gzipped (decided when the head went out).
+    fn gzipping(&self) -> bool {
+        #[cfg(feature = "gzip")]
+        {
+            matches!(self.gzip, Some(Some(_)))
+        }
+        #[cfg(not(feature = "gzip"))]
+        {
+            false
+        }
+    }
+
     /// Finishes the response (Tornado's `finish`): ETag and 304, `Content-Length`, transforms.
     /// Done automatically when the handler returns; later writes are ignored.
     pub fn finish(&mut self) {
