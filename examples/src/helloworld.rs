@@ -1,11 +1,12 @@
 //! Tornado's hello world on `typhoon-web`: the seed's program, line for line.
 
-use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, route};
 
-/// Answers `GET /` with `Hello, world`.
+/// Answers `GET /` with `Hello, world` (other verbs: 405 with `Allow: GET`).
 #[derive(Debug)]
 pub struct MainHandler;
 
+#[handler]
 impl RequestHandler for MainHandler {
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
         cx.write("Hello, world");

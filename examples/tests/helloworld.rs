@@ -19,9 +19,13 @@ fn hello_world_and_405_and_404() {
         ));
         let post = server.request("/").method("POST").body(b"x".to_vec());
         let not_allowed = server.fetch_request(post).await;
-        assert!(matches!(
-            not_allowed,
-            Err(HTTPClientError::Http { code: 405, .. })
-        ));
+        match not_allowed {
+            Err(HTTPClientError::Http {
+                code: 405,
+                response: Some(response),
+                ..
+            }) => assert_eq!(response.headers.get("Allow"), Some("GET")),
+            other => panic!("expected a 405 with a response, got {other:?}"),
+        }
     });
 }

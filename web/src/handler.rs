@@ -20,8 +20,9 @@ use crate::error::HTTPError;
 /// response state is in the [`Context`] every method receives. Neither handlers nor their
 /// futures need to be `Send`.
 ///
-/// Order of calls: the factory, [`get_current_user`](Self::get_current_user), the XSRF check
-/// (unsafe methods), [`prepare`](Self::prepare), then for a streamed body
+/// Order of calls: the factory, the XSRF check (unsafe methods), the `authenticated` guard
+/// (which asks for the user: [`get_current_user`](Self::get_current_user) runs only when
+/// something does), [`prepare`](Self::prepare), then for a streamed body
 /// [`data_received`](Self::data_received) per chunk, then the verb's method, then
 /// [`on_finish`](Self::on_finish) (always, also after errors, timeouts and panics).
 /// Errors go to [`write_error`](Self::write_error). If the client closes the connection
@@ -31,11 +32,11 @@ use crate::error::HTTPError;
 /// # Examples
 ///
 /// ```
-/// use typhoon_web::{Context, HTTPError, RequestHandler};
+/// use typhoon_web::{Context, HTTPError, RequestHandler, handler};
 ///
 /// struct Counter { hits: u32 }
+/// #[handler] // a PUT gets 405 with `Allow: GET, POST`
 /// impl RequestHandler for Counter {
-///     const ALLOWED_METHODS: &'static [&'static str] = &["GET", "POST"];
 ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
 ///         self.hits += 1;
 ///         let name = cx.get_argument_or("name", "world");
@@ -52,7 +53,8 @@ use crate::error::HTTPError;
 #[allow(async_fn_in_trait)] // handlers run on one loop: their futures need not be Send
 pub trait RequestHandler: 'static {
     /// The methods this handler implements, for the `Allow` header of a 405 (Tornado's
-    /// `SUPPORTED_METHODS`); empty means no `Allow` header.
+    /// `SUPPORTED_METHODS`); empty means no `Allow` header. [`#[handler]`](macro@crate::handler)
+    /// on the impl block fills it in from the methods defined there.
     const ALLOWED_METHODS: &'static [&'static str] = &[];
 
     /// Stream the request body to [`data_received`](Self::data_received) instead of reading
@@ -153,9 +155,17 @@ pub trait RequestHandler: 'static {
         Ok(())
     }
 
-    /// The current user (Tornado's `get_current_user`), called once per request before
-    /// `prepare`; [`Context::current_user`] returns it.
-    fn get_current_user(&mut self, cx: &mut Context) -> Option<String> {
+    /// Loads the current user (Tornado's `get_current_user`), typically from a signed
+    /// cookie. Called lazily, at most once per request, the first time something asks for
+    /// [`Context::current_user`]: the `authenticated` guard, a template (its `current_user`),
+    /// the XSRF cookie's expiry, or the handler itself. It sees the request through `cx` and
+    /// not `self` (the handler is busy in its method when the question comes); shared state
+    /// reaches it through `cx.settings()` or statics. To load a user asynchronously, do it in
+    /// [`prepare`](Self::prepare) and call [`Context::set_current_user`].
+    fn get_current_user(cx: &Context) -> Option<String>
+    where
+        Self: Sized,
+    {
         let _ = cx;
         None
     }
@@ -219,6 +229,7 @@ enum Outcome {
 
 /// The lifecycle of one request (Tornado's `RequestHandler._execute`).
 async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
+    cx.set_user_loader(H::get_current_user);
     let timeout_after = cx.request_timeout();
     let closed = cx.connection_closed_future();
     let mut closed = pin!(closed);
@@ -307,8 +318,6 @@ async fn run_methods<H: RequestHandler>(
     if !H::STREAM_REQUEST_BODY {
         cx.read_body().await?;
     }
-    let user = handler.get_current_user(cx);
-    cx.set_current_user(user);
     if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") && H::CHECK_XSRF && cx.xsrf_enabled()
     {
         cx.check_xsrf_cookie()?;

@@ -80,9 +80,12 @@
 //! # Departures from Tornado
 //!
 //! - `initialize(**kwargs)` is the route's factory closure: `route("/", move || H { db: db.clone() })`.
-//! - `get_current_user` runs once before `prepare` (Tornado computes it lazily on first use).
+//! - `get_current_user(cx)` is an associated function, loaded lazily and cached as in Tornado,
+//!   but it cannot see `self` (the handler is busy in its method when the question comes).
 //! - The 405 of a verb a handler does not implement carries `Allow` from
-//!   [`RequestHandler::ALLOWED_METHODS`] (Rust cannot see which default methods were overridden).
+//!   [`RequestHandler::ALLOWED_METHODS`], which [`#[handler]`](macro@handler) fills in from the
+//!   methods the impl block defines (Rust cannot otherwise see which default methods were
+//!   overridden); without either, the 405 has no `Allow`.
 //! - When the client closes the connection during a method, that method's future is dropped
 //!   (cancellation), then `on_connection_close` and `on_finish` run.
 //! - Request bodies are streamed from the server and read by the framework after routing, so
@@ -108,3 +111,29 @@ pub use error::{Error, HTTPError, Result};
 pub use handler::{HandlerFactory, RequestHandler};
 pub use handlers::{ErrorHandler, RedirectHandler, StaticFileHandler};
 pub use routing::{Route, route};
+
+/// Fills in [`RequestHandler::ALLOWED_METHODS`] from the verb methods an
+/// `impl RequestHandler for T` block defines, so a 405 carries a correct `Allow` header
+/// (Rust cannot otherwise tell which default methods were overridden). A block that sets
+/// the constant itself keeps it.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_web::{Context, HTTPError, RequestHandler, handler};
+///
+/// struct Echo;
+/// #[handler]
+/// impl RequestHandler for Echo {
+///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+///         cx.write("hi");
+///         Ok(())
+///     }
+///     async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+///         cx.write("posted");
+///         Ok(())
+///     }
+/// }
+/// assert_eq!(Echo::ALLOWED_METHODS, ["GET", "POST"]);
+/// ```
+pub use typhoon_web_macros::handler;

@@ -208,6 +208,47 @@ fn unimplemented_standard_methods() {
     });
 }
 
+#[test]
+fn allow_header_from_handler_attribute() {
+    struct GetPut;
+    #[typhoon_web::handler]
+    impl RequestHandler for GetPut {
+        async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            cx.write("get");
+            Ok(())
+        }
+        async fn put(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            cx.write("put");
+            Ok(())
+        }
+    }
+    struct Plain;
+    impl RequestHandler for Plain {
+        async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            cx.write("get");
+            Ok(())
+        }
+    }
+    run(async {
+        let (_s, addr) = serve(Application::new(vec![
+            route("/", || GetPut),
+            route("/plain", || Plain),
+        ]));
+        assert_eq!(fetch(addr, "PUT", "/", &[], b"").await.text(), "put");
+        for method in ["POST", "DELETE", "PROPFIND"] {
+            let r = fetch(addr, method, "/", &[], b"").await;
+            assert_eq!(r.status, 405, "{method}");
+            assert_eq!(r.header("Allow").as_deref(), Some("GET, PUT"), "{method}");
+        }
+        let r = fetch(addr, "POST", "/plain", &[], b"").await;
+        assert_eq!(r.status, 405);
+        assert!(
+            r.header("Allow").is_none(),
+            "without #[handler] the list is unknown"
+        );
+    });
+}
+
 // ----- errors --------------------------------------------------------------------------------
 
 struct Failing;
@@ -783,13 +824,28 @@ fn xsrf_versioning_and_tornado_token() {
 
 // ----- authentication ------------------------------------------------------------------------
 
+thread_local! {
+    /// How many times `Private::get_current_user` ran on this test's thread.
+    static USER_LOADS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 struct Private;
 impl RequestHandler for Private {
-    fn get_current_user(&mut self, cx: &mut Context) -> Option<String> {
+    fn get_current_user(cx: &Context) -> Option<String> {
+        USER_LOADS.with(|n| n.set(n.get() + 1));
         cx.get_cookie("user").map(str::to_owned)
     }
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        if cx.get_argument_or("ask", "1") == "0" {
+            cx.write("did not ask");
+            return Ok(());
+        }
         let user = cx.current_user().unwrap_or_default().to_owned();
+        // Asked twice, loaded once.
+        assert_eq!(
+            cx.current_user(),
+            Some(user.as_str()).filter(|u| !u.is_empty())
+        );
         cx.write(format!("hi {user}"));
         Ok(())
     }
@@ -819,6 +875,31 @@ fn authenticated() {
         assert_eq!(fetch(addr, "POST", "/private", &[], b"").await.status, 403);
         let r = fetch(addr, "GET", "/private", &[("Cookie", "user=ben")], b"").await;
         assert_eq!(r.text(), "hi ben");
+    });
+}
+
+#[test]
+fn current_user_is_lazy_and_cached() {
+    run(async {
+        let (_s, addr) = serve(app_with(
+            vec![route("/open", || Private)],
+            Settings::default(),
+        ));
+        USER_LOADS.with(|n| n.set(0));
+        let r = fetch(addr, "GET", "/open?ask=0", &[("Cookie", "user=ben")], b"").await;
+        assert_eq!(r.text(), "did not ask");
+        assert_eq!(
+            USER_LOADS.with(std::cell::Cell::get),
+            0,
+            "nobody asked: not loaded"
+        );
+        let r = fetch(addr, "GET", "/open", &[("Cookie", "user=ben")], b"").await;
+        assert_eq!(r.text(), "hi ben");
+        assert_eq!(
+            USER_LOADS.with(std::cell::Cell::get),
+            1,
+            "asked twice, loaded once"
+        );
     });
 }
 

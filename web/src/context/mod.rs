@@ -77,8 +77,10 @@ pub struct Context {
     body_reader: Option<BodyReader>,
     /// Body bytes read so far (against `max_body_size` for chunked bodies).
     body_bytes: u64,
-    /// What `get_current_user` returned.
-    current_user: Option<String>,
+    /// The current user, once loaded (lazily, by `current_user`) or set.
+    current_user: std::cell::OnceCell<Option<String>>,
+    /// The handler's `get_current_user`, called on first use.
+    user_loader: fn(&Context) -> Option<String>,
     /// The raw XSRF token (from the cookie or new), its timestamp, whether it came from the
     /// cookie, and the masked token handed out.
     xsrf: Option<(Vec<u8>, u64, bool, String)>,
@@ -120,7 +122,8 @@ impl Context {
             body_arguments: None,
             body_reader,
             body_bytes: 0,
-            current_user: None,
+            current_user: std::cell::OnceCell::new(),
+            user_loader: |_| None,
             xsrf: None,
             pending_allow: None,
             connection_closed: false,
@@ -837,15 +840,32 @@ impl Context {
 
     // ----- users ---------------------------------------------------------------------------
 
-    /// The current user, from [`RequestHandler::get_current_user`](crate::RequestHandler::get_current_user)
-    /// (computed once per request) or [`set_current_user`](Self::set_current_user).
+    /// The current user (Tornado's `current_user`): loaded on first use by the handler's
+    /// [`get_current_user`](crate::RequestHandler::get_current_user), then cached for the
+    /// rest of the request, or whatever [`set_current_user`](Self::set_current_user) set.
+    /// Nothing is loaded for a request that never asks (no route guard, no template
+    /// rendered, no call here).
+    ///
+    /// # Panics
+    ///
+    /// If `get_current_user` itself calls `current_user` (it would recurse forever); the
+    /// request then gets a 500.
     pub fn current_user(&self) -> Option<&str> {
-        self.current_user.as_deref()
+        self.current_user
+            .get_or_init(|| (self.user_loader)(self))
+            .as_deref()
     }
 
-    /// Sets the current user (from `prepare`, for instance).
+    /// Sets the current user, replacing any loaded one: the way to load a user
+    /// asynchronously (from a database, say) is to do it in `prepare` and set it here, as
+    /// Tornado's documentation advises.
     pub fn set_current_user(&mut self, user: Option<String>) {
-        self.current_user = user;
+        self.current_user = std::cell::OnceCell::from(user);
+    }
+
+    /// Installs the handler's user loader (before anything can ask for the user).
+    pub(crate) fn set_user_loader(&mut self, loader: fn(&Context) -> Option<String>) {
+        self.user_loader = loader;
     }
 
     // ----- URLs and templates --------------------------------------------------------------
@@ -882,7 +902,10 @@ impl Context {
         let app = Rc::clone(&self.app);
         let loader = app.templates.as_ref().ok_or(Error::NoTemplates)?;
         let mut namespace = Namespace::new();
-        namespace.insert("current_user", Value::from(self.current_user.clone()));
+        namespace.insert(
+            "current_user",
+            Value::from(self.current_user().map(str::to_owned)),
+        );
         namespace.insert(
             "xsrf_form_html",
             Value::from_safe_string(xsrf.unwrap_or_default()),

@@ -157,7 +157,7 @@ impl Context {
         let masked = encode_xsrf_token(&token, timestamp);
         if !from_cookie {
             let options = CookieOptions {
-                expires_days: self.current_user.is_some().then_some(30.0),
+                expires_days: self.current_user().is_some().then_some(30.0),
                 ..CookieOptions::default()
             };
             let _ = self.set_cookie_with("_xsrf", &masked, &options);
