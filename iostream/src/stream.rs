@@ -765,7 +765,8 @@ impl IOStream {
             let transport = self.transport.borrow();
             match transport.as_ref() {
                 Some(Transport::Tcp(_) | Transport::Unix(_)) => {}
-                Some(_) => return None,
+                #[cfg(feature = "tls")]
+                Some(Transport::Tls(_)) => return None,
                 None => return Some(Err(self.closed_error())),
             }
         }

@@ -17,7 +17,7 @@ use crate::cors::Cors;
 use crate::error::{Error, Result};
 use crate::handler::{HandlerFactory, RequestFuture};
 use crate::handlers::{ErrorHandler, StaticFileHandler};
-use crate::routing::{HostRules, PathPattern, Route, Router, route};
+use crate::routing::{HostRules, PathPattern, Route, Router};
 
 /// An application's settings (Tornado's `Application` keyword arguments). Build with
 /// `Settings { debug: true, ..Settings::default() }`.
@@ -25,18 +25,43 @@ use crate::routing::{HostRules, PathPattern, Route, Router, route};
 pub struct Settings {
     /// Debug mode: `serve_traceback` unless set, templates reloaded, static hashes not cached.
     pub debug: bool,
-    /// The key for signed cookies (HMAC-SHA256).
+    /// The key for signed cookies (HMAC-SHA256), recorded as key version 0.
     pub cookie_secret: Option<String>,
+    /// Versioned keys for rotating the cookie secret (Tornado's dict `cookie_secret`): when
+    /// not empty, a signed cookie verifies only with the key its version names, and
+    /// `cookie_secret` is not used to verify. Add the new key, set `key_version` to it, and
+    /// drop the old one once its cookies have expired.
+    pub cookie_secrets: std::collections::BTreeMap<u32, String>,
+    /// Which of `cookie_secrets` signs new cookies (Tornado's `key_version`); `None` signs
+    /// with `cookie_secret`.
+    pub key_version: Option<u32>,
     /// Check an XSRF token on every POST, PUT, PATCH and DELETE.
     pub xsrf_cookies: bool,
+    /// The XSRF cookie's name (Tornado's `xsrf_cookie_name`, default `_xsrf`). The form field
+    /// stays `_xsrf`.
+    pub xsrf_cookie_name: String,
+    /// Attributes of the XSRF cookie (Tornado's `xsrf_cookie_kwargs`): `secure`, `samesite`,
+    /// `domain`, ... Without an expiry of its own it lasts 30 days for a logged-in user and
+    /// the browser session otherwise, as in Tornado.
+    pub xsrf_cookie_options: crate::CookieOptions,
     /// Where `authenticated` routes send anonymous GET/HEAD requests (with `?next=`).
     pub login_url: Option<String>,
     /// Serve this directory under `static_url_prefix` (plus `/favicon.ico`, `/robots.txt`).
     pub static_path: Option<PathBuf>,
     /// The URL prefix of static files (default `/static/`).
     pub static_url_prefix: String,
+    /// The handler of the static routes (Tornado's `static_handler_class` with
+    /// `static_handler_args`); default: [`StaticFileHandler`] over `static_path`. Its route's
+    /// first capture is the file's path relative to the root.
+    pub static_handler: Option<HandlerFactory>,
     /// A directory of templates for `render`.
     pub template_path: Option<PathBuf>,
+    /// Which templates loaded from `template_path` are HTML-escaped (Tornado's `autoescape`
+    /// setting; `Autoescape::Never` is its `autoescape=None`). A ready `templates` loader keeps
+    /// its own policy.
+    #[cfg(feature = "template")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
+    pub autoescape: typhoon_template::Autoescape,
     /// A ready template loader (wins over `template_path`).
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
@@ -66,11 +91,18 @@ impl Default for Settings {
         Self {
             debug: false,
             cookie_secret: None,
+            cookie_secrets: std::collections::BTreeMap::new(),
+            key_version: None,
             xsrf_cookies: false,
+            xsrf_cookie_name: "_xsrf".to_owned(),
+            xsrf_cookie_options: crate::CookieOptions::default(),
             login_url: None,
             static_path: None,
             static_url_prefix: "/static/".to_owned(),
+            static_handler: None,
             template_path: None,
+            #[cfg(feature = "template")]
+            autoescape: typhoon_template::Autoescape::default(),
             #[cfg(feature = "template")]
             templates: None,
             compress_response: false,
@@ -218,10 +250,15 @@ impl Application {
                 r"/(favicon\.ico)".to_owned(),
                 r"/(robots\.txt)".to_owned(),
             ] {
-                let path = path.clone();
-                all.push(route(&pattern, move || {
-                    StaticFileHandler::new(path.clone())
-                }));
+                let rule = match &settings.static_handler {
+                    Some(factory) => Route::with_factory(&pattern, factory.clone()),
+                    None => {
+                        let path = path.clone();
+                        Route::try_new(&pattern, move || StaticFileHandler::new(path.clone()))
+                    }
+                }
+                .expect("invariant: escaped static prefixes are valid patterns");
+                all.push(rule);
             }
         }
         all.extend(routes);
@@ -238,10 +275,11 @@ impl Application {
         #[cfg(feature = "template")]
         let templates = {
             let loader = settings.templates.take().or_else(|| {
-                settings
-                    .template_path
-                    .as_ref()
-                    .map(typhoon_template::Loader::new)
+                settings.template_path.as_ref().map(|path| {
+                    let mut loader = typhoon_template::Loader::new(path);
+                    loader.set_autoescape(settings.autoescape);
+                    loader
+                })
             });
             loader.map(|mut loader| {
                 if settings.debug {

@@ -216,11 +216,40 @@ pub(crate) fn unix_now() -> u64 {
 /// assert_eq!(decode_signed_value(b"other", "user", &signed, 31.0, now), None);
 /// ```
 pub fn create_signed_value(secret: &[u8], name: &str, value: &[u8], timestamp: u64) -> String {
+    create_signed_value_versioned(secret, 0, name, value, timestamp)
+}
+
+/// As [`create_signed_value`], recording `key_version` (Tornado's `key_version` argument with a
+/// dict `cookie_secret`): the verifier picks the key by this number, so keys can be rotated
+/// while cookies signed with older ones stay valid.
+///
+/// # Examples
+///
+/// A value Tornado 6.6 made with `cookie_secret={1: "old-secret", 2: "new-secret"}` and
+/// `key_version=2`:
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use typhoon_web::cookies::{create_signed_value_versioned, decode_signed_value_versioned};
+///
+/// let tornado = "2|1:2|10:1700000000|4:user|4:YmVu|aa99d94a91bc31262eab1a1a5f4caea869dcd9bdc663bac362130c437d3262cb";
+/// assert_eq!(create_signed_value_versioned(b"new-secret", 2, "user", b"ben", 1_700_000_000), tornado);
+/// let keys = BTreeMap::from([(1, "old-secret".to_owned()), (2, "new-secret".to_owned())]);
+/// let now = 1_700_000_060;
+/// assert_eq!(decode_signed_value_versioned(&keys, "user", tornado, 31.0, now).as_deref(), Some(&b"ben"[..]));
+/// ```
+pub fn create_signed_value_versioned(
+    secret: &[u8],
+    key_version: u32,
+    name: &str,
+    value: &[u8],
+    timestamp: u64,
+) -> String {
     let field = |s: &str| format!("{}:{s}", s.len());
     let timestamp = timestamp.to_string();
     let mut to_sign = String::from("2|");
     for part in [
-        field("0"),
+        field(&key_version.to_string()),
         field(&timestamp),
         field(name),
         field(&base64_encode(value)),
@@ -232,11 +261,45 @@ pub fn create_signed_value(secret: &[u8], name: &str, value: &[u8], timestamp: u
     to_sign + &signature
 }
 
+/// Verifies a v2 signed value against versioned keys (Tornado's dict `cookie_secret`): the
+/// key is the one numbered by the value's key version; an unknown version fails.
+pub fn decode_signed_value_versioned(
+    keys: &std::collections::BTreeMap<u32, String>,
+    name: &str,
+    value: &str,
+    max_age_days: f64,
+    now: u64,
+) -> Option<Vec<u8>> {
+    decode_v2(
+        |version| {
+            let version: u32 = std::str::from_utf8(version).ok()?.parse().ok()?;
+            keys.get(&version).map(String::as_bytes)
+        },
+        name,
+        value,
+        max_age_days,
+        now,
+    )
+}
+
 /// Verifies and decodes a v2 signed value (Tornado's `decode_signed_value`): `None` if the
 /// signature, the name or the format is wrong, or the timestamp is older than `max_age_days`
 /// before `now` (seconds since the epoch).
+///
+/// With a single secret the key version field is not checked, as in Tornado.
 pub fn decode_signed_value(
     secret: &[u8],
+    name: &str,
+    value: &str,
+    max_age_days: f64,
+    now: u64,
+) -> Option<Vec<u8>> {
+    decode_v2(|_| Some(secret), name, value, max_age_days, now)
+}
+
+/// Tornado's `_decode_signed_value_v2`, with the key chosen by the value's key version.
+fn decode_v2<'k>(
+    key_for: impl Fn(&[u8]) -> Option<&'k [u8]>,
     name: &str,
     value: &str,
     max_age_days: f64,
@@ -258,9 +321,7 @@ pub fn decode_signed_value(
     let (timestamp, rest) = field(rest)?;
     let (name_field, rest) = field(rest)?;
     let (value_field, passed) = field(rest)?;
-    if key_version != b"0" {
-        return None;
-    }
+    let secret = key_for(key_version)?;
     let signed = &bytes[..bytes.len() - passed.len()];
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
     mac.update(signed);

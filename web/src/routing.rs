@@ -240,6 +240,21 @@ impl Route {
         })
     }
 
+    /// A route to an already erased handler factory (a `default_handler`, a
+    /// `static_handler`, or one shared between routes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPattern`].
+    pub fn with_factory(pattern: &str, factory: HandlerFactory) -> Result<Self> {
+        Ok(Self {
+            pattern: std::sync::Arc::new(PathPattern::new(pattern)?),
+            target: factory,
+            name: None,
+            options: Rc::default(),
+        })
+    }
+
     /// Names the route for [`Application::reverse_url`](crate::Application::reverse_url).
     #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {

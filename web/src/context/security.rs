@@ -76,13 +76,22 @@ impl Context {
         Ok(())
     }
 
-    fn secret(&self) -> Result<&[u8]> {
-        self.app
-            .settings
-            .cookie_secret
-            .as_deref()
-            .map(str::as_bytes)
-            .ok_or(Error::MissingCookieSecret)
+    /// The signing key and its version: `cookie_secrets[key_version]` when `key_version` is
+    /// set, else `cookie_secret` (version 0).
+    fn signing_key(&self) -> Result<(&[u8], u32)> {
+        let settings = &self.app.settings;
+        match settings.key_version {
+            Some(version) => settings
+                .cookie_secrets
+                .get(&version)
+                .map(|key| (key.as_bytes(), version))
+                .ok_or(Error::MissingCookieSecret),
+            None => settings
+                .cookie_secret
+                .as_deref()
+                .map(|key| (key.as_bytes(), 0))
+                .ok_or(Error::MissingCookieSecret),
+        }
     }
 
     /// Signs and sets a cookie (Tornado's `set_signed_cookie`, v2 format, HMAC-SHA256),
@@ -110,7 +119,9 @@ impl Context {
         value: impl AsRef<[u8]>,
         options: &CookieOptions,
     ) -> Result<()> {
-        let signed = cookies::create_signed_value(self.secret()?, name, value.as_ref(), unix_now());
+        let (key, version) = self.signing_key()?;
+        let signed =
+            cookies::create_signed_value_versioned(key, version, name, value.as_ref(), unix_now());
         self.set_cookie_with(name, &signed, options)
     }
 
@@ -122,9 +133,20 @@ impl Context {
 
     /// A signed cookie's raw value, at most `max_age_days` old.
     pub fn get_signed_cookie_bytes(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
-        let secret = self.secret().ok()?;
+        let settings = &self.app.settings;
         let value = self.get_cookie(name)?;
-        cookies::decode_signed_value(secret, name, value, max_age_days, unix_now())
+        if settings.cookie_secrets.is_empty() {
+            let secret = settings.cookie_secret.as_deref()?;
+            cookies::decode_signed_value(secret.as_bytes(), name, value, max_age_days, unix_now())
+        } else {
+            cookies::decode_signed_value_versioned(
+                &settings.cookie_secrets,
+                name,
+                value,
+                max_age_days,
+                unix_now(),
+            )
+        }
     }
 
     // ----- XSRF ----------------------------------------------------------------------------
@@ -137,7 +159,8 @@ impl Context {
         if let Some((token, timestamp, from_cookie, _)) = &self.xsrf {
             return (token.clone(), *timestamp, *from_cookie);
         }
-        match self.get_cookie("_xsrf").and_then(decode_xsrf_token) {
+        let cookie_name = self.app.settings.xsrf_cookie_name.clone();
+        match self.get_cookie(&cookie_name).and_then(decode_xsrf_token) {
             Some((token, timestamp)) if !token.is_empty() => (token, timestamp, true),
             _ => {
                 let mut token = vec![0u8; 16];
@@ -156,11 +179,15 @@ impl Context {
         let (token, timestamp, from_cookie) = self.raw_xsrf_token();
         let masked = encode_xsrf_token(&token, timestamp);
         if !from_cookie {
-            let options = CookieOptions {
-                expires_days: self.current_user().is_some().then_some(30.0),
-                ..CookieOptions::default()
-            };
-            let _ = self.set_cookie_with("_xsrf", &masked, &options);
+            let mut options = self.app.settings.xsrf_cookie_options.clone();
+            if options.expires.is_none()
+                && options.expires_days.is_none()
+                && options.max_age.is_none()
+            {
+                options.expires_days = self.current_user().is_some().then_some(30.0);
+            }
+            let cookie_name = self.app.settings.xsrf_cookie_name.clone();
+            let _ = self.set_cookie_with(&cookie_name, &masked, &options);
         }
         self.xsrf = Some((token, timestamp, true, masked.clone()));
         masked
@@ -198,7 +225,8 @@ impl Context {
         let Some((token, _)) = decode_xsrf_token(&input).filter(|(t, _)| !t.is_empty()) else {
             return Err(HTTPError::new(403).with_log_message("'_xsrf' argument has invalid format"));
         };
-        let Some((expected, _)) = self.get_cookie("_xsrf").and_then(decode_xsrf_token) else {
+        let cookie_name = &self.app.settings.xsrf_cookie_name;
+        let Some((expected, _)) = self.get_cookie(cookie_name).and_then(decode_xsrf_token) else {
             return Err(HTTPError::new(403).with_log_message("'_xsrf' cookie missing"));
         };
         if !constant_time_eq(&token, &expected) {
