@@ -4,13 +4,7 @@ import socket
 import sys
 import time
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+from seed_clients import rss_kib  # the same /proc reader as the seed's C10K client
 
 
 def main():
