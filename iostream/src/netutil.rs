@@ -14,8 +14,10 @@ use typhoon_ioloop::{Async, IOLoop, JoinHandle, sleep};
 
 use crate::stream::{IOStream, StreamOptions, Transport};
 
-/// Tornado's listen backlog default.
-pub const DEFAULT_BACKLOG: i32 = 128;
+/// The listen backlog by default: 1024, as tokio's and mio's listeners use (Tornado's 128 drops
+/// SYNs when thousands of clients connect at once while the loop is busy, and each dropped SYN
+/// costs its client a one-second retransmission). The kernel caps it at `net.core.somaxconn`.
+pub const DEFAULT_BACKLOG: i32 = 1024;
 
 /// Which address family to bind (Tornado's `family`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,7 +46,7 @@ impl AddressFamily {
 pub struct BindOptions {
     /// Address family.
     pub family: AddressFamily,
-    /// Listen backlog (default 128).
+    /// Listen backlog (default [`DEFAULT_BACKLOG`], 1024).
     pub backlog: i32,
     /// Set `SO_REUSEPORT`, so several sockets (one per loop or process) share the port.
     pub reuse_port: bool,
