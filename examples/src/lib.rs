@@ -25,6 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod chat;
 pub mod echo;
 pub mod helloworld;
 pub mod tcpecho;
