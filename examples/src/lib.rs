@@ -25,6 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod blog;
 pub mod chat;
 pub mod echo;
 pub mod helloworld;

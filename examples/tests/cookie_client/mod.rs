@@ -1,5 +1,5 @@
 //! A client that keeps cookies between requests (a browser's cookie jar, reduced to one site),
-//! for the tests of the chat example.
+//! for the tests of the chat and blog examples.
 #![allow(dead_code)] // each test crate uses a part of it
 
 use std::cell::RefCell;
