@@ -25,6 +25,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod blog;
+pub mod chat;
 pub mod echo;
 pub mod helloworld;
 pub mod tcpecho;

@@ -202,7 +202,13 @@ async fn handle_request(
     let remote_ip = Rc::clone(&request.remote_ip);
     let writer = ResponseWriter::new(Rc::clone(response), Rc::clone(stream));
     let handler = catch_unwind((server.handler)(request, writer), "request handler");
-    let outcome = run_handler(stream, handler, !streaming).await;
+    // A streamed body is the handler's to read; once it has been read to the end, the
+    // connection watches for the client closing as it does for buffered bodies.
+    let body_complete = body_flags
+        .as_ref()
+        .filter(|_| streaming)
+        .map(|(complete, _)| Rc::clone(complete));
+    let outcome = run_handler(stream, handler, !streaming, body_complete.as_deref()).await;
 
     let failure = body_flags.as_ref().and_then(|(_, failure)| failure.get());
     let Some((status, mut keep_alive)) =
@@ -271,16 +277,24 @@ fn finish_response(
     Some((state.status, state.keep_alive))
 }
 
-/// Runs the handler; meanwhile (for buffered bodies) reads ahead so that a client closing the
-/// connection is noticed (Tornado's `on_connection_close`): the stream is then closed, which
-/// wakes [`ResponseWriter::connection_closed`].
-async fn run_handler<F: Future>(stream: &IOStream, handler: F, watch_close: bool) -> F::Output {
+/// Runs the handler; meanwhile (for buffered bodies, and for streamed ones once
+/// `body_complete` is set) reads ahead so that a client closing the connection is noticed
+/// (Tornado's `on_connection_close`): the stream is then closed, which wakes
+/// [`ResponseWriter::connection_closed`].
+async fn run_handler<F: Future>(
+    stream: &IOStream,
+    handler: F,
+    watch_close: bool,
+    body_complete: Option<&Cell<bool>>,
+) -> F::Output {
     let mut handler = pin!(handler);
-    let mut watching = watch_close;
+    let mut gone = false;
     poll_fn(|cx| {
         if let Poll::Ready(output) = handler.as_mut().poll(cx) {
             return Poll::Ready(output);
         }
+        // Checked at every wake-up: the handler reads a streamed body to its end in some poll.
+        let mut watching = !gone && (watch_close || body_complete.is_some_and(Cell::get));
         while watching && !stream.closed() && stream.read_buffer().len() < READ_AHEAD_LIMIT {
             let fill = pin!(stream.fill_buffer());
             match fill.poll(cx) {
@@ -289,6 +303,7 @@ async fn run_handler<F: Future>(stream: &IOStream, handler: F, watch_close: bool
                 Poll::Ready(_) => {
                     // EOF or error: the client is gone.
                     watching = false;
+                    gone = true;
                     stream.close();
                     // Let the handler observe it.
                     if let Poll::Ready(output) = handler.as_mut().poll(cx) {

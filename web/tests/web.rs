@@ -1131,6 +1131,59 @@ fn connection_close_runs_hooks() {
     });
 }
 
+#[test]
+fn connection_close_runs_hooks_after_a_request_body() {
+    // Requests with a body are streamed to the application, which reads the body itself; the
+    // close must still be noticed once the body is read (a long-poll POST, as in the chat demo).
+    struct LongPoll {
+        log: Rc<RefCell<Vec<String>>>,
+        done: Rc<Event>,
+    }
+    impl RequestHandler for LongPoll {
+        async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            let cursor = cx.get_argument("cursor")?;
+            self.log.borrow_mut().push(format!("post {cursor}"));
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+        fn on_connection_close(&mut self, _cx: &mut Context) {
+            self.log.borrow_mut().push("on_connection_close".to_owned());
+        }
+        fn on_finish(&mut self, _cx: &mut Context) {
+            self.log.borrow_mut().push("on_finish".to_owned());
+            self.done.set();
+        }
+    }
+    run(async {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let done = Rc::new(Event::new());
+        let (l, d) = (Rc::clone(&log), Rc::clone(&done));
+        let (_s, addr) = serve(Application::new(vec![route("/", move || LongPoll {
+            log: Rc::clone(&l),
+            done: Rc::clone(&d),
+        })]));
+        let stream = util::connect(addr).await;
+        stream
+            .write(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                  Content-Length: 8\r\n\r\ncursor=7",
+            )
+            .await
+            .expect("write");
+        while log.borrow().is_empty() {
+            typhoon_ioloop::yield_now().await;
+        }
+        stream.close();
+        timeout(Duration::from_secs(5), done.wait())
+            .await
+            .expect("on_finish after close");
+        assert_eq!(
+            *log.borrow(),
+            ["post 7", "on_connection_close", "on_finish"]
+        );
+    });
+}
+
 // ----- templates -----------------------------------------------------------------------------
 
 #[test]

@@ -1,0 +1,74 @@
+//! Run with: cargo run --release --example blog -- --port=8888 --password=secret
+//!
+//! Tornado's blog demo, simplified (the app is in `examples/src/blog.rs`, the pages in
+//! `examples/templates/blog/`): entries in SQLite (in memory unless `--db=blog.sqlite`), one
+//! author (`--author`, default `demo`) who signs in with `--password` (a random one is made and
+//! printed when it is not given), then writes and edits entries at /compose.
+
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+
+use typhoon_examples::blog::{BlogConfig, Db, make_app};
+use typhoon_ioloop::IOLoop;
+use typhoon_options::{OptionDef, define, parse_command_line};
+
+/// A random password for when none is given: std's hasher keys are random per process.
+fn random_password() -> String {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    format!("{:016x}", hasher.finish())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port = define(OptionDef::new("port", 8888_u16).help("port to listen on"))?;
+    let address =
+        define(OptionDef::new("address", "127.0.0.1".to_owned()).help("address to listen on"))?;
+    let debug = define(OptionDef::new("debug", false).help("reload templates, show tracebacks"))?;
+    let db = define(
+        OptionDef::new("db", PathBuf::from(":memory:"))
+            .help("the SQLite file of the entries (:memory: keeps them in memory)"),
+    )?;
+    let author = define(OptionDef::new("author", "demo".to_owned()).help("the author's name"))?;
+    let password = define(
+        OptionDef::new("password", String::new())
+            .help("the author's password (a random one is printed if empty)"),
+    )?;
+    let cookie_secret = define(
+        OptionDef::new("cookie_secret", BlogConfig::default().cookie_secret)
+            .help("the key that signs the login cookie"),
+    )?;
+    let template_path = define(
+        OptionDef::new("template_path", BlogConfig::default_template_path())
+            .help("the directory of base.html and the pages"),
+    )?;
+    let static_path = define(
+        OptionDef::new("static_path", BlogConfig::default_static_path())
+            .help("the directory of blog.css"),
+    )?;
+    parse_command_line()?;
+
+    let mut password = password.get();
+    if password.is_empty() {
+        password = random_password();
+        println!(
+            "no --password given; sign in as {} with {password}",
+            author.get()
+        );
+    }
+    let config = BlogConfig {
+        template_path: template_path.get(),
+        static_path: static_path.get(),
+        cookie_secret: cookie_secret.get(),
+        author: author.get(),
+        password,
+        debug: debug.get(),
+        ..BlogConfig::default()
+    };
+    let db = Db::open(&db.get())?;
+    let server = make_app(config, db).into_server();
+    for addr in server.listen(port.get(), Some(&address.get()))? {
+        println!("blog listening on http://{addr}");
+    }
+    IOLoop::current().start();
+    Ok(())
+}
