@@ -308,7 +308,7 @@ pub struct MainHandler {
 }
 
 impl RequestHandler for MainHandler {
-    fn get_current_user(&mut self, cx: &mut Context) -> Option<String> {
+    fn get_current_user(cx: &Context) -> Option<String> {
         cookie_user(cx)
     }
 
@@ -396,7 +396,7 @@ pub struct MessageNewHandler {
 }
 
 impl RequestHandler for MessageNewHandler {
-    fn get_current_user(&mut self, cx: &mut Context) -> Option<String> {
+    fn get_current_user(cx: &Context) -> Option<String> {
         cookie_user(cx)
     }
 
@@ -436,7 +436,7 @@ pub struct MessageUpdatesHandler {
 }
 
 impl RequestHandler for MessageUpdatesHandler {
-    fn get_current_user(&mut self, cx: &mut Context) -> Option<String> {
+    fn get_current_user(cx: &Context) -> Option<String> {
         cookie_user(cx)
     }
 
