@@ -83,8 +83,12 @@ pub(crate) struct ResponseState {
     head_request: bool,
     /// Whether the connection stays open after this response.
     pub(crate) keep_alive: bool,
-    /// Body bytes handed to the stream so far (for the access log).
+    /// Body bytes handed to the stream so far.
     pub(crate) body_bytes: u64,
+    /// The `Content-Length` the head declared, checked against `body_bytes` at the end: a
+    /// response that fell short (or ran over) closes its connection, so the next response
+    /// on it is never read as part of this one.
+    declared_length: Option<u64>,
     /// The server is shutting down: responses not yet started close their connection.
     pub(crate) draining: Rc<std::cell::Cell<bool>>,
 }
@@ -104,6 +108,7 @@ impl Default for ResponseState {
             head_request: false,
             keep_alive: true,
             body_bytes: 0,
+            declared_length: None,
             draining: Rc::default(),
         }
     }
@@ -149,6 +154,7 @@ impl ResponseState {
         self.head_request = head_request;
         self.keep_alive = keep_alive;
         self.body_bytes = 0;
+        self.declared_length = None;
     }
 
     /// Statuses that never carry a body.
@@ -182,9 +188,11 @@ impl ResponseState {
         push_date(out);
         out.extend_from_slice(b"\r\n");
         let mut has_length = false;
+        self.declared_length = None;
         for (name, value) in self.headers.iter() {
             if name.eq_ignore_ascii_case("Content-Length") {
                 has_length = true;
+                self.declared_length = value.trim().parse().ok();
             }
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
@@ -194,6 +202,7 @@ impl ResponseState {
         if !bodiless && !has_length {
             match content_length {
                 Some(length) => {
+                    self.declared_length = Some(length);
                     out.extend_from_slice(b"Content-Length: ");
                     push_decimal(out, length);
                     out.extend_from_slice(b"\r\n");
@@ -245,9 +254,29 @@ impl ResponseState {
             if self.chunked && send_body {
                 stream.write_buffered(b"0\r\n\r\n")?;
             }
+            self.check_declared_length(send_body);
             self.finished = true;
         }
         Ok(())
+    }
+
+    /// At the end of a response: if the body sent differs from the declared
+    /// `Content-Length` (a send cut short, a wrong header), the connection must not carry
+    /// another response (Tornado's "Tried to write ... bytes less than Content-Length").
+    fn check_declared_length(&mut self, send_body: bool) {
+        if let Some(declared) = self.declared_length
+            && send_body
+            && !self.chunked
+            && declared != self.body_bytes
+        {
+            tracing::warn!(
+                target: "typhoon::general",
+                declared,
+                sent = self.body_bytes,
+                "response body does not match its Content-Length; closing the connection"
+            );
+            self.keep_alive = false;
+        }
     }
 
     /// Finishes the response on `stream` (queued; the connection flushes).
@@ -256,6 +285,23 @@ impl ResponseState {
             return Ok(());
         }
         self.queue(stream, true)
+    }
+}
+
+/// Closes a stream when dropped, unless disarmed: for sends that must not be left half done.
+struct CloseOnDrop<'a>(Option<&'a IOStream>);
+
+impl CloseOnDrop<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(stream) = self.0 {
+            stream.close();
+        }
     }
 }
 
@@ -368,7 +414,9 @@ impl ResponseWriter {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel-safe: dropped part-way, the connection is closed when the handler ends.
+    /// Not cancel-safe: dropped part-way, it closes the connection (an unknown part of the
+    /// range went out). A `Content-Length` set by the application must equal what was
+    /// written plus `count`, else nothing is sent and an error returned.
     pub async fn send_file(
         &mut self,
         file: &std::fs::File,
@@ -382,6 +430,16 @@ impl ResponseWriter {
             }
             if !state.head_sent {
                 let length = state.body.len() as u64 + count;
+                if let Some(declared) = state.headers.get("Content-Length")
+                    && declared.trim().parse::<u64>().ok() != Some(length)
+                {
+                    return Err(StreamError::Io(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!(
+                            "Content-Length {declared} does not match the {length} bytes to send"
+                        ),
+                    )));
+                }
                 state.write_head(Some(length));
                 self.stream.write_buffered(&state.scratch)?;
             }
@@ -414,7 +472,12 @@ impl ResponseWriter {
             (send_body, state.chunked)
         };
         if send_body && count > 0 {
-            if let Err(error) = self.stream.send_file(file, offset, count).await {
+            // Dropped part-way (a timeout, a cancelled handler), an unknown part of the range
+            // went out: the connection must close rather than carry another response.
+            let guard = CloseOnDrop(Some(&self.stream));
+            let sent = self.stream.send_file(file, offset, count).await;
+            guard.disarm();
+            if let Err(error) = sent {
                 self.stream.close();
                 return Err(error);
             }

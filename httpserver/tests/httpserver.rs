@@ -40,6 +40,29 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
                 response.write(b">");
             }
         }
+        "/file-cancelled" => {
+            // The application gives up on a client that does not read (its own timeout).
+            let file = std::fs::File::open(big_file_fixture()).expect("fixture");
+            let sent = timeout(
+                Duration::from_millis(100),
+                response.send_file(&file, 0, BIG_FILE_LEN),
+            )
+            .await;
+            assert!(
+                sent.is_err(),
+                "the client reads nothing: the send cannot finish"
+            );
+            GAVE_UP.with(|event| event.set());
+        }
+        "/file-wrong-length" => {
+            let file = std::fs::File::open(file_fixture()).expect("fixture");
+            response.set_header("Content-Length", "3").expect("header");
+            let result = response.send_file(&file, 0, 8).await;
+            assert!(
+                result.is_err(),
+                "a Content-Length that does not match is refused"
+            );
+        }
         "/slow" => {
             sleep(Duration::from_millis(200)).await;
             response.write(b"slow done");
@@ -58,6 +81,23 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
             response.write(body.as_bytes());
         }
     }
+}
+
+/// Larger than any loopback socket buffer, so a client that does not read stalls the send.
+const BIG_FILE_LEN: u64 = 64 << 20;
+
+thread_local! {
+    /// Set when `/file-cancelled` gave up (the test and the server share one loop thread).
+    static GAVE_UP: typhoon_ioloop::locks::Event = typhoon_ioloop::locks::Event::new();
+}
+
+fn big_file_fixture() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("typhoon-httpserver-big-{}", std::process::id()));
+    if !path.exists() {
+        let len = usize::try_from(BIG_FILE_LEN).expect("fits");
+        std::fs::write(&path, vec![b'a'; len]).expect("fixture");
+    }
+    path
 }
 
 /// A small file the `/file` paths send a range of (bytes 2..12: `cdefghijkl`).
@@ -415,6 +455,52 @@ fn send_file_with_length_chunked_and_head() {
         assert_eq!(head.header("Content-Length").as_deref(), Some("11"));
         let after = read_response(&stream, false).await;
         assert_eq!(after.body, b"<cdefghijkl");
+        server.stop();
+    });
+}
+
+#[test]
+fn send_file_cut_short_closes_the_connection() {
+    run(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let stream = connect(addr).await;
+        stream
+            .write(b"GET /file-cancelled HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let gave_up = GAVE_UP.with(Clone::clone);
+        gave_up.wait().await;
+        // Everything that went out, then EOF: the pipelined request is never answered, so
+        // its response can never be read as the rest of the cut body.
+        let all = timeout(Duration::from_secs(10), stream.read_until_close())
+            .await
+            .expect("the connection closes")
+            .expect("read");
+        let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+        let head = String::from_utf8_lossy(&all[..head_end]);
+        assert!(head.contains("Content-Length: 67108864"), "{head}");
+        let body = &all[head_end..];
+        assert!((body.len() as u64) < BIG_FILE_LEN, "the send was cut short");
+        assert!(
+            body.iter().all(|&b| b == b'a'),
+            "nothing else follows the cut body"
+        );
+        // A wrong Content-Length from the application: nothing sent as a body, the
+        // connection closes after the head.
+        let stream = connect(addr).await;
+        stream
+            .write(b"GET /file-wrong-length HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let all = timeout(Duration::from_secs(10), stream.read_until_close())
+            .await
+            .expect("the connection closes")
+            .expect("read");
+        let text = String::from_utf8_lossy(&all);
+        assert!(
+            text.ends_with("\r\n\r\n"),
+            "no body, no second response: {text}"
+        );
         server.stop();
     });
 }

@@ -734,6 +734,12 @@ impl IOStream {
     /// Not cancel-safe: if the future is dropped part-way, an unknown part of the range was
     /// sent. Close the stream in that case.
     pub async fn send_file(&self, file: &std::fs::File, offset: u64, count: u64) -> Result<u64> {
+        if offset.checked_add(count).is_none() {
+            return Err(StreamError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "offset + count overflows",
+            )));
+        }
         self.flush().await?;
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Some(sent) = self.sendfile_zero_copy(file, offset, count).await {
@@ -771,7 +777,7 @@ impl IOStream {
             }
         }
         let mut position = offset;
-        let end = offset.saturating_add(count);
+        let end = offset + count; // checked in send_file
         while position < end {
             let want = usize::try_from((end - position).min(MAX_PER_CALL)).unwrap_or(usize::MAX);
             let sent = poll_fn(|cx| {
@@ -821,7 +827,7 @@ impl IOStream {
         const PIECE: u64 = 64 * 1024;
         let mut buf = vec![0u8; usize::try_from(count.min(PIECE)).unwrap_or(64 * 1024)];
         let mut position = offset;
-        let end = offset.saturating_add(count);
+        let end = offset + count; // checked in send_file
         while position < end {
             let want = usize::try_from((end - position).min(buf.len() as u64)).unwrap_or(buf.len());
             let read = match file.read_at(&mut buf[..want], position) {

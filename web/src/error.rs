@@ -40,6 +40,11 @@ pub enum Error {
     /// Signed cookies need `Settings::cookie_secret`.
     #[error("the cookie_secret setting is required for signed cookies and XSRF")]
     MissingCookieSecret,
+    /// `cookie_secrets` is set without a `key_version` naming the key that signs (Tornado:
+    /// "key_version setting must be used for secret_key dicts"), or `key_version` names a key
+    /// that `cookie_secrets` does not have.
+    #[error("set Settings::key_version to one of the keys in Settings::cookie_secrets (got {0:?})")]
+    KeyVersion(Option<u32>),
     /// A template is needed but no `template_path` or `templates` was set.
     #[error("no template loader: set Settings::template_path or Settings::templates")]
     NoTemplates,

@@ -1997,3 +1997,82 @@ fn autoescape_setting() {
         }
     });
 }
+
+// ----- responses cut short never look complete ------------------------------------------------
+
+/// `send_file` of a directory: reading fails after the head is promised.
+struct DirAsFile;
+impl RequestHandler for DirAsFile {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let file = std::fs::File::open(std::env::temp_dir())?;
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write("x".repeat(10));
+        cx.send_file(&file, 0, 100_000).await?;
+        Ok(())
+    }
+}
+
+#[test]
+fn send_file_read_error_closes_the_connection() {
+    for gzip in [true, false] {
+        run(async move {
+            let settings = Settings {
+                compress_response: gzip,
+                ..Settings::default()
+            };
+            let (_s, addr) = serve(app_with(
+                vec![route("/dir", || DirAsFile), route("/", || Hello)],
+                settings,
+            ));
+            let stream = typhoon_testing::connect(addr).await;
+            stream
+                .write(b"GET /dir HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("write");
+            let all = timeout(Duration::from_secs(10), stream.read_until_close())
+                .await
+                .expect("the connection closes")
+                .expect("read");
+            let text = String::from_utf8_lossy(&all);
+            assert!(
+                !text.contains("Hello, world"),
+                "gzip={gzip}: the next request is not served: {text}"
+            );
+            if let Some(length) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+            {
+                let body = all.len() - text.find("\r\n\r\n").map_or(all.len(), |i| i + 4);
+                assert_ne!(
+                    length.parse::<usize>().ok(),
+                    Some(body),
+                    "gzip={gzip}: a short body must not match its length: {text}"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn cookie_secrets_without_key_version_is_an_error() {
+    run(async {
+        let settings = Settings {
+            cookie_secrets: std::collections::BTreeMap::from([(1, "k1".to_owned())]),
+            ..Settings::default()
+        };
+        let (_s, addr) = serve(app_with(vec![route("/.*", || Cookies)], settings));
+        let r = get(addr, "/signed/set").await;
+        assert_eq!(
+            r.status, 500,
+            "signing must not fall back to a key nobody verifies with"
+        );
+        assert!(r.cookie("user").is_none());
+        let settings = Settings {
+            cookie_secrets: std::collections::BTreeMap::from([(1, "k1".to_owned())]),
+            key_version: Some(7),
+            ..Settings::default()
+        };
+        let (_s, addr) = serve(app_with(vec![route("/.*", || Cookies)], settings));
+        assert_eq!(get(addr, "/signed/set").await.status, 500);
+    });
+}

@@ -485,14 +485,24 @@ impl Context {
                 writer.write(&chunk);
             }
         }
-        if self.gzipping() {
-            self.send_file_through_transforms(file, offset, count)
-                .await?;
+        let sent = if self.gzipping() {
+            self.send_file_through_transforms(file, offset, count).await
         } else {
             let writer = self.writer.as_mut().ok_or(Error::Finished)?;
             let body = std::mem::take(&mut self.body);
             writer.write(&body);
-            writer.send_file(file, offset, count).await?;
+            writer
+                .send_file(file, offset, count)
+                .await
+                .map_err(Error::from)
+        };
+        if let Err(error) = sent {
+            // The head is out (or promised): a response cut short must not look complete.
+            if let Some(writer) = self.writer.take() {
+                writer.abort();
+            }
+            self.finished = true;
+            return Err(error);
         }
         self.finish();
         Ok(())
@@ -508,18 +518,19 @@ impl Context {
         use std::os::unix::fs::FileExt;
         const PIECE: u64 = 64 * 1024;
         let mut buf = vec![0u8; usize::try_from(count.min(PIECE)).unwrap_or(64 * 1024)];
+        let end = offset.checked_add(count).ok_or_else(|| {
+            Error::Stream(typhoon_iostream::StreamError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "offset + count overflows",
+            )))
+        })?;
         let mut position = offset;
-        let end = offset.saturating_add(count);
         while position < end {
             let want = usize::try_from((end - position).min(buf.len() as u64)).unwrap_or(buf.len());
             let n = file
                 .read_at(&mut buf[..want], position)
                 .map_err(typhoon_iostream::StreamError::Io)?;
             if n == 0 {
-                if let Some(writer) = self.writer.take() {
-                    writer.abort();
-                }
-                self.finished = true;
                 return Err(Error::Stream(typhoon_iostream::StreamError::Io(
                     std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
@@ -607,7 +618,12 @@ impl Context {
     /// Ends a streamed response after an error (the head already went out).
     pub(crate) fn abort_streamed_response(&mut self) {
         if !self.finished {
-            self.finish();
+            // A chunked or gzipped body must not get its proper ending (it would look
+            // complete): close the connection instead.
+            if let Some(writer) = self.writer.take() {
+                writer.abort();
+            }
+            self.finished = true;
         }
     }
 

@@ -85,7 +85,10 @@ impl Context {
                 .cookie_secrets
                 .get(&version)
                 .map(|key| (key.as_bytes(), version))
-                .ok_or(Error::MissingCookieSecret),
+                .ok_or(Error::KeyVersion(Some(version))),
+            // Signing with `cookie_secret` while verifying with `cookie_secrets` would make
+            // cookies nobody can read back.
+            None if !settings.cookie_secrets.is_empty() => Err(Error::KeyVersion(None)),
             None => settings
                 .cookie_secret
                 .as_deref()
