@@ -29,4 +29,5 @@ pub mod blog;
 pub mod chat;
 pub mod echo;
 pub mod helloworld;
+pub mod static_server;
 pub mod tcpecho;
