@@ -27,4 +27,5 @@
 
 pub mod echo;
 pub mod helloworld;
+pub mod sleep;
 pub mod tcpecho;
