@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod echo;
+pub mod file_upload;
 pub mod helloworld;
 pub mod sleep;
 pub mod tcpecho;
