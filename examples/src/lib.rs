@@ -30,3 +30,5 @@ pub mod file_upload;
 pub mod helloworld;
 pub mod sleep;
 pub mod tcpecho;
+#[cfg(feature = "tls")]
+pub mod tls_hello;
