@@ -28,6 +28,7 @@
 pub mod echo;
 pub mod file_upload;
 pub mod helloworld;
+pub mod multi_core;
 pub mod sleep;
 pub mod tcpecho;
 #[cfg(feature = "tls")]
