@@ -27,6 +27,7 @@
 
 pub mod echo;
 pub mod file_upload;
+pub mod graceful_shutdown;
 pub mod helloworld;
 pub mod multi_core;
 pub mod sleep;
