@@ -30,6 +30,7 @@ pub mod file_upload;
 pub mod graceful_shutdown;
 pub mod helloworld;
 pub mod multi_core;
+pub mod options;
 pub mod sleep;
 pub mod tcpecho;
 #[cfg(feature = "tls")]
