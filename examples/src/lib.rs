@@ -2,7 +2,14 @@
 //! examples run (axum's `app()` pattern).
 //!
 //! Each example in `examples/examples/` is a thin `main` over a function here; see
-//! `examples/README.md` for the index.
+//! `examples/README.md` for the index:
+//!
+//! - [`helloworld`], `tls_hello` (HTTPS, feature `tls`), [`multi_core`] (n loops on one port);
+//! - [`sleep`]: the seed experiment, blocking vs. async vs. executor sleeps on one loop;
+//! - [`file_upload`]: streamed multipart and PUT uploads to disk, and a streaming client;
+//! - [`graceful_shutdown`]: draining a server on a stop trigger;
+//! - [`options`]: `typhoon-options` with a config file and `--help`;
+//! - [`echo`] and [`tcpecho`]: line echo servers on the bare loop and on `TCPServer`.
 //!
 //! # Examples
 //!
@@ -28,6 +35,13 @@
 pub mod blog;
 pub mod chat;
 pub mod echo;
+pub mod file_upload;
+pub mod graceful_shutdown;
 pub mod helloworld;
+pub mod multi_core;
+pub mod options;
+pub mod sleep;
 pub mod static_server;
 pub mod tcpecho;
+#[cfg(feature = "tls")]
+pub mod tls_hello;
