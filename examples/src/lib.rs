@@ -34,6 +34,8 @@
 
 pub mod blog;
 pub mod chat;
+#[cfg(feature = "tls")]
+pub mod demo;
 pub mod echo;
 pub mod file_upload;
 pub mod graceful_shutdown;

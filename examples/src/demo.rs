@@ -1,0 +1,319 @@
+//! The demo server (the README's main command): a page on the main port linking every web
+//! example, each served live by this one process.
+//!
+//! The main port serves the index, the seed's hello world (`/hello`) and the sleep experiment's
+//! endpoints (`/sync-sleep`, `/async-sleep`, `/executor-sleep`, `/now`). The chat, the upload
+//! and the blog keep their own URL layouts (their pages and scripts use absolute paths), so
+//! each gets the next port: main + 1, + 2, + 3 (or free ports when the main port is 0). All of
+//! them run on the caller's loop; with `loops > 1` the main port's app runs on that many loops
+//! of its own (`SO_REUSEPORT`), so a blocking `/sync-sleep` stalls only the loop it lands on.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
+use typhoon_iostream::MultiLoopServer;
+use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, route};
+
+use crate::blog::{BlogConfig, Db};
+use crate::chat::{ChatConfig, MessageBuffer};
+use crate::file_upload::UploadConfig;
+use crate::sleep::{AsyncSleepHandler, ExecutorSleepHandler, NowHandler, SyncSleepHandler};
+
+/// What the demo serves, and how.
+#[derive(Clone)]
+pub struct DemoConfig {
+    /// How long the sleep endpoints sleep.
+    pub sleep: Duration,
+    /// Loops (threads) for the main port's app; 1 runs everything on the caller's loop.
+    pub loops: usize,
+    /// Where uploads are written.
+    pub upload_dir: PathBuf,
+    /// The blog author's password.
+    pub blog_password: String,
+    /// The key that signs the chat's and the blog's cookies.
+    pub cookie_secret: String,
+    /// TLS for every port (`https://` links), from PEM files.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl std::fmt::Debug for DemoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoConfig")
+            .field("sleep", &self.sleep)
+            .field("loops", &self.loops)
+            .field("upload_dir", &self.upload_dir)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DemoConfig {
+    /// One-second sleeps, one loop, uploads in a fresh directory under the system's temp
+    /// directory, and a random cookie secret and blog password (printed by the example).
+    ///
+    /// # Errors
+    ///
+    /// If the upload directory cannot be made.
+    pub fn new() -> std::io::Result<Self> {
+        let upload_dir =
+            std::env::temp_dir().join(format!("typhoon-demo-uploads-{}", std::process::id()));
+        std::fs::create_dir_all(&upload_dir)?;
+        Ok(Self {
+            sleep: crate::sleep::DEFAULT_SLEEP,
+            loops: 1,
+            upload_dir,
+            blog_password: random_hex(8)?,
+            cookie_secret: random_hex(32)?,
+            tls: None,
+        })
+    }
+}
+
+/// `n` random bytes from the kernel, in hex.
+fn random_hex(n: usize) -> std::io::Result<String> {
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(crate::file_upload::hex(&bytes))
+}
+
+/// Where each part of the demo answers.
+#[derive(Debug, Clone)]
+pub struct DemoUrls {
+    /// The index, hello world and sleep endpoints.
+    pub main: String,
+    /// The chat.
+    pub chat: String,
+    /// The upload form.
+    pub upload: String,
+    /// The blog.
+    pub blog: String,
+}
+
+/// The running demo: its servers and their URLs. Dropping it does not stop them; call
+/// [`stop`](Self::stop).
+pub struct Demo {
+    /// Where everything is.
+    pub urls: DemoUrls,
+    /// Servers on the caller's loop.
+    servers: Vec<HTTPServer>,
+    /// The main app's loops, when `loops > 1`.
+    loops: Option<MultiLoopServer>,
+}
+
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Demo")
+            .field("urls", &self.urls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Demo {
+    /// Stops accepting on every port.
+    pub fn stop(self) {
+        for server in &self.servers {
+            server.stop();
+        }
+        if let Some(loops) = self.loops {
+            loops.stop();
+        }
+    }
+}
+
+/// The index page.
+#[derive(Debug)]
+pub struct IndexHandler {
+    /// Where the other parts answer.
+    urls: Rc<DemoUrls>,
+    /// The blog author's password, shown on the page (it is a demo on 127.0.0.1).
+    blog_password: Rc<str>,
+    /// The sleep.
+    sleep: Duration,
+}
+
+#[handler]
+impl RequestHandler for IndexHandler {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let u = &self.urls;
+        let esc = typhoon_escape::xhtml_escape;
+        let sleep = format!("{:?}", self.sleep);
+        cx.write(format!(
+            r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Typhoon demo</title>
+<style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}}
+code{{background:#f3f3f3;padding:0 .2em}} li{{margin:.4em 0}}</style></head>
+<body>
+<h1>Typhoon demo</h1>
+<p>Tornado's design rebuilt in Rust: every page below is served by this one process, on
+single-threaded non-blocking event loops.</p>
+<ul>
+<li><a href="{main}/hello">Hello, world</a>: the seed's program, line for line.</li>
+<li>The sleep experiment ({sleep} each):
+  <a href="{main}/sync-sleep">A: blocking sleep on the loop</a>,
+  <a href="{main}/async-sleep">B: async sleep</a>,
+  <a href="{main}/now">C: now</a>,
+  <a href="{main}/executor-sleep">D: blocking sleep on the executor</a>.
+  Open A, then C in another tab: C waits for A. Open B, then C: C answers at once.</li>
+<li><a href="{chat}/">Chat</a>: Tornado's long-polling chat; open it in two browsers.</li>
+<li><a href="{upload}/">File upload</a>: multipart and PUT uploads streamed to disk
+  (<code>curl -T bigfile {upload}/upload/bigfile</code>).</li>
+<li><a href="{blog}/">Blog</a>: templates, signed-cookie login (author <code>demo</code>,
+  password <code>{password}</code>), XSRF-protected forms, entries in SQLite.</li>
+</ul>
+<p>From a terminal: <code>ab -n 200 -c 40 {main}/async-sleep</code> finishes in about 5 s;
+the same on <code>/sync-sleep</code> takes 200.</p>
+</body></html>
+"#,
+            main = esc(&u.main),
+            chat = esc(&u.chat),
+            upload = esc(&u.upload),
+            blog = esc(&u.blog),
+            password = esc(&self.blog_password),
+        ));
+        Ok(())
+    }
+}
+
+/// The main port's application: the index, `/hello`, and the sleep endpoints.
+pub fn make_main_app(urls: DemoUrls, blog_password: &str, sleep: Duration) -> Application {
+    let urls = Rc::new(urls);
+    let blog_password: Rc<str> = Rc::from(blog_password);
+    Application::new(vec![
+        route("/", move || IndexHandler {
+            urls: Rc::clone(&urls),
+            blog_password: Rc::clone(&blog_password),
+            sleep,
+        }),
+        route("/hello", || crate::helloworld::MainHandler),
+        route("/sync-sleep", move || SyncSleepHandler { sleep }),
+        route("/async-sleep", move || AsyncSleepHandler { sleep }),
+        route("/executor-sleep", move || ExecutorSleepHandler { sleep }),
+        route("/now", || NowHandler),
+    ])
+}
+
+/// The server for `app`, with TLS when configured.
+fn server_for(app: &Application, tls: Option<&Arc<rustls::ServerConfig>>) -> HTTPServer {
+    let mut options: HTTPServerOptions = app.server_options();
+    options.tls = tls.cloned();
+    app.clone().into_server_with(options)
+}
+
+/// Binds `app` on `address:port` (0: a free port) and returns the server and its address.
+fn listen(
+    app: &Application,
+    tls: Option<&Arc<rustls::ServerConfig>>,
+    address: &str,
+    port: u16,
+) -> std::io::Result<(HTTPServer, SocketAddr)> {
+    let server = server_for(app, tls);
+    let addr = server
+        .listen(port, Some(address))?
+        .first()
+        .copied()
+        .ok_or_else(|| std::io::Error::other("listen bound no socket"))?;
+    Ok((server, addr))
+}
+
+/// Starts the demo on the current loop: the chat, upload and blog ports first (main + 1, 2,
+/// 3, or free ports when `port` is 0), then the main port.
+///
+/// # Errors
+///
+/// If a port cannot be bound, the database cannot be opened, or a loop thread cannot start.
+pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<Demo> {
+    let next = |offset: u16| {
+        if port == 0 {
+            0
+        } else {
+            port.saturating_add(offset)
+        }
+    };
+    let tls = config.tls.as_ref();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = |addr: SocketAddr| format!("{scheme}://{addr}");
+
+    let chat = crate::chat::make_app(
+        ChatConfig {
+            cookie_secret: config.cookie_secret.clone(),
+            ..ChatConfig::default()
+        },
+        &MessageBuffer::new(200),
+    );
+    let upload = crate::file_upload::make_app(UploadConfig::new(&config.upload_dir));
+    let db = Db::open_in_memory().map_err(std::io::Error::other)?;
+    let blog = crate::blog::make_app(
+        BlogConfig {
+            cookie_secret: config.cookie_secret.clone(),
+            password: config.blog_password.clone(),
+            ..BlogConfig::default()
+        },
+        db,
+    );
+    let (chat_server, chat_addr) = listen(&chat, tls, address, next(1))?;
+    let (upload_server, upload_addr) = listen(&upload, tls, address, next(2))?;
+    let (blog_server, blog_addr) = listen(&blog, tls, address, next(3))?;
+    let mut servers = vec![chat_server, upload_server, blog_server];
+
+    // The main port: bound first, so that the index knows its own URL even for port 0.
+    let mut urls = DemoUrls {
+        main: String::new(),
+        chat: url(chat_addr),
+        upload: url(upload_addr),
+        blog: url(blog_addr),
+    };
+    let loops = if config.loops > 1 {
+        // n loops bind the port themselves; for port 0, find a free one first.
+        let chosen = if port == 0 {
+            std::net::TcpListener::bind((address, 0))?
+                .local_addr()?
+                .port()
+        } else {
+            port
+        };
+        let index_urls = DemoUrls {
+            main: format!("{scheme}://{address}:{chosen}"),
+            ..urls.clone()
+        };
+        let (password, sleep, tls) = (
+            config.blog_password.clone(),
+            config.sleep,
+            config.tls.clone(),
+        );
+        let loops = typhoon_httpserver::start_loops(config.loops, chosen, address, move || {
+            server_for(
+                &make_main_app(index_urls.clone(), &password, sleep),
+                tls.as_ref(),
+            )
+        })?;
+        urls.main = url(loops.local_addr());
+        Some(loops)
+    } else {
+        let sockets = typhoon_iostream::netutil::bind_sockets(
+            port,
+            Some(address),
+            &typhoon_iostream::netutil::BindOptions::default(),
+        )?;
+        let addr = sockets
+            .first()
+            .map(std::net::TcpListener::local_addr)
+            .transpose()?
+            .ok_or_else(|| std::io::Error::other("binding gave no socket"))?;
+        urls.main = url(addr);
+        let app = make_main_app(urls.clone(), &config.blog_password, config.sleep);
+        let server = server_for(&app, tls);
+        server.add_sockets(sockets)?;
+        servers.push(server);
+        None
+    };
+    Ok(Demo {
+        urls,
+        servers,
+        loops,
+    })
+}
