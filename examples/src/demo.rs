@@ -180,7 +180,11 @@ the same on <code>/sync-sleep</code> takes 200.</p>
 }
 
 /// The main port's application: the index, `/hello`, and the sleep endpoints.
+///
+/// Sizes the current loop's executor for the sleep experiment
+/// ([`EXECUTOR_THREADS`](crate::sleep::EXECUTOR_THREADS)).
 pub fn make_main_app(urls: DemoUrls, blog_password: &str, sleep: Duration) -> Application {
+    typhoon_ioloop::IOLoop::current().set_executor_threads(crate::sleep::EXECUTOR_THREADS);
     let urls = Rc::new(urls);
     let blog_password: Rc<str> = Rc::from(blog_password);
     Application::new(vec![

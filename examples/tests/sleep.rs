@@ -186,3 +186,15 @@ fn several_loops_serve_one_port() {
         assert!(body.ends_with("slept 50ms\n"), "{body}");
     });
 }
+
+#[test]
+fn executor_is_sized_for_the_experiment() {
+    run(async {
+        let _server = sleep::make_server(Duration::from_millis(10));
+        assert_eq!(
+            typhoon_ioloop::IOLoop::current().executor_threads(),
+            sleep::EXECUTOR_THREADS,
+            "40 concurrent executor sleeps must not queue"
+        );
+    });
+}

@@ -101,7 +101,7 @@ pub(crate) struct Inner {
     /// The blocking-work pool of `run_in_executor`, started on first use.
     executor: RefCell<Option<Arc<ThreadPool>>>,
     /// The pool's thread limit.
-    executor_threads: usize,
+    executor_threads: Cell<usize>,
 }
 
 /// The part of a loop that other threads reach through a [`LoopHandle`] or a waker.
@@ -286,7 +286,7 @@ impl IOLoop {
                 stopping: Cell::new(false),
                 now: Cell::new(Instant::now()),
                 executor: RefCell::new(None),
-                executor_threads: threads.max(1),
+                executor_threads: Cell::new(threads.max(1)),
             }),
         })
     }
@@ -511,16 +511,41 @@ impl IOLoop {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let pool = Arc::clone(
-            self.inner
-                .executor
-                .borrow_mut()
-                .get_or_insert_with(|| Arc::new(ThreadPool::new(self.inner.executor_threads))),
-        );
+        let pool =
+            Arc::clone(self.inner.executor.borrow_mut().get_or_insert_with(|| {
+                Arc::new(ThreadPool::new(self.inner.executor_threads.get()))
+            }));
         let future = CatchUnwind::new(async move { f() }, "run_in_executor closure", ());
         let (runnable, task) = async_task::spawn(future, move |runnable| pool.submit(runnable));
         runnable.schedule();
         JoinHandle::new(task)
+    }
+
+    /// Sets how many [`run_in_executor`](Self::run_in_executor) closures may run at once
+    /// (Tornado's `set_default_executor(ThreadPoolExecutor(max_workers=n))`), for closures
+    /// submitted from now on. Size it for the blocking work that must overlap: 40 concurrent
+    /// one-second blocking calls need 40 threads to finish in one second.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_ioloop::IOLoop;
+    ///
+    /// let ioloop = IOLoop::new();
+    /// ioloop.set_executor_threads(64);
+    /// assert_eq!(ioloop.executor_threads(), 64);
+    /// ```
+    pub fn set_executor_threads(&self, threads: usize) {
+        let threads = threads.max(1);
+        self.inner.executor_threads.set(threads);
+        if let Some(pool) = self.inner.executor.borrow().as_ref() {
+            pool.set_max_threads(threads);
+        }
+    }
+
+    /// How many executor closures may run at once.
+    pub fn executor_threads(&self) -> usize {
+        self.inner.executor_threads.get()
     }
 
     /// Registers `source` with the loop: `callback(fd, readiness)` runs whenever the fd is

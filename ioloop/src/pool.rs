@@ -17,8 +17,6 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A bounded pool of worker threads.
 pub(crate) struct ThreadPool {
-    /// The most threads that may run at once.
-    max_threads: usize,
     /// Queue and counters, under one lock.
     state: Mutex<PoolState>,
     /// Signalled when a job is queued or the pool shuts down.
@@ -28,6 +26,8 @@ pub(crate) struct ThreadPool {
 /// The pool's mutable state.
 #[derive(Default)]
 struct PoolState {
+    /// The most threads that may run at once.
+    max_threads: usize,
     /// Jobs waiting for a thread.
     queue: VecDeque<Runnable>,
     /// Live worker threads.
@@ -41,8 +41,10 @@ struct PoolState {
 impl ThreadPool {
     pub(crate) fn new(max_threads: usize) -> Self {
         Self {
-            max_threads: max_threads.max(1),
-            state: Mutex::new(PoolState::default()),
+            state: Mutex::new(PoolState {
+                max_threads: max_threads.max(1),
+                ..PoolState::default()
+            }),
             work: Condvar::new(),
         }
     }
@@ -62,7 +64,7 @@ impl ThreadPool {
             return;
         }
         state.queue.push_back(job);
-        if state.queue.len() > state.idle && state.threads < self.max_threads {
+        if state.queue.len() > state.idle && state.threads < state.max_threads {
             state.threads += 1;
             drop(state);
             let pool = Arc::clone(self);
@@ -85,6 +87,12 @@ impl ThreadPool {
             drop(state);
             self.work.notify_one();
         }
+    }
+
+    /// Changes how many threads may run at once, for jobs submitted from now on (threads
+    /// above a lowered limit finish their job and leave when idle).
+    pub(crate) fn set_max_threads(&self, max_threads: usize) {
+        self.lock().max_threads = max_threads.max(1);
     }
 
     /// Stops accepting jobs; workers finish what is queued and exit.
@@ -131,7 +139,7 @@ impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
         f.debug_struct("ThreadPool")
-            .field("max_threads", &self.max_threads)
+            .field("max_threads", &state.max_threads)
             .field("threads", &state.threads)
             .field("queued", &state.queue.len())
             .finish()

@@ -472,6 +472,31 @@ fn run_in_executor_is_bounded_and_reports_panics() {
 }
 
 #[test]
+fn set_executor_threads_resizes_the_pool() {
+    let ioloop = IOLoop::with_executor_threads(2).expect("loop");
+    ioloop.run_sync(async {
+        let ioloop = IOLoop::current();
+        // Used once at the small size, so the pool exists before it is resized.
+        ioloop.run_in_executor(|| ()).await.expect("job");
+        ioloop.set_executor_threads(6);
+        assert_eq!(ioloop.executor_threads(), 6);
+        // Six jobs that can only pass the barrier together: all six must run at once.
+        let barrier = Arc::new(std::sync::Barrier::new(6));
+        let jobs: Vec<_> = (0..6)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                ioloop.run_in_executor(move || {
+                    barrier.wait();
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.expect("job");
+        }
+    });
+}
+
+#[test]
 fn self_waking_task_does_not_starve_timers() {
     let ioloop = IOLoop::new();
     let starved = Rc::new(Cell::new(false));
