@@ -157,7 +157,7 @@ for server in typhoon tornado; do
   for pair in "/now /sync-sleep" "/now /async-sleep" "/sync-sleep /now" "/async-sleep /now"; do
     read -r first second <<<"$pair"
     result=$(python3 bench/seed_clients.py order 18903 "$first" "$second")
-    say "| $server | C/A/B: $first then $second | \`$result\` |"
+    say "| $server | $first, then $second | \`$result\` |"
   done
   stop "$pid"
 done
