@@ -377,7 +377,24 @@ async fn read_head(
                 return HeadOutcome::Error(HttpInputError::HeaderTooLarge);
             }
             // Reset, timeout (silent close, as nginx and hyper do), or closed by shutdown.
-            Ok(Err(_)) | Err(_) => return HeadOutcome::Close,
+            Ok(Err(error)) => {
+                tracing::debug!(target: "typhoon::general", %error, "connection closed while waiting for a request");
+                return HeadOutcome::Close;
+            }
+            Err(()) => {
+                let which = if idle {
+                    "idle_connection_timeout"
+                } else {
+                    "header_timeout"
+                };
+                tracing::debug!(
+                    target: "typhoon::general",
+                    timeout = which,
+                    buffered = stream.read_buffer().len(),
+                    "closing a connection: no complete request head in time"
+                );
+                return HeadOutcome::Close;
+            }
         }
     }
 }
@@ -408,6 +425,12 @@ async fn fill_until(
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(()) if sleep.deadline() >= deadline => {
                     *timer = None;
+                    // After a stalled loop the timer can run before the event of data that
+                    // arrived in time: ask the socket itself once more before giving up.
+                    stream.recheck_readiness();
+                    if let Poll::Ready(result) = fill.as_mut().poll(cx) {
+                        return Poll::Ready(Ok(result));
+                    }
                     return Poll::Ready(Err(()));
                 }
                 // An earlier wait's timer: re-arm for this one.

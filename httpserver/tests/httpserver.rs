@@ -63,6 +63,20 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
                 "a Content-Length that does not match is refused"
             );
         }
+        "/block" => {
+            // Sleeps `at` ms on a loop timer, then blocks the whole loop for `for` ms.
+            let arg = |name: &str| -> u64 {
+                request
+                    .query()
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            sleep(Duration::from_millis(arg("at"))).await;
+            std::thread::sleep(Duration::from_millis(arg("for")));
+            response.write(b"unblocked");
+        }
         "/slow" => {
             sleep(Duration::from_millis(200)).await;
             response.write(b"slow done");
@@ -501,6 +515,82 @@ fn send_file_cut_short_closes_the_connection() {
             text.ends_with("\r\n\r\n"),
             "no body, no second response: {text}"
         );
+        server.stop();
+    });
+}
+
+/// A blocking client: one keep-alive connection, a request whenever asked.
+fn blocking_get(stream: &mut std::net::TcpStream, path: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return Ok(text.into_owned());
+            }
+        }
+    }
+}
+
+#[test]
+fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
+    // The race: a connection's idle timer and a blocking task come due in the same loop
+    // iteration, the blocking task runs first, and the connection's next request arrives
+    // while it blocks. The timer must not win over data that is already in the socket.
+    run(async {
+        let options = HTTPServerOptions {
+            idle_connection_timeout: Duration::from_millis(1000),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let ioloop = IOLoop::current();
+        // B: one request now, then idle (its deadline: about 1.0 s from now).
+        let client_b = ioloop.run_in_executor(move || {
+            let mut b = std::net::TcpStream::connect(addr)?;
+            let first = blocking_get(&mut b, "/first")?;
+            let started = std::time::Instant::now();
+            // A1 blocks the loop over B's deadline (0.2-1.4 s); A2's timer (0.7 s) is due
+            // before B's, so in the iteration after A1 it runs first and blocks 1.4-2.6 s.
+            // B's next request arrives in the middle of that.
+            std::thread::sleep(Duration::from_millis(2000).saturating_sub(started.elapsed()));
+            let second = blocking_get(&mut b, "/second")?;
+            Ok::<_, std::io::Error>((first, second))
+        });
+        let blockers: Vec<_> = ["/block?at=200&for=1200", "/block?at=700&for=1200"]
+            .into_iter()
+            .map(|path| {
+                ioloop.run_in_executor(move || {
+                    let mut a = std::net::TcpStream::connect(addr)?;
+                    blocking_get(&mut a, path)
+                })
+            })
+            .collect();
+        let (first, second) = client_b
+            .await
+            .expect("client thread")
+            .expect("B's second request is served, not dropped by its idle timer");
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        assert!(
+            second.starts_with("HTTP/1.1 200") && second.contains("/second"),
+            "{second}"
+        );
+        for blocker in blockers {
+            let answer = blocker.await.expect("thread").expect("blocker answered");
+            assert!(answer.ends_with("unblocked"), "{answer}");
+        }
         server.stop();
     });
 }

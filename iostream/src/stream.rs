@@ -271,6 +271,16 @@ impl IOStream {
             .and_then(|tcp| tcp.peer_addr().ok())
     }
 
+    /// Forgets what the loop last said about readiness, so that the next read or write tries
+    /// the socket itself. For a deadline that fires after a stalled loop (a handler that
+    /// blocked it): data that arrived in time but whose event is not processed yet must not
+    /// be taken for silence. Costs at most one `EAGAIN` syscall per direction.
+    pub fn recheck_readiness(&self) {
+        if let Some(transport) = self.transport.borrow().as_ref() {
+            transport.wake_waiters();
+        }
+    }
+
     /// Whether the stream is closed (by [`close`](Self::close) or an error). A peer's EOF alone
     /// does not close it: see [`is_eof`](Self::is_eof).
     pub fn closed(&self) -> bool {
