@@ -21,6 +21,7 @@ wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$
 ROOT=$(mktemp -d)
 head -c 4096 /dev/urandom >"$ROOT/small.bin"
 head -c $((1024 * 1024)) /dev/urandom >"$ROOT/1m.bin"
+chmod 755 "$ROOT"; chmod 644 "$ROOT"/*  # nginx workers run as an unprivileged user
 NGINX_DIR=$(mktemp -d)
 cat >"$NGINX_DIR/nginx.conf" <<NGINX
 worker_processes 1;

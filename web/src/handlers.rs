@@ -59,21 +59,11 @@ impl StaticFileHandler {
     ///
     /// 403 for traversal attempts, 404 for missing files.
     pub fn resolve(&self, relative: &str) -> Result<PathBuf, HTTPError> {
+        let path = self.check_relative(relative)?;
         let forbidden = || {
             HTTPError::new(403)
                 .with_log_message(format!("{relative} is not in root static directory"))
         };
-        if relative.contains('\0') || relative.contains('\\') {
-            return Err(forbidden());
-        }
-        let path = Path::new(relative);
-        if path.is_absolute()
-            || path
-                .components()
-                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            return Err(forbidden());
-        }
         let root = self
             .root
             .canonicalize()
@@ -89,8 +79,35 @@ impl StaticFileHandler {
         Ok(canonical)
     }
 
+    /// The syntactic checks, without touching the file system: 403 for NUL bytes,
+    /// backslashes, absolute paths and `..` components.
+    fn check_relative<'a>(&self, relative: &'a str) -> Result<&'a Path, HTTPError> {
+        let forbidden = || {
+            HTTPError::new(403)
+                .with_log_message(format!("{relative} is not in root static directory"))
+        };
+        if relative.contains('\0') || relative.contains('\\') {
+            return Err(forbidden());
+        }
+        let path = Path::new(relative);
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(forbidden());
+        }
+        Ok(path)
+    }
+
     async fn serve(&mut self, cx: &mut Context, include_body: bool) -> Result<(), HTTPError> {
         let relative = cx.path_args().first().cloned().unwrap_or_default();
+        // The fast path opens the file in one syscall, confined to the root by the kernel;
+        // anything unusual (a directory, a symlink the kernel will not follow beneath the
+        // root, an old kernel) takes the portable path below.
+        if let Some(opened) = self.open_beneath(&relative)? {
+            return self.serve_file(cx, include_body, opened).await;
+        }
         let mut path = self.resolve(&relative)?;
         let mut metadata = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
         if metadata.is_dir() {
@@ -110,6 +127,68 @@ impl StaticFileHandler {
         if !metadata.is_file() {
             return Err(HTTPError::new(403).with_log_message("not a file"));
         }
+        let file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
+        self.serve_file(cx, include_body, (file, metadata, path))
+            .await
+    }
+
+    /// `openat2(RESOLVE_BENEATH)` under the root (opened once per thread): the file, its
+    /// metadata and its path, or `None` to take the portable path (directories, symlinks with
+    /// absolute targets, kernels without `openat2`).
+    ///
+    /// # Errors
+    ///
+    /// 403 for traversal attempts (checked without a syscall), 404 for missing files.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn open_beneath(
+        &self,
+        relative: &str,
+    ) -> Result<Option<(std::fs::File, std::fs::Metadata, PathBuf)>, HTTPError> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        let path = self.check_relative(relative)?;
+        if relative.is_empty() || relative.ends_with('/') {
+            return Ok(None);
+        }
+        let Some(root) = root_fd(&self.root) else {
+            return Ok(None);
+        };
+        let opened = rustix::fs::openat2(
+            &*root,
+            path,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+        );
+        match opened {
+            Ok(fd) => {
+                let file = std::fs::File::from(fd);
+                let metadata = file.metadata()?;
+                if !metadata.is_file() {
+                    return Ok(None);
+                }
+                Ok(Some((file, metadata, path.to_path_buf())))
+            }
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => Err(HTTPError::new(404)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn open_beneath(
+        &self,
+        relative: &str,
+    ) -> Result<Option<(std::fs::File, std::fs::Metadata, PathBuf)>, HTTPError> {
+        self.check_relative(relative)?;
+        Ok(None)
+    }
+
+    /// The headers and body of an opened regular file.
+    async fn serve_file(
+        &mut self,
+        cx: &mut Context,
+        include_body: bool,
+        (file, metadata, path): (std::fs::File, std::fs::Metadata, PathBuf),
+    ) -> Result<(), HTTPError> {
         let size = metadata.len();
         let modified = metadata.modified().unwrap_or(UNIX_EPOCH);
         let mtime = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -167,10 +246,37 @@ impl StaticFileHandler {
         if !include_body || length == 0 {
             return Ok(());
         }
-        let file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
         cx.send_file(&file, start, length).await?;
         Ok(())
     }
+}
+
+/// The static roots this thread has open (`O_PATH` directory descriptors), by path: opened
+/// once, then every request resolves beneath one with a single `openat2`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn root_fd(root: &Path) -> Option<std::rc::Rc<std::os::fd::OwnedFd>> {
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    thread_local! {
+        static ROOTS: std::cell::RefCell<HashMap<PathBuf, Rc<std::os::fd::OwnedFd>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    ROOTS.with(|roots| {
+        if let Some(fd) = roots.borrow().get(root) {
+            return Some(Rc::clone(fd));
+        }
+        let fd = rustix::fs::open(
+            root,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok()?;
+        let fd = Rc::new(fd);
+        roots
+            .borrow_mut()
+            .insert(root.to_path_buf(), Rc::clone(&fd));
+        Some(fd)
+    })
 }
 
 /// A parsed `Range` header.

@@ -1311,6 +1311,11 @@ fn make_static_dir() -> PathBuf {
     let _ = std::os::unix::fs::symlink(base.join("secret.txt"), root.join("escape.txt"));
     let _ = std::os::unix::fs::symlink(&base, root.join("up"));
     let _ = std::os::unix::fs::symlink(root.join("a.txt"), root.join("inside.txt"));
+    // Relative symlinks: one leaving the root, one staying in it (the openat2 fast path
+    // follows the second itself and hands the first to the portable check).
+    let _ = std::os::unix::fs::symlink("../secret.txt", root.join("rel-escape.txt"));
+    let _ = std::os::unix::fs::symlink("../../secret.txt", root.join("sub/rel-escape.txt"));
+    let _ = std::os::unix::fs::symlink("a.txt", root.join("rel-inside.txt"));
     root
 }
 
@@ -1609,9 +1614,17 @@ fn path_traversal_protection() {
         ("/static/.%2e/secret.txt", 403),
         ("/static/%2e./secret.txt", 403),
         ("/index/../../secret.txt", 403),
+        ("/static/rel-escape.txt", 403),
+        ("/static/sub/rel-escape.txt", 403),
     ];
     run(async {
         let (_s, addr) = serve(static_app());
+        // Symlinks that stay inside the root are served, absolute or relative.
+        assert_eq!(
+            get(addr, "/static/rel-inside.txt").await.text(),
+            "0123456789"
+        );
+        assert_eq!(get(addr, "/static/inside.txt").await.text(), "0123456789");
         for (path, expected) in ATTACKS {
             let r = get(addr, path).await;
             assert_eq!(r.status, *expected, "{path}");
