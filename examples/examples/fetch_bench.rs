@@ -4,10 +4,9 @@
 //! in flight, through `AsyncHTTPClient`; prints requests per second. `bench/client.sh` runs it
 //! against nginx beside a hyper client and Tornado's `AsyncHTTPClient`.
 
-use std::rc::Rc;
 use std::time::Instant;
 
-use typhoon_httpclient::{AsyncHTTPClient, ClientOptions};
+use typhoon_examples::fetch_bench::fetch_many;
 use typhoon_ioloop::IOLoop;
 use typhoon_options::{OptionDef, define, parse_command_line};
 
@@ -19,35 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     parse_command_line()?;
 
     let (url, total, concurrency) = (url.get(), requests.get(), concurrency.get().max(1));
-    let client = Rc::new(AsyncHTTPClient::with_options(ClientOptions {
-        max_clients: concurrency,
-        max_idle_per_host: concurrency,
-        ..ClientOptions::default()
-    }));
     let start = Instant::now();
-    let ok = IOLoop::current().run_sync(async move {
-        let ioloop = IOLoop::current();
-        let workers: Vec<_> = (0..concurrency)
-            .map(|worker| {
-                let (client, url) = (Rc::clone(&client), url.clone());
-                let count = total / concurrency + usize::from(worker < total % concurrency);
-                ioloop.spawn(async move {
-                    let mut ok = 0usize;
-                    for _ in 0..count {
-                        if client.fetch(url.as_str()).await.is_ok() {
-                            ok += 1;
-                        }
-                    }
-                    ok
-                })
-            })
-            .collect();
-        let mut ok = 0;
-        for worker in workers {
-            ok += worker.await.unwrap_or(0);
-        }
-        ok
-    });
+    let ok = IOLoop::current().run_sync(async move { fetch_many(&url, total, concurrency).await });
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "typhoon: {ok}/{total} ok in {seconds:.2} s: {:.0} req/s (concurrency {concurrency})",

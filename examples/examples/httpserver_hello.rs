@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use typhoon_httpserver::HTTPServer;
+use typhoon_examples::httpserver_hello::hello_server;
 use typhoon_ioloop::IOLoop;
 use typhoon_ioloop::locks::Event;
 use typhoon_options::{OptionDef, define, parse_command_line};
@@ -14,21 +14,6 @@ use typhoon_options::{OptionDef, define, parse_command_line};
 thread_local! {
     /// Set on the loop's thread when a termination signal arrives.
     static SHUTDOWN: Event = Event::new();
-}
-
-fn hello_server() -> HTTPServer {
-    let task = typhoon_httpserver::process::task_id().map(|id| id.to_string());
-    HTTPServer::new(move |_request, mut response| {
-        let task = task.clone();
-        async move {
-            let _ = response.set_header("Content-Type", "text/plain");
-            if let Some(task) = task {
-                // Which worker answered, in the pre-fork mode (--processes).
-                let _ = response.set_header("X-Typhoon-Task", &task);
-            }
-            response.write(b"Hello, world");
-        }
-    })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -37,9 +37,11 @@ pub mod chat;
 #[cfg(feature = "tls")]
 pub mod demo;
 pub mod echo;
+pub mod fetch_bench;
 pub mod file_upload;
 pub mod graceful_shutdown;
 pub mod helloworld;
+pub mod httpserver_hello;
 pub mod multi_core;
 pub mod options;
 pub mod sleep;
