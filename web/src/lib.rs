@@ -136,4 +136,20 @@ pub use routing::{Route, route};
 /// }
 /// assert_eq!(Echo::ALLOWED_METHODS, ["GET", "POST"]);
 /// ```
+///
+/// A verb method behind `#[cfg]` is a compile error (the macro cannot know whether it exists);
+/// set `ALLOWED_METHODS` by hand then:
+///
+/// ```compile_fail
+/// use typhoon_web::{Context, HTTPError, RequestHandler, handler};
+///
+/// struct Maybe;
+/// #[handler]
+/// impl RequestHandler for Maybe {
+///     #[cfg(feature = "never")]
+///     async fn post(&mut self, _cx: &mut Context) -> Result<(), HTTPError> {
+///         Ok(())
+///     }
+/// }
+/// ```
 pub use typhoon_web_macros::handler;

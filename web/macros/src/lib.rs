@@ -50,6 +50,20 @@ pub fn handler(args: TokenStream, input: TokenStream) -> TokenStream {
         |entry| matches!(entry, ImplItem::Const(constant) if constant.ident == "ALLOWED_METHODS"),
     );
     if !has_own_list {
+        // A verb behind `#[cfg]` may or may not exist: the macro cannot tell, so it asks.
+        for entry in &item.items {
+            if let ImplItem::Fn(f) = entry
+                && VERBS.iter().any(|(method, _)| f.sig.ident == method)
+                && f.attrs.iter().any(|attr| attr.path().is_ident("cfg"))
+            {
+                return syn::Error::new_spanned(
+                    &f.sig.ident,
+                    "#[handler] cannot see which #[cfg] verbs exist; set ALLOWED_METHODS yourself",
+                )
+                .to_compile_error()
+                .into();
+            }
+        }
         let defined: Vec<&str> = VERBS
             .iter()
             .filter(|(method, _)| {
