@@ -5,19 +5,11 @@
 //! author (`--author`, default `demo`) who signs in with `--password` (a random one is made and
 //! printed when it is not given), then writes and edits entries at /compose.
 
-use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 
 use typhoon_examples::blog::{BlogConfig, Db, make_app};
 use typhoon_ioloop::IOLoop;
 use typhoon_options::{OptionDef, define, parse_command_line};
-
-/// A random password for when none is given: std's hasher keys are random per process.
-fn random_password() -> String {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0);
-    format!("{:016x}", hasher.finish())
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = define(OptionDef::new("port", 8888_u16).help("port to listen on"))?;
@@ -34,8 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .help("the author's password (a random one is printed if empty)"),
     )?;
     let cookie_secret = define(
-        OptionDef::new("cookie_secret", BlogConfig::default().cookie_secret)
-            .help("the key that signs the login cookie"),
+        OptionDef::new("cookie_secret", String::new())
+            .help("the key that signs the login cookie (random per run if empty)"),
     )?;
     let template_path = define(
         OptionDef::new("template_path", BlogConfig::default_template_path())
@@ -49,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut password = password.get();
     if password.is_empty() {
-        password = random_password();
+        password = typhoon_examples::random::random_hex(8)?;
         println!(
             "no --password given; sign in as {} with {password}",
             author.get()
@@ -58,7 +50,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = BlogConfig {
         template_path: template_path.get(),
         static_path: static_path.get(),
-        cookie_secret: cookie_secret.get(),
+        cookie_secret: match cookie_secret.get() {
+            secret if secret.is_empty() => typhoon_examples::random::random_hex(32)?,
+            secret => secret,
+        },
         author: author.get(),
         password,
         debug: debug.get(),

@@ -16,8 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache_size =
         define(OptionDef::new("cache_size", 200_usize).help("how many messages the room keeps"))?;
     let cookie_secret = define(
-        OptionDef::new("cookie_secret", ChatConfig::default().cookie_secret)
-            .help("the key that signs the user cookie"),
+        OptionDef::new("cookie_secret", String::new())
+            .help("the key that signs the user cookie (random per run if empty)"),
     )?;
     let template_path = define(
         OptionDef::new("template_path", ChatConfig::default_template_path())
@@ -32,7 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = ChatConfig {
         template_path: template_path.get(),
         static_path: static_path.get(),
-        cookie_secret: cookie_secret.get(),
+        cookie_secret: match cookie_secret.get() {
+            secret if secret.is_empty() => typhoon_examples::random::random_hex(32)?,
+            secret => secret,
+        },
         debug: debug.get(),
     };
     let buffer = MessageBuffer::new(cache_size.get());

@@ -1,8 +1,13 @@
 //! Run with: cargo run --release --example httpserver_hello -- --port=8888
 //!
 //! The HTTP server with no web layer: every request gets `Hello, world` as `text/plain`. The
-//! peer of nginx, Tornado and hyper in `bench/http.sh`. SIGTERM or SIGINT (Ctrl-C) shuts it down
-//! gracefully: no new connections, idle ones closed, in-flight requests finished (10 s at most).
+//! peer of nginx, Tornado and hyper in `bench/http.sh`.
+//!
+//! On SIGTERM or SIGINT (Ctrl-C), one loop (the default) shuts down gracefully: no new
+//! connections, idle ones closed, in-flight requests finished (10 s at most). With `--loops=N`
+//! the loops stop at once (requests in flight are cut). With `--processes=N`, each worker shuts
+//! down gracefully on its own signal; Ctrl-C reaches the whole process group, while a SIGTERM
+//! to the supervisor alone leaves the workers serving (signal the group: `kill -TERM -PGID`).
 
 use std::time::Duration;
 

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::redirects::local_path;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use typhoon_ioloop::{IOLoop, LoopError};
@@ -501,15 +502,6 @@ struct LoginPage<'a> {
     next: &'a str,
     /// Why the last attempt failed.
     error: Option<&'a str>,
-}
-
-/// `next` if it is a path on this site, else `/` (no open redirects).
-fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
 }
 
 /// Compares in time independent of where the inputs differ (for the password).

@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::redirects::local_path;
 use serde::Serialize;
 use typhoon_ioloop::locks::Condition;
 use typhoon_web::{
@@ -282,15 +283,6 @@ fn cookie_user(cx: &Context) -> Option<String> {
         .filter(|name| !name.is_empty())
 }
 
-/// `next` if it is a path on this site, else `/` (no open redirects).
-fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
-}
-
 /// The room page's template context.
 #[derive(Serialize)]
 struct IndexPage {
@@ -363,7 +355,14 @@ impl RequestHandler for LoginHandler {
             cx.render("login.html", page)?;
             return Ok(());
         }
-        cx.set_signed_cookie(USER_COOKIE, &name)?;
+        // Not for scripts (HttpOnly), not sent on cross-site POSTs (SameSite=Lax).
+        let options = CookieOptions {
+            expires_days: Some(30.0),
+            httponly: true,
+            samesite: Some("Lax".to_owned()),
+            ..CookieOptions::default()
+        };
+        cx.set_signed_cookie_with(USER_COOKIE, &name, &options)?;
         cx.redirect(next)?;
         Ok(())
     }

@@ -8,7 +8,6 @@
 //! them run on the caller's loop; with `loops > 1` the main port's app runs on that many loops
 //! of its own (`SO_REUSEPORT`), so a blocking `/sync-sleep` stalls only the loop it lands on.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -22,6 +21,7 @@ use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, rout
 use crate::blog::{BlogConfig, Db};
 use crate::chat::{ChatConfig, MessageBuffer};
 use crate::file_upload::UploadConfig;
+use crate::random::random_hex;
 use crate::sleep::{AsyncSleepHandler, ExecutorSleepHandler, NowHandler, SyncSleepHandler};
 
 /// What the demo serves, and how.
@@ -72,13 +72,6 @@ impl DemoConfig {
             tls: None,
         })
     }
-}
-
-/// `n` random bytes from the kernel, in hex.
-fn random_hex(n: usize) -> std::io::Result<String> {
-    let mut bytes = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(crate::file_upload::hex(&bytes))
 }
 
 /// Where each part of the demo answers.
@@ -139,7 +132,27 @@ pub struct IndexHandler {
 #[handler]
 impl RequestHandler for IndexHandler {
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let u = &self.urls;
+        // Links use the host the browser asked for (the bound address may be 0.0.0.0), with
+        // each part's own port.
+        let host = cx.request().host.clone();
+        let u = DemoUrls {
+            main: with_host(&self.urls.main, &host),
+            chat: with_host(&self.urls.chat, &host),
+            upload: with_host(&self.urls.upload, &host),
+            blog: with_host(&self.urls.blog, &host),
+        };
+        let u = &u;
+        // The password is shown to local visitors only.
+        let local = cx
+            .request()
+            .remote_ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+        let password = if local {
+            self.blog_password.to_string()
+        } else {
+            "(printed where the demo was started)".to_owned()
+        };
         let esc = typhoon_escape::xhtml_escape;
         let sleep = format!("{:?}", self.sleep);
         cx.write(format!(
@@ -173,10 +186,27 @@ the same on <code>/sync-sleep</code> takes 200.</p>
             chat = esc(&u.chat),
             upload = esc(&u.upload),
             blog = esc(&u.blog),
-            password = esc(&self.blog_password),
+            password = esc(&password),
         ));
         Ok(())
     }
+}
+
+/// `url` (`scheme://address:port`) with the host of a `Host` header (`name`, `name:port`,
+/// `[v6]:port`) in place of its address; `url` unchanged without one.
+fn with_host(url: &str, host_header: &str) -> String {
+    let host = if host_header.starts_with('[') {
+        host_header.split_inclusive(']').next().unwrap_or_default()
+    } else {
+        host_header.split(':').next().unwrap_or_default()
+    };
+    let (Some((scheme, _)), Some((_, port))) = (url.split_once("://"), url.rsplit_once(':')) else {
+        return url.to_owned();
+    };
+    if host.is_empty() {
+        return url.to_owned();
+    }
+    format!("{scheme}://{host}:{port}")
 }
 
 /// The main port's application: the index, `/hello`, and the sleep endpoints.
@@ -280,8 +310,11 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
         } else {
             port
         };
+        let main = std::net::ToSocketAddrs::to_socket_addrs(&(address, chosen))?
+            .next()
+            .map_or_else(|| format!("{scheme}://{address}:{chosen}"), url);
         let index_urls = DemoUrls {
-            main: format!("{scheme}://{address}:{chosen}"),
+            main,
             ..urls.clone()
         };
         let (password, sleep, tls) = (
@@ -320,4 +353,25 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
         servers,
         loops,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_host;
+
+    #[test]
+    fn links_take_the_host_the_browser_used() {
+        let url = "http://0.0.0.0:8889";
+        assert_eq!(
+            with_host(url, "example.test:8888"),
+            "http://example.test:8889"
+        );
+        assert_eq!(with_host(url, "example.test"), "http://example.test:8889");
+        assert_eq!(with_host(url, "[::1]:8888"), "http://[::1]:8889");
+        assert_eq!(
+            with_host("https://[::]:9000", "[fe80::1]"),
+            "https://[fe80::1]:9000"
+        );
+        assert_eq!(with_host(url, ""), url);
+    }
 }

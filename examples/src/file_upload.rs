@@ -43,6 +43,10 @@ pub const CHUNK_SIZE: usize = 64 * 1024;
 /// The largest non-file form field kept (in memory) by the multipart handler.
 pub const MAX_FIELD_SIZE: usize = 64 * 1024;
 
+/// The most non-file form data kept in memory for one request, all fields together (413
+/// beyond it: only files stream to disk).
+pub const MAX_FIELDS_TOTAL: usize = 1024 * 1024;
+
 /// Where uploads go and how large they may be.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
@@ -209,11 +213,15 @@ struct DiskParts {
     fields: BTreeMap<String, String>,
     /// Every file created, removed again if the request fails.
     created: Vec<PathBuf>,
+    /// Bytes held in `fields` so far (bounded by [`MAX_FIELDS_TOTAL`]).
+    field_bytes: usize,
 }
 
 /// The part being received.
 #[derive(Debug)]
 enum CurrentPart {
+    /// A part with nothing to keep (a file input left empty).
+    Skipped,
     /// A file part, and its field name, file name and content type.
     File {
         /// Where its bytes go.
@@ -237,6 +245,9 @@ enum CurrentPart {
 impl PartSink for DiskParts {
     fn begin_part(&mut self, part: &PartInfo) -> Result<(), HTTPError> {
         self.current = Some(match &part.filename {
+            // A browser form submitted without choosing a file sends an empty part with
+            // `filename=""`: there is nothing to store.
+            Some(filename) if filename.is_empty() => CurrentPart::Skipped,
             Some(filename) => {
                 let sink = FileSink::create(&self.dir, filename)?;
                 self.created.push(sink.path.clone());
@@ -262,9 +273,14 @@ impl PartSink for DiskParts {
                 if value.len() + data.len() > MAX_FIELD_SIZE {
                     return Err(HTTPError::new(413).with_log_message("form field too large"));
                 }
+                if self.field_bytes + data.len() > MAX_FIELDS_TOTAL {
+                    return Err(HTTPError::new(413).with_log_message("form fields too large"));
+                }
+                self.field_bytes += data.len();
                 value.extend_from_slice(data);
                 Ok(())
             }
+            Some(CurrentPart::Skipped) => Ok(()),
             None => Err(HTTPError::new(400).with_log_message("part data outside a part")),
         }
     }
@@ -291,7 +307,7 @@ impl PartSink for DiskParts {
                 self.fields
                     .insert(name, String::from_utf8_lossy(&value).into_owned());
             }
-            None => {}
+            Some(CurrentPart::Skipped) | None => {}
         }
         Ok(())
     }
@@ -334,6 +350,7 @@ impl MultipartUploadHandler {
                 files: Vec::new(),
                 fields: BTreeMap::new(),
                 created: Vec::new(),
+                field_bytes: 0,
             },
             stats: BodyStats::default(),
             completed: false,

@@ -44,6 +44,8 @@ pub mod helloworld;
 pub mod httpserver_hello;
 pub mod multi_core;
 pub mod options;
+pub mod random;
+pub mod redirects;
 pub mod sleep;
 pub mod static_server;
 pub mod tcpecho;

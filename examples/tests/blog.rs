@@ -110,6 +110,18 @@ fn login_sets_a_signed_cookie() {
         assert_eq!(out.headers.get("Location"), Some("/archive"));
         assert!(client.cookie(USER_COOKIE).is_none());
         assert_eq!(client.get("/compose").await.code, 302);
+
+        // `next` never leads off the site (a browser drops the tab: `//evil.example/`).
+        for hostile in [
+            "//evil.example/",
+            "/%09/evil.example/",
+            "/%5Cevil.example",
+            "/%0a/x",
+        ] {
+            let out = client.get(&format!("/auth/logout?next={hostile}")).await;
+            assert_eq!(out.code, 302, "{hostile}");
+            assert_eq!(out.headers.get("Location"), Some("/"), "{hostile}");
+        }
     });
 }
 
@@ -182,7 +194,13 @@ fn entries_appear_escaped_on_home_at_their_slug_and_in_the_archive() {
         assert_eq!(second, format!("{location}-2"));
         let archive = reader.get("/archive").await.text().into_owned();
         assert_eq!(archive.matches(escaped_title).count(), 2);
-        assert!(archive.find(&second) < archive.find(&format!("{location}\"")));
+        let newer = archive
+            .find(&second)
+            .expect("the second entry is in the archive");
+        let older = archive
+            .find(&format!("{location}\""))
+            .expect("the first entry is in the archive");
+        assert!(newer < older, "newest first");
 
         // Only the five latest are on the home page.
         for n in 0..5 {

@@ -155,6 +155,10 @@ fn multipart_fields_and_hostile_file_names() {
             --XyZ\r\n\
             Content-Disposition: form-data; name=\"file\"; filename=\"evil.sh\"\r\n\r\n\
             again\r\n\
+            --XyZ\r\n\
+            Content-Disposition: form-data; name=\"other\"; filename=\"\"\r\n\
+            Content-Type: application/octet-stream\r\n\r\n\
+            \r\n\
             --XyZ--\r\n";
         let request = server
             .request("/upload")
@@ -169,6 +173,30 @@ fn multipart_fields_and_hostile_file_names() {
         assert_eq!(summary["files"][0]["size"], 7);
         // A second file of the same name does not overwrite the first.
         assert_eq!(summary["files"][1]["stored_as"], "1-evil.sh");
+        // A file input left empty (filename="") stores nothing.
+        assert_eq!(summary["files"].as_array().map(Vec::len), Some(2));
+
+        // Many small fields: each under the per-field limit, together over the total.
+        let mut many = Vec::new();
+        for i in 0..40 {
+            many.extend_from_slice(
+                format!("--XyZ\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            many.extend_from_slice(&vec![b'x'; 60 * 1024]);
+            many.extend_from_slice(b"\r\n");
+        }
+        many.extend_from_slice(b"--XyZ--\r\n");
+        let request = server
+            .request("/upload")
+            .method("POST")
+            .header("Content-Type", "multipart/form-data; boundary=XyZ")
+            .body(many);
+        let refused = server.fetch_request(request).await;
+        assert!(
+            matches!(refused, Err(HTTPClientError::Http { code: 413, .. })),
+            "{refused:?}"
+        );
 
         let not_multipart = server
             .request("/upload")
