@@ -6,7 +6,6 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use typhoon_ioloop::timeout_at;
 use typhoon_iostream::IOStream;
 
 use crate::error::{HttpInputError, Result};
@@ -101,10 +100,10 @@ impl BodyReader {
         if let Some(total) = self.timeouts.deadline {
             deadline = deadline.min(total);
         }
-        match timeout_at(deadline, self.stream.fill_buffer()).await {
-            Ok(Ok(n)) if n > 0 => Ok(()),
-            Ok(_) => Err(self.fail(HttpInputError::IncompleteBody)),
-            Err(_) => Err(self.fail(HttpInputError::BodyTimeout)),
+        match self.stream.fill_buffer_before(deadline).await {
+            Some(Ok(n)) if n > 0 => Ok(()),
+            Some(_) => Err(self.fail(HttpInputError::IncompleteBody)),
+            None => Err(self.fail(HttpInputError::BodyTimeout)),
         }
     }
 

@@ -596,6 +596,49 @@ fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
 }
 
 #[test]
+fn body_timeout_after_a_stalled_loop_does_not_drop_a_body_that_arrived() {
+    // As the idle case above, for the wait for the rest of a request body.
+    run(async {
+        let options = HTTPServerOptions {
+            body_inactivity_timeout: Duration::from_millis(1000),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let ioloop = IOLoop::current();
+        let client_b = ioloop.run_in_executor(move || {
+            use std::io::{Read, Write};
+            let mut b = std::net::TcpStream::connect(addr)?;
+            let started = std::time::Instant::now();
+            b.write_all(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")?;
+            // The rest arrives while the second blocker holds the loop (1.4-2.6 s).
+            std::thread::sleep(Duration::from_millis(2000).saturating_sub(started.elapsed()));
+            b.write_all(b"world")?;
+            b.shutdown(std::net::Shutdown::Write)?;
+            let mut reply = String::new();
+            b.read_to_string(&mut reply)?;
+            Ok::<_, std::io::Error>(reply)
+        });
+        let blockers: Vec<_> = ["/block?at=200&for=1200", "/block?at=700&for=1200"]
+            .into_iter()
+            .map(|path| {
+                ioloop.run_in_executor(move || {
+                    let mut a = std::net::TcpStream::connect(addr)?;
+                    blocking_get(&mut a, path)
+                })
+            })
+            .collect();
+        let reply = client_b.await.expect("client thread").expect("reply");
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.ends_with("POST /body  helloworld"), "{reply}");
+        for blocker in blockers {
+            let answer = blocker.await.expect("thread").expect("blocker answered");
+            assert!(answer.ends_with("unblocked"), "{answer}");
+        }
+        server.stop();
+    });
+}
+
+#[test]
 fn expect_100_continue() {
     run(async {
         let (server, addr) = serve(HTTPServerOptions::default());

@@ -592,6 +592,31 @@ impl IOStream {
         result
     }
 
+    /// As [`fill_buffer`](Self::fill_buffer), unless `deadline` passes first (`None`). When the
+    /// deadline expires the socket is asked once more, without waiting: after a stalled loop
+    /// (a handler that blocked it) the timer can run before the event of data that arrived in
+    /// time, and that data must not be taken for silence.
+    ///
+    /// # Errors
+    ///
+    /// As [`fill_buffer`](Self::fill_buffer).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe.
+    pub async fn fill_buffer_before(&self, deadline: std::time::Instant) -> Option<Result<usize>> {
+        if let Ok(result) = typhoon_ioloop::timeout_at(deadline, self.fill_buffer()).await {
+            return Some(result);
+        }
+        self.recheck_readiness();
+        let mut fill = std::pin::pin!(self.fill_buffer());
+        poll_fn(|cx| match fill.as_mut().poll(cx) {
+            Poll::Ready(result) => Poll::Ready(Some(result)),
+            Poll::Pending => Poll::Ready(None),
+        })
+        .await
+    }
+
     /// Reads more bytes into the read buffer, for parsers that work in place (see
     /// [`read_buffer`](Self::read_buffer) and [`consume`](Self::consume)). Returns how many
     /// bytes arrived: 0 at EOF.
