@@ -775,12 +775,65 @@ impl IOStream {
                 "offset + count overflows",
             )));
         }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if count > 0 {
+            // What is queued (a response head) goes with MSG_MORE, so the kernel packs it with
+            // the file's first bytes instead of sending a small segment of its own.
+            self.flush_with_more().await?;
+        }
         self.flush().await?;
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Some(sent) = self.sendfile_zero_copy(file, offset, count).await {
             return sent;
         }
         self.send_file_copying(file, offset, count).await
+    }
+
+    /// On plain TCP, writes what is queued with `MSG_MORE` (more data follows at once); other
+    /// transports are left to [`flush`](Self::flush).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    async fn flush_with_more(&self) -> Result<()> {
+        let result = poll_fn(|cx| {
+            let transport = self.transport.borrow();
+            let Some(Transport::Tcp(socket)) = transport.as_ref() else {
+                return Poll::Ready(Ok(()));
+            };
+            loop {
+                let mut queue = self.write_queue.borrow_mut();
+                if queue.is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let count = queue.io_slices(&mut slices);
+                let first = slices[..count].first().map_or(&[][..], |slice| &slice[..]);
+                let sent = socket.poll_write_with(cx, &mut |s: &TcpStream| {
+                    rustix::net::send(s, first, rustix::net::SendFlags::MORE)
+                        .map_err(io::Error::from)
+                });
+                match sent {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(StreamError::Closed {
+                            source: Some(io::ErrorKind::WriteZero.into()),
+                        }));
+                    }
+                    Poll::Ready(Ok(n)) => queue.advance(n),
+                    Poll::Ready(Err(error)) => {
+                        return Poll::Ready(Err(StreamError::Closed {
+                            source: Some(error),
+                        }));
+                    }
+                }
+            }
+        })
+        .await;
+        if let Err(StreamError::Closed {
+            source: Some(error),
+        }) = &result
+        {
+            self.close_with(Some(copy_io_error(error)));
+        }
+        result
     }
 
     /// `sendfile(2)` on a plain socket; `None` for TLS (the caller copies instead).
