@@ -545,6 +545,24 @@ fn blocking_get(stream: &mut std::net::TcpStream, path: &str) -> std::io::Result
     }
 }
 
+/// Two clients whose requests block the server's loop: the first over 0.2-1.4 s; the second
+/// waits on a 0.7 s timer (due before a 1 s deadline armed at the start), so in the iteration
+/// after the first block it runs ahead of that deadline's task and blocks over 1.4-2.6 s.
+fn stall_the_loop(
+    ioloop: &IOLoop,
+    addr: SocketAddr,
+) -> Vec<typhoon_ioloop::JoinHandle<std::io::Result<String>>> {
+    ["/block?at=200&for=1200", "/block?at=700&for=1200"]
+        .into_iter()
+        .map(|path| {
+            ioloop.run_in_executor(move || {
+                let mut a = std::net::TcpStream::connect(addr)?;
+                blocking_get(&mut a, path)
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
     // The race: a connection's idle timer and a blocking task come due in the same loop
@@ -569,15 +587,7 @@ fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
             let second = blocking_get(&mut b, "/second")?;
             Ok::<_, std::io::Error>((first, second))
         });
-        let blockers: Vec<_> = ["/block?at=200&for=1200", "/block?at=700&for=1200"]
-            .into_iter()
-            .map(|path| {
-                ioloop.run_in_executor(move || {
-                    let mut a = std::net::TcpStream::connect(addr)?;
-                    blocking_get(&mut a, path)
-                })
-            })
-            .collect();
+        let blockers = stall_the_loop(&ioloop, addr);
         let (first, second) = client_b
             .await
             .expect("client thread")
@@ -618,15 +628,7 @@ fn body_timeout_after_a_stalled_loop_does_not_drop_a_body_that_arrived() {
             b.read_to_string(&mut reply)?;
             Ok::<_, std::io::Error>(reply)
         });
-        let blockers: Vec<_> = ["/block?at=200&for=1200", "/block?at=700&for=1200"]
-            .into_iter()
-            .map(|path| {
-                ioloop.run_in_executor(move || {
-                    let mut a = std::net::TcpStream::connect(addr)?;
-                    blocking_get(&mut a, path)
-                })
-            })
-            .collect();
+        let blockers = stall_the_loop(&ioloop, addr);
         let reply = client_b.await.expect("client thread").expect("reply");
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         assert!(reply.ends_with("POST /body  helloworld"), "{reply}");
