@@ -18,9 +18,9 @@ fn links(page: &str) -> Vec<String> {
 
 #[test]
 fn index_links_every_part_and_each_answers() {
+    let mut config = DemoConfig::new().expect("config");
+    config.sleep = Duration::from_millis(200);
     run_test(async {
-        let mut config = DemoConfig::new().expect("config");
-        config.sleep = Duration::from_millis(200);
         let demo = start("127.0.0.1", 0, &config).expect("start");
         let client = AsyncHTTPClient::new();
         let index = client
@@ -63,12 +63,14 @@ fn index_links_every_part_and_each_answers() {
         );
         demo.stop();
     });
+    let _ = std::fs::remove_dir_all(&config.upload_dir);
 }
 
 #[test]
 fn main_port_on_two_loops() {
     let mut config = DemoConfig::new().expect("config");
     config.loops = 2;
+    let upload_dir = config.upload_dir.clone();
     run_test(async move {
         let demo = start("127.0.0.1", 0, &config).expect("start");
         let client = AsyncHTTPClient::new();
@@ -84,4 +86,5 @@ fn main_port_on_two_loops() {
         assert!(now.text().contains("typhoon-loop-"), "{}", now.text());
         demo.stop();
     });
+    let _ = std::fs::remove_dir_all(upload_dir);
 }

@@ -30,22 +30,22 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
             response.connection_closed().await;
         }
         "/file" | "/file-after-flush" => {
-            let file = std::fs::File::open(file_fixture()).expect("fixture");
+            let file = file_fixture();
             response.write(b"<");
             if request.path() == "/file-after-flush" {
                 response.flush().await.expect("flush");
             }
-            response.send_file(&file, 2, 10).await.expect("send_file");
+            response.send_file(file, 2, 10).await.expect("send_file");
             if request.path() == "/file-after-flush" {
                 response.write(b">");
             }
         }
         "/file-cancelled" => {
             // The application gives up on a client that does not read (its own timeout).
-            let file = std::fs::File::open(big_file_fixture()).expect("fixture");
+            let file = big_file_fixture();
             let sent = timeout(
                 Duration::from_millis(100),
-                response.send_file(&file, 0, BIG_FILE_LEN),
+                response.send_file(file, 0, BIG_FILE_LEN),
             )
             .await;
             assert!(
@@ -55,9 +55,9 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
             GAVE_UP.with(|event| event.set());
         }
         "/file-wrong-length" => {
-            let file = std::fs::File::open(file_fixture()).expect("fixture");
+            let file = file_fixture();
             response.set_header("Content-Length", "3").expect("header");
-            let result = response.send_file(&file, 0, 8).await;
+            let result = response.send_file(file, 0, 8).await;
             assert!(
                 result.is_err(),
                 "a Content-Length that does not match is refused"
@@ -105,22 +105,35 @@ thread_local! {
     static GAVE_UP: typhoon_ioloop::locks::Event = typhoon_ioloop::locks::Event::new();
 }
 
-fn big_file_fixture() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("typhoon-httpserver-big-{}", std::process::id()));
-    if !path.exists() {
+/// A file this test process writes once and unlinks at once: it holds the only handle,
+/// so nothing is left on disk when the process ends, however it ends.
+fn unlinked_fixture(name: &str, contents: &[u8]) -> std::fs::File {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "typhoon-httpserver-{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, contents).expect("fixture");
+    let file = std::fs::File::open(&path).expect("fixture");
+    std::fs::remove_file(&path).expect("unlink fixture");
+    file
+}
+
+/// `BIG_FILE_LEN` bytes of `a`, shared by every test in the process.
+fn big_file_fixture() -> &'static std::fs::File {
+    static FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
         let len = usize::try_from(BIG_FILE_LEN).expect("fits");
-        std::fs::write(&path, vec![b'a'; len]).expect("fixture");
-    }
-    path
+        unlinked_fixture("big", &vec![b'a'; len])
+    })
 }
 
 /// A small file the `/file` paths send a range of (bytes 2..12: `cdefghijkl`).
-fn file_fixture() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("typhoon-httpserver-file-{}", std::process::id()));
-    if !path.exists() {
-        std::fs::write(&path, b"abcdefghijklmnopqrstuvwxyz").expect("fixture");
-    }
-    path
+fn file_fixture() -> &'static std::fs::File {
+    static FILE: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| unlinked_fixture("file", b"abcdefghijklmnopqrstuvwxyz"))
 }
 
 fn serve(options: HTTPServerOptions) -> (HTTPServer, SocketAddr) {
