@@ -20,7 +20,8 @@ fn links(page: &str) -> Vec<String> {
 fn index_links_every_part_and_each_answers() {
     let mut config = DemoConfig::new().expect("config");
     config.sleep = Duration::from_millis(200);
-    run_test(async {
+    let upload_dir = config.upload_dir.clone();
+    run_test(async move {
         let demo = start("127.0.0.1", 0, &config).expect("start");
         let client = AsyncHTTPClient::new();
         let index = client
@@ -63,7 +64,7 @@ fn index_links_every_part_and_each_answers() {
         );
         demo.stop();
     });
-    let _ = std::fs::remove_dir_all(&config.upload_dir);
+    let _ = std::fs::remove_dir_all(upload_dir);
 }
 
 #[test]

@@ -66,7 +66,9 @@ pub struct Settings {
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     pub templates: Option<typhoon_template::Loader>,
-    /// gzip compressible responses for clients that accept it (feature `gzip`).
+    /// Compress compressible responses (text, JSON, JavaScript, XML, SVG; 1 KiB or more, or
+    /// streamed) with gzip or deflate, whichever the client's `Accept-Encoding` weighs higher
+    /// (gzip on a tie; `q=0` refuses), with `Vary: Accept-Encoding` (feature `gzip`).
     pub compress_response: bool,
     /// Put the error chain in 5xx pages; `None` follows `debug`.
     pub serve_traceback: Option<bool>,

@@ -1,7 +1,7 @@
 //! Typhoon's web framework: Tornado's `tornado.web` and `tornado.routing` — an
 //! [`Application`] of regex [`route`]s to [`RequestHandler`]s with one async method per HTTP
 //! verb, a [`Context`] for the request and response, cookies (signed in Tornado's v2 format),
-//! XSRF protection, static files, templates, gzip, timeouts and CORS.
+//! XSRF protection, static files, templates, gzip/deflate, timeouts and CORS.
 //!
 //! This crate sits on top of `typhoon-httpserver` (which parses requests, writes responses,
 //! keeps connections alive and writes the access log) and `typhoon-ioloop` (one loop per
@@ -74,7 +74,7 @@
 //! |---|---|---|
 //! | `json` | [`Context::write_json`] for serde values (serde, serde_json) | Yes |
 //! | `template` | [`Context::render`] / [`Context::render_string`] with `typhoon-template` | Yes |
-//! | `gzip` | `Settings::compress_response` (flate2, pure Rust) | No |
+//! | `gzip` | `Settings::compress_response`: gzip and deflate (flate2, pure Rust) | No |
 //! | `tls` | HTTPS through `Settings::server.tls` (forwards to `typhoon-httpserver/tls`) | No |
 //!
 //! # Departures from Tornado
@@ -90,6 +90,8 @@
 //!   (cancellation), then `on_connection_close` and `on_finish` run.
 //! - Request bodies are streamed from the server and read by the framework after routing, so
 //!   `max_body_size` is per route and its 413 goes through the handler's `write_error`.
+//! - `compress_response` also offers `deflate`, and reads `Accept-Encoding`'s q-values:
+//!   `gzip;q=0` gets an uncompressed body, where Tornado's substring test sends gzip.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -960,6 +960,57 @@ fn gzip() {
     });
 }
 
+fn inflate(data: &[u8]) -> String {
+    let mut out = String::new();
+    flate2::read::ZlibDecoder::new(data)
+        .read_to_string(&mut out)
+        .expect("deflate (zlib)");
+    out
+}
+
+#[test]
+fn deflate_and_accept_encoding_weights() {
+    run(async {
+        let settings = Settings {
+            compress_response: true,
+            ..Settings::default()
+        };
+        let (_s, addr) = serve(app_with(vec![route("/", || Big)], settings));
+        let coding = |accept: &'static str, path: &'static str| async move {
+            let r = fetch(addr, "GET", path, &[("Accept-Encoding", accept)], b"").await;
+            (r.header("Content-Encoding"), r)
+        };
+        let (encoding, r) = coding("deflate", "/").await;
+        assert_eq!(encoding.as_deref(), Some("deflate"));
+        assert_eq!(r.header("Vary").as_deref(), Some("Accept-Encoding"));
+        assert_eq!(inflate(&r.body), "x".repeat(2000));
+        let length: usize = r
+            .header("Content-Length")
+            .expect("length")
+            .parse()
+            .expect("n");
+        assert_eq!(length, r.body.len());
+        // Streamed through flushes: each piece decodes as it comes.
+        let (encoding, r) = coding("deflate", "/?stream=1&n=1500").await;
+        assert_eq!(encoding.as_deref(), Some("deflate"));
+        assert_eq!(inflate(&r.body), "x".repeat(1500) + &"y".repeat(1500));
+        // What curl --compressed and browsers send: gzip wins the tie.
+        let (encoding, r) = coding("deflate, gzip, br, zstd", "/").await;
+        assert_eq!(encoding.as_deref(), Some("gzip"));
+        assert_eq!(gunzip(&r.body), "x".repeat(2000));
+        // Weights are read: the higher one wins, q=0 refuses.
+        let (encoding, _) = coding("gzip;q=0.4, deflate;q=0.5", "/").await;
+        assert_eq!(encoding.as_deref(), Some("deflate"));
+        let (encoding, r) = coding("gzip;q=0", "/").await;
+        assert_eq!(encoding, None);
+        assert_eq!(r.text(), "x".repeat(2000));
+        let (encoding, _) = coding("*;q=0", "/").await;
+        assert_eq!(encoding, None);
+        let (encoding, _) = coding("identity", "/").await;
+        assert_eq!(encoding, None);
+    });
+}
+
 // ----- streaming, flush ----------------------------------------------------------------------
 
 #[test]

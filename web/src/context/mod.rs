@@ -15,6 +15,8 @@ use crate::cookies;
 use crate::error::{Error, HTTPError, Result};
 use crate::routing::RouteOptions;
 
+#[cfg(feature = "gzip")]
+mod compression;
 mod security;
 
 /// Tornado's `_remove_control_chars_regex`: these become spaces in arguments.
@@ -88,9 +90,9 @@ pub struct Context {
     pending_allow: Option<String>,
     /// The client went away.
     connection_closed: bool,
-    /// gzip state: undecided (`None`), off, or the encoder.
+    /// Compression state: undecided (`None`), off, or the encoder (gzip or deflate).
     #[cfg(feature = "gzip")]
-    gzip: Option<Option<flate2::write::GzEncoder<Vec<u8>>>>,
+    encoder: Option<Option<compression::Encoder>>,
 }
 
 impl Context {
@@ -128,7 +130,7 @@ impl Context {
             pending_allow: None,
             connection_closed: false,
             #[cfg(feature = "gzip")]
-            gzip: None,
+            encoder: None,
         }
     }
 
@@ -462,7 +464,7 @@ impl Context {
 
     /// Sends `count` bytes of `file` from `offset` as the rest of the body, then finishes the
     /// response. On plain TCP the bytes go with `sendfile(2)`, never through user space
-    /// (tornadoweb/tornado#1448); over TLS, or when the response is being gzipped, the range is
+    /// (tornadoweb/tornado#1448); over TLS, or when the response is being compressed, the range is
     /// read and written in 64 KiB pieces, each flushed (back-pressure). Set `Content-Length`
     /// (or let it be computed: what was written so far plus `count`) and the other headers
     /// first. [`StaticFileHandler`](crate::StaticFileHandler) uses this.
@@ -485,7 +487,7 @@ impl Context {
                 writer.write(&chunk);
             }
         }
-        let sent = if self.gzipping() {
+        let sent = if self.compressing() {
             self.send_file_through_transforms(file, offset, count).await
         } else {
             let writer = self.writer.as_mut().ok_or(Error::Finished)?;
@@ -508,7 +510,7 @@ impl Context {
         Ok(())
     }
 
-    /// The copying path of [`send_file`](Self::send_file), for transformed (gzipped) bodies.
+    /// The copying path of [`send_file`](Self::send_file), for transformed (compressed) bodies.
     async fn send_file_through_transforms(
         &mut self,
         file: &std::fs::File,
@@ -545,11 +547,11 @@ impl Context {
         Ok(())
     }
 
-    /// Whether the body is being gzipped (decided when the head went out).
-    fn gzipping(&self) -> bool {
+    /// Whether the body is being compressed (decided when the head went out).
+    fn compressing(&self) -> bool {
         #[cfg(feature = "gzip")]
         {
-            matches!(self.gzip, Some(Some(_)))
+            matches!(self.encoder, Some(Some(_)))
         }
         #[cfg(not(feature = "gzip"))]
         {
@@ -618,7 +620,7 @@ impl Context {
     /// Ends a streamed response after an error (the head already went out).
     pub(crate) fn abort_streamed_response(&mut self) {
         if !self.finished {
-            // A chunked or gzipped body must not get its proper ending (it would look
+            // A chunked or compressed body must not get its proper ending (it would look
             // complete): close the connection instead.
             if let Some(writer) = self.writer.take() {
                 writer.abort();
@@ -627,13 +629,12 @@ impl Context {
         }
     }
 
-    // ----- transforms (gzip) ---------------------------------------------------------------
+    // ----- transforms (gzip, deflate) -------------------------------------------------------
 
     #[cfg(feature = "gzip")]
     fn transform_first_chunk(&mut self, chunk: Vec<u8>, finishing: bool) -> Vec<u8> {
-        use std::io::Write;
         if !self.app.settings.compress_response {
-            self.gzip = Some(None);
+            self.encoder = Some(None);
             return chunk;
         }
         let vary = match self.headers.get("Vary") {
@@ -641,11 +642,11 @@ impl Context {
             None => "Accept-Encoding".to_owned(),
         };
         let _ = self.headers.set("Vary", &vary);
-        let accepts = self
+        let coding = self
             .request
             .headers
             .get("Accept-Encoding")
-            .is_some_and(|v| v.contains("gzip"));
+            .and_then(compression::negotiate);
         let ctype = self
             .headers
             .get("Content-Type")
@@ -655,23 +656,22 @@ impl Context {
             .unwrap_or("")
             .trim()
             .to_owned();
-        let gzipping = accepts
-            && compressible_type(&ctype)
-            && (!finishing || chunk.len() >= 1024)
-            && !self.headers.contains("Content-Encoding");
-        if !gzipping {
-            self.gzip = Some(None);
+        let coding = coding.filter(|_| {
+            compression::compressible_type(&ctype)
+                && (!finishing || chunk.len() >= 1024)
+                && !self.headers.contains("Content-Encoding")
+        });
+        let Some(coding) = coding else {
+            self.encoder = Some(None);
             return chunk;
-        }
-        let _ = self.headers.set("Content-Encoding", "gzip");
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-        let _ = encoder.write_all(&chunk);
+        };
+        let _ = self.headers.set("Content-Encoding", coding.name());
+        let mut encoder = compression::Encoder::new(coding);
         let out = if finishing {
-            encoder.finish().unwrap_or_default()
+            encoder.finish(&chunk)
         } else {
-            let _ = encoder.flush();
-            let out = std::mem::take(encoder.get_mut());
-            self.gzip = Some(Some(encoder));
+            let out = encoder.push(&chunk);
+            self.encoder = Some(Some(encoder));
             out
         };
         if self.headers.contains("Content-Length") {
@@ -686,19 +686,16 @@ impl Context {
 
     #[cfg(feature = "gzip")]
     fn transform_chunk(&mut self, chunk: Vec<u8>, finishing: bool) -> Vec<u8> {
-        use std::io::Write;
-        let Some(Some(encoder)) = self.gzip.as_mut() else {
-            return chunk;
-        };
-        let _ = encoder.write_all(&chunk);
         if finishing {
-            match self.gzip.take() {
-                Some(Some(encoder)) => encoder.finish().unwrap_or_default(),
-                _ => Vec::new(),
+            match self.encoder.take() {
+                Some(Some(encoder)) => encoder.finish(&chunk),
+                _ => chunk,
             }
         } else {
-            let _ = encoder.flush();
-            std::mem::take(encoder.get_mut())
+            match self.encoder.as_mut() {
+                Some(Some(encoder)) => encoder.push(&chunk),
+                _ => chunk,
+            }
         }
     }
 
@@ -973,22 +970,6 @@ pub(crate) fn etag_matches(header: &str, etag: &str) -> bool {
     let strip = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     let etag = strip(etag);
     header.split(',').any(|candidate| strip(candidate) == etag)
-}
-
-/// Tornado's `GZipContentEncoding._compressible_type`.
-#[cfg(feature = "gzip")]
-fn compressible_type(ctype: &str) -> bool {
-    ctype.starts_with("text/")
-        || matches!(
-            ctype,
-            "application/javascript"
-                | "application/x-javascript"
-                | "application/xml"
-                | "application/atom+xml"
-                | "application/json"
-                | "application/xhtml+xml"
-                | "image/svg+xml"
-        )
 }
 
 impl fmt::Debug for Context {
