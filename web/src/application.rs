@@ -244,6 +244,12 @@ impl Application {
     /// `<static_url_prefix>(.*)`, `/(favicon\.ico)` and `/(robots\.txt)` are added first, as
     /// Tornado does.
     pub fn with_settings(routes: Vec<Route>, mut settings: Settings) -> Self {
+        if settings.compress_response && !cfg!(feature = "gzip") {
+            tracing::warn!(
+                "compress_response is set, but typhoon-web was built without its `gzip` \
+                 feature: responses go out uncompressed"
+            );
+        }
         let mut all = Vec::new();
         if let Some(path) = settings.static_path.clone() {
             let prefix = regex::escape(&settings.static_url_prefix);
