@@ -71,7 +71,7 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     serve_requests(&stream, peer, &server, &handle).await;
     if !stream.closed() {
         // Whatever is queued goes out (bounded by the send timeout), then the socket closes.
-        let _ = timeout(server.options.send_timeout, stream.flush()).await;
+        let _ = stream.flush().await;
         stream.close();
     }
     server.unregister(key);
@@ -238,9 +238,9 @@ async fn handle_request(
     // Pipelined requests already buffered: batch their responses, within bounds.
     let pipelined = !stream.read_buffer().is_empty();
     if !pipelined || stream.write_buffer_len() > PIPELINE_FLUSH_THRESHOLD {
-        match timeout(options.send_timeout, stream.flush()).await {
-            Ok(Ok(())) => {}
-            _ => return false,
+        // The stream's write timeout is the server's send timeout.
+        if stream.flush().await.is_err() {
+            return false;
         }
     }
     true
@@ -337,12 +337,7 @@ async fn read_head(
             Ok(None) => {}
         }
         // Nothing complete: send any batched responses before waiting for the client.
-        if stream.write_buffer_len() > 0
-            && !matches!(
-                timeout(options.send_timeout, stream.flush()).await,
-                Ok(Ok(()))
-            )
-        {
+        if stream.write_buffer_len() > 0 && stream.flush().await.is_err() {
             return HeadOutcome::Close;
         }
         if server.draining.get() && stream.read_buffer().is_empty() {

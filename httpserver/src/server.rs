@@ -42,8 +42,11 @@ pub struct HTTPServerOptions {
     pub body_inactivity_timeout: Duration,
     /// A limit on the whole body's arrival (Tornado's `body_timeout`), off by default.
     pub body_timeout: Option<Duration>,
-    /// How long a response may take to reach the kernel (a client that never reads); then the
-    /// connection closes (default 60 s).
+    /// How long a response may wait with no byte reaching the client's socket (a client that
+    /// stopped reading); then the connection closes (default 60 s). As nginx's `send_timeout`
+    /// it runs between two successive writes, not over the whole response, so a slow download
+    /// that keeps moving is never cut. It covers every write: the server's own, a handler's
+    /// `flush`, and `send_file`.
     pub send_timeout: Duration,
     /// Close every connection after one response.
     pub no_keep_alive: bool,
@@ -211,6 +214,7 @@ impl HTTPServer {
         let stream_options = StreamOptions {
             // A head, or a chunk of body, is what the buffer ever needs to hold at once.
             max_buffer_size: options.limits.max_header_size.max(1024 * 1024) * 2,
+            write_timeout: Some(options.send_timeout),
             ..StreamOptions::default()
         };
         #[cfg(feature = "tls")]

@@ -77,6 +77,30 @@ async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
             std::thread::sleep(Duration::from_millis(arg("for")));
             response.write(b"unblocked");
         }
+        "/big-file" => {
+            if response
+                .send_file(big_file_fixture(), 0, BIG_FILE_LEN)
+                .await
+                .is_err()
+            {
+                SEND_FAILED.with(|event| event.set());
+            }
+        }
+        "/stream-big" => {
+            // 64 flushes of 1 MiB each: the handler waits on every one.
+            let chunk = vec![b'c'; 1 << 20];
+            for _ in 0..64 {
+                response.write(&chunk);
+                if response.flush().await.is_err() {
+                    SEND_FAILED.with(|event| event.set());
+                    return;
+                }
+            }
+        }
+        "/big-buffered" => {
+            // 16 MiB written at once: the server's own flush sends it after the handler.
+            response.write(&vec![b'c'; 16 << 20]);
+        }
         "/slow" => {
             sleep(Duration::from_millis(200)).await;
             response.write(b"slow done");
@@ -103,6 +127,8 @@ const BIG_FILE_LEN: u64 = 64 << 20;
 thread_local! {
     /// Set when `/file-cancelled` gave up (the test and the server share one loop thread).
     static GAVE_UP: typhoon_ioloop::locks::Event = typhoon_ioloop::locks::Event::new();
+    /// Set when `/big-file` or `/stream-big` saw its send fail.
+    static SEND_FAILED: typhoon_ioloop::locks::Event = typhoon_ioloop::locks::Event::new();
 }
 
 /// A file this test process writes once and unlinks at once: it holds the only handle,
@@ -619,6 +645,45 @@ fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
 }
 
 #[test]
+fn send_timeout_after_a_stalled_loop_does_not_cut_a_client_that_read() {
+    // As the idle case above, for a send waiting on a client that does read, whose reading
+    // happens while the loop is blocked.
+    run(async {
+        let options = HTTPServerOptions {
+            send_timeout: Duration::from_millis(1000),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let ioloop = IOLoop::current();
+        let client_b = ioloop.run_in_executor(move || {
+            use std::io::{Read, Write};
+            let mut b = std::net::TcpStream::connect(addr)?;
+            let started = std::time::Instant::now();
+            b.write_all(b"GET /big-file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+            // The send fills the socket buffers at once; B starts reading while the second
+            // blocker holds the loop (1.4-2.6 s), past the send deadline (about 1.0 s).
+            std::thread::sleep(Duration::from_millis(2000).saturating_sub(started.elapsed()));
+            let mut all = Vec::new();
+            b.read_to_end(&mut all)?;
+            Ok::<_, std::io::Error>(all)
+        });
+        let blockers = stall_the_loop(&ioloop, addr);
+        let all = client_b.await.expect("client thread").expect("read");
+        let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+        assert_eq!(
+            (all.len() - head_end) as u64,
+            BIG_FILE_LEN,
+            "the whole file reached a client that read it"
+        );
+        for blocker in blockers {
+            let answer = blocker.await.expect("thread").expect("blocker answered");
+            assert!(answer.ends_with("unblocked"), "{answer}");
+        }
+        server.stop();
+    });
+}
+
+#[test]
 fn body_timeout_after_a_stalled_loop_does_not_drop_a_body_that_arrived() {
     // As the idle case above, for the wait for the rest of a request body.
     run(async {
@@ -992,6 +1057,89 @@ fn send_timeout_closes_a_client_that_never_reads() {
             "the whole body was delivered to a client that never read"
         );
         assert_eq!(server.connection_count(), 0, "the connection was closed");
+        server.stop();
+    });
+}
+
+#[test]
+fn send_timeout_covers_handler_flushes_and_send_file() {
+    // Before, only the server's own flushes had a send timeout: a handler's `flush` or
+    // `send_file` to a client that stopped reading waited for ever.
+    run(async {
+        let options = HTTPServerOptions {
+            send_timeout: Duration::from_millis(200),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        for path in ["/stream-big", "/big-file"] {
+            let failed = SEND_FAILED.with(Clone::clone);
+            failed.clear();
+            let client = connect(addr).await;
+            client
+                .write(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                .await
+                .expect("write");
+            // The client reads nothing: the handler's wait fails after the send timeout.
+            timeout(Duration::from_secs(10), failed.wait())
+                .await
+                .unwrap_or_else(|_| panic!("{path}: the handler's send never timed out"));
+            let received = timeout(Duration::from_secs(10), client.read_until_close())
+                .await
+                .expect("the connection closes")
+                .map_or(0, |d| d.len());
+            assert!(received < 64 << 20, "{path}: cut short, {received} bytes");
+        }
+        assert_eq!(server.connection_count(), 0, "the connections were closed");
+        server.stop();
+    });
+}
+
+#[test]
+fn send_timeout_spares_a_slow_reader_that_keeps_reading() {
+    // The send timeout runs between successive writes (nginx's), not over the response:
+    // a client taking 1 MiB every 40 ms needs far longer than 200 ms for 16 MiB in all.
+    // Before, the server's own flush of a buffered response had 200 ms in all.
+    run(async {
+        let options = HTTPServerOptions {
+            send_timeout: Duration::from_millis(200),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let reader = IOLoop::current().run_in_executor(move || {
+            use std::io::{Read, Write};
+            let mut socket = std::net::TcpStream::connect(addr)?;
+            socket
+                .write_all(b"GET /big-buffered HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+            let started = std::time::Instant::now();
+            let mut all = Vec::new();
+            let mut piece = vec![0u8; 1 << 20];
+            loop {
+                let mut filled = 0;
+                while filled < piece.len() {
+                    let n = socket.read(&mut piece[filled..])?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                all.extend_from_slice(&piece[..filled]);
+                if filled < piece.len() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+            Ok::<_, std::io::Error>((all, started.elapsed()))
+        });
+        let (all, took) = reader.await.expect("thread").expect("read");
+        assert!(all.starts_with(b"HTTP/1.1 200"));
+        let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+        let body = &all[head_end..];
+        assert_eq!(body.len(), 16 << 20, "the whole body arrived");
+        assert!(body.iter().all(|&b| b == b'c'));
+        assert!(
+            took > Duration::from_millis(400),
+            "the transfer outlasted the limit: {took:?}"
+        );
         server.stop();
     });
 }

@@ -6,7 +6,9 @@ use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
+use std::pin::pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use typhoon_ioloop::locks::Event;
 use typhoon_ioloop::{Async, IOLoop};
@@ -23,6 +25,11 @@ pub struct StreamOptions {
     /// The most bytes that may wait in the write buffer (default: no limit, as Tornado). A write
     /// past it fails with [`StreamError::BufferFull`]; the stream stays open.
     pub max_write_buffer_size: Option<usize>,
+    /// How long a write may wait with no byte reaching the kernel (nginx's `send_timeout`: it
+    /// runs between two successive writes, not over the whole transfer, so a slow download
+    /// that keeps moving is never cut). Then the wait fails with a `TimedOut` cause and the
+    /// stream closes. Default: none (Tornado has no such limit); the HTTP server sets it.
+    pub write_timeout: Option<Duration>,
 }
 
 impl Default for StreamOptions {
@@ -30,6 +37,7 @@ impl Default for StreamOptions {
         Self {
             max_buffer_size: 100 * 1024 * 1024,
             max_write_buffer_size: None,
+            write_timeout: None,
         }
     }
 }
@@ -71,6 +79,16 @@ impl Transport {
             Transport::Tcp(_) | Transport::Unix(_) => Poll::Ready(Ok(())),
             #[cfg(feature = "tls")]
             Transport::Tls(tls) => tls.poll_flush(cx),
+        }
+    }
+
+    /// A count that moves when the transport itself got bytes out (TLS records); plain
+    /// sockets have no buffer of their own, so the stream's count says it all.
+    fn write_progress(&self) -> u64 {
+        match self {
+            Transport::Tcp(_) | Transport::Unix(_) => 0,
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => tls.records_written(),
         }
     }
 
@@ -177,6 +195,8 @@ pub struct IOStream {
     read_buf: RefCell<ReadBuffer>,
     /// Bytes waiting to be written.
     write_queue: RefCell<WriteQueue>,
+    /// Moves whenever bytes reach the kernel (for the write timeout).
+    written: Cell<u64>,
     /// The peer closed its side: buffered data is still readable.
     eof: Cell<bool>,
     /// Set when the stream is closed; `Some(error)` when an error closed it.
@@ -195,6 +215,7 @@ impl IOStream {
             transport: RefCell::new(Some(transport)),
             read_buf: RefCell::new(ReadBuffer::default()),
             write_queue: RefCell::new(WriteQueue::default()),
+            written: Cell::new(0),
             eof: Cell::new(false),
             close_cause: RefCell::new(None),
             closed_event: Event::new(),
@@ -722,7 +743,10 @@ impl IOStream {
             })
             .await;
             match written {
-                Ok(n) => self.write_queue.borrow_mut().push_slice(&data[n..]),
+                Ok(n) => {
+                    self.note_written(n);
+                    self.write_queue.borrow_mut().push_slice(&data[n..]);
+                }
                 Err(error) => {
                     self.close_with(Some(copy_io_error(&error)));
                     return Err(StreamError::Closed {
@@ -793,40 +817,44 @@ impl IOStream {
     /// transports are left to [`flush`](Self::flush).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     async fn flush_with_more(&self) -> Result<()> {
-        let result = poll_fn(|cx| {
-            let transport = self.transport.borrow();
-            let Some(Transport::Tcp(socket)) = transport.as_ref() else {
-                return Poll::Ready(Ok(()));
-            };
-            loop {
-                let mut queue = self.write_queue.borrow_mut();
-                if queue.is_empty() {
+        let result = self
+            .within_write_timeout(poll_fn(|cx| {
+                let transport = self.transport.borrow();
+                let Some(Transport::Tcp(socket)) = transport.as_ref() else {
                     return Poll::Ready(Ok(()));
-                }
-                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-                let count = queue.io_slices(&mut slices);
-                let first = slices[..count].first().map_or(&[][..], |slice| &slice[..]);
-                let sent = socket.poll_write_with(cx, &mut |s: &TcpStream| {
-                    rustix::net::send(s, first, rustix::net::SendFlags::MORE)
-                        .map_err(io::Error::from)
-                });
-                match sent {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Ok(0)) => {
-                        return Poll::Ready(Err(StreamError::Closed {
-                            source: Some(io::ErrorKind::WriteZero.into()),
-                        }));
+                };
+                loop {
+                    let mut queue = self.write_queue.borrow_mut();
+                    if queue.is_empty() {
+                        return Poll::Ready(Ok(()));
                     }
-                    Poll::Ready(Ok(n)) => queue.advance(n),
-                    Poll::Ready(Err(error)) => {
-                        return Poll::Ready(Err(StreamError::Closed {
-                            source: Some(error),
-                        }));
+                    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                    let count = queue.io_slices(&mut slices);
+                    let first = slices[..count].first().map_or(&[][..], |slice| &slice[..]);
+                    let sent = socket.poll_write_with(cx, &mut |s: &TcpStream| {
+                        rustix::net::send(s, first, rustix::net::SendFlags::MORE)
+                            .map_err(io::Error::from)
+                    });
+                    match sent {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(0)) => {
+                            return Poll::Ready(Err(StreamError::Closed {
+                                source: Some(io::ErrorKind::WriteZero.into()),
+                            }));
+                        }
+                        Poll::Ready(Ok(n)) => {
+                            queue.advance(n);
+                            self.note_written(n);
+                        }
+                        Poll::Ready(Err(error)) => {
+                            return Poll::Ready(Err(StreamError::Closed {
+                                source: Some(error),
+                            }));
+                        }
                     }
                 }
-            }
-        })
-        .await;
+            }))
+            .await;
         if let Err(StreamError::Closed {
             source: Some(error),
         }) = &result
@@ -868,21 +896,28 @@ impl IOStream {
         let end = offset + count; // checked in send_file
         while position < end {
             let want = usize::try_from((end - position).min(MAX_PER_CALL)).unwrap_or(usize::MAX);
-            let sent = poll_fn(|cx| {
-                let transport = self.transport.borrow();
-                match transport.as_ref() {
-                    Some(Transport::Tcp(socket)) => socket
-                        .poll_write_with(cx, &mut |s: &TcpStream| {
-                            send(s, file, &mut position, want)
-                        }),
-                    Some(Transport::Unix(socket)) => socket
-                        .poll_write_with(cx, &mut |s: &UnixStream| {
-                            send(s, file, &mut position, want)
-                        }),
-                    _ => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-                }
-            })
-            .await;
+            let sent = self
+                .within_write_timeout(poll_fn(|cx| {
+                    let transport = self.transport.borrow();
+                    let sent = match transport.as_ref() {
+                        Some(Transport::Tcp(socket)) => socket
+                            .poll_write_with(cx, &mut |s: &TcpStream| {
+                                send(s, file, &mut position, want)
+                            }),
+                        Some(Transport::Unix(socket)) => socket
+                            .poll_write_with(cx, &mut |s: &UnixStream| {
+                                send(s, file, &mut position, want)
+                            }),
+                        _ => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+                    };
+                    if let Poll::Ready(Ok(n)) = sent {
+                        self.note_written(n);
+                    }
+                    sent.map_err(|error| StreamError::Closed {
+                        source: Some(error),
+                    })
+                }))
+                .await;
             match sent {
                 Ok(0) => {
                     let error = io::Error::new(
@@ -894,10 +929,13 @@ impl IOStream {
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    self.close_with(Some(copy_io_error(&error)));
-                    return Some(Err(StreamError::Closed {
-                        source: Some(error),
-                    }));
+                    if let StreamError::Closed {
+                        source: Some(cause),
+                    } = &error
+                    {
+                        self.close_with(Some(copy_io_error(cause)));
+                    }
+                    return Some(Err(error));
                 }
             }
         }
@@ -938,6 +976,74 @@ impl IOStream {
         Ok(count)
     }
 
+    /// Counts `n` bytes as having reached the kernel.
+    fn note_written(&self, n: usize) {
+        self.written.set(self.written.get().wrapping_add(n as u64));
+    }
+
+    /// A count that moves whenever bytes of this stream reach the kernel.
+    fn write_progress(&self) -> u64 {
+        let transport = self
+            .transport
+            .borrow()
+            .as_ref()
+            .map_or(0, Transport::write_progress);
+        self.written.get().wrapping_add(transport)
+    }
+
+    /// Awaits `wait` (a write waiting for the socket) under
+    /// [`StreamOptions::write_timeout`]: once no byte has reached the kernel for that long, the
+    /// wait fails with a `TimedOut` cause and the stream closes. A wait that completes at
+    /// once costs nothing more. When the timer fires the socket is asked once more, so a
+    /// stalled loop (a handler that blocked it) is not taken for a client that stopped reading.
+    async fn within_write_timeout<T>(
+        &self,
+        wait: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let mut wait = pin!(wait);
+        let Some(limit) = self.options.write_timeout else {
+            return wait.await;
+        };
+        // Most writes finish at once: no clock reading, no timer.
+        if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(wait.as_mut().poll(cx))).await {
+            return result;
+        }
+        let last_progress = Cell::new(Instant::now());
+        let mut tracked = pin!(poll_fn(|cx| {
+            let before = self.write_progress();
+            let poll = wait.as_mut().poll(cx);
+            if self.write_progress() != before {
+                last_progress.set(Instant::now());
+            }
+            poll
+        }));
+        loop {
+            let deadline = last_progress.get() + limit;
+            if let Ok(result) = typhoon_ioloop::timeout_at(deadline, tracked.as_mut()).await {
+                return result;
+            }
+            if last_progress.get().elapsed() < limit {
+                continue; // bytes went out since the timer was set
+            }
+            self.recheck_readiness();
+            let again = poll_fn(|cx| Poll::Ready(tracked.as_mut().poll(cx))).await;
+            if let Poll::Ready(result) = again {
+                return result;
+            }
+            if last_progress.get().elapsed() < limit {
+                continue;
+            }
+            let error = io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no byte could be written for {limit:?} (write timeout)"),
+            );
+            self.close_with(Some(copy_io_error(&error)));
+            return Err(StreamError::Closed {
+                source: Some(error),
+            });
+        }
+    }
+
     /// Writes everything queued, with `writev`, and waits until it reached the kernel.
     ///
     /// # Errors
@@ -949,7 +1055,9 @@ impl IOStream {
     ///
     /// Cancel-safe: unwritten bytes stay queued.
     pub async fn flush(&self) -> Result<()> {
-        let result = poll_fn(|cx| self.poll_flush(cx)).await;
+        let result = self
+            .within_write_timeout(poll_fn(|cx| self.poll_flush(cx)))
+            .await;
         if let Err(StreamError::Closed {
             source: Some(error),
         }) = &result
@@ -980,6 +1088,7 @@ impl IOStream {
                 }
                 Poll::Ready(Ok(n)) => {
                     queue.advance(n);
+                    self.note_written(n);
                 }
                 Poll::Ready(Err(error)) => {
                     return Poll::Ready(Err(StreamError::Closed {

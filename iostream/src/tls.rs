@@ -27,6 +27,8 @@ pub(crate) struct TlsTransport {
     socket: Async<TcpStream>,
     /// rustls's state machine (sans-IO).
     conn: RefCell<rustls::Connection>,
+    /// Bytes of TLS records written to the socket (progress, for the write timeout).
+    records_written: std::cell::Cell<u64>,
 }
 
 fn invalid_data(error: rustls::Error) -> io::Error {
@@ -50,10 +52,17 @@ impl TlsTransport {
                 .poll_write_with(cx, &mut |s: &TcpStream| conn.write_tls(&mut &*s))
             {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Ok(n)) => self
+                    .records_written
+                    .set(self.records_written.get().wrapping_add(n as u64)),
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
             }
         }
+    }
+
+    /// Bytes of TLS records written to the socket so far.
+    pub(crate) fn records_written(&self) -> u64 {
+        self.records_written.get()
     }
 
     /// Reads TLS records from the socket and processes them. `Ok(false)` at EOF.
@@ -217,6 +226,7 @@ impl IOStream {
             Some(Transport::Tcp(socket)) => Ok(TlsTransport {
                 socket,
                 conn: RefCell::new(conn),
+                records_written: std::cell::Cell::new(0),
             }),
             Some(_) => Err(StreamError::Io(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -43,6 +43,9 @@ stream_suite!(
     max_buffer_size_closes_stream,
     send_file_range_after_queued_bytes,
     send_file_past_end_closes_stream,
+    write_timeout_closes_a_stream_whose_peer_never_reads,
+    write_timeout_closes_a_send_file_to_a_peer_that_never_reads,
+    write_timeout_spares_a_slow_reader_that_keeps_reading,
 );
 
 /// A file of `len` patterned bytes in the temp directory, removed on drop.
@@ -107,6 +110,67 @@ async fn send_file_past_end_closes_stream(kind: Kind) {
         client.closed(),
         "a response cut short must not look complete"
     );
+}
+
+fn write_timeout(limit: Duration) -> StreamOptions {
+    StreamOptions {
+        write_timeout: Some(limit),
+        ..StreamOptions::default()
+    }
+}
+
+fn timed_out(result: &Result<impl std::fmt::Debug, StreamError>) -> bool {
+    matches!(
+        result,
+        Err(StreamError::Closed { source: Some(cause) }) if cause.kind() == std::io::ErrorKind::TimedOut
+    )
+}
+
+async fn write_timeout_closes_a_stream_whose_peer_never_reads(kind: Kind) {
+    let (client, _server) = pair_with(kind, write_timeout(Duration::from_millis(150))).await;
+    // Far more than the socket buffers hold, and the peer reads nothing.
+    let result = client.write(&vec![b'w'; 32 << 20]).await;
+    assert!(timed_out(&result), "{result:?}");
+    assert!(client.closed(), "the stream closes on a write timeout");
+}
+
+async fn write_timeout_closes_a_send_file_to_a_peer_that_never_reads(kind: Kind) {
+    let (client, _server) = pair_with(kind, write_timeout(Duration::from_millis(150))).await;
+    let file = TempFile::new("never-read", 32 << 20);
+    let result = client.send_file(&file.1, 0, 32 << 20).await;
+    assert!(timed_out(&result), "{result:?}");
+    assert!(client.closed());
+}
+
+async fn write_timeout_spares_a_slow_reader_that_keeps_reading(kind: Kind) {
+    // The limit is between two successive writes, not over the transfer: a reader that
+    // takes 1 MiB every 40 ms keeps a 16 MiB write waiting longer than the limit in all
+    // and never that long without progress.
+    let (client, server) = pair_with(kind, write_timeout(Duration::from_millis(150))).await;
+    const LEN: usize = 16 << 20;
+    let reader = IOLoop::current().spawn(async move {
+        let mut got = 0;
+        while got < LEN {
+            got += server
+                .read_bytes((LEN - got).min(1 << 20), false)
+                .await
+                .expect("read")
+                .len();
+            typhoon_ioloop::sleep(Duration::from_millis(40)).await;
+        }
+        got
+    });
+    let started = std::time::Instant::now();
+    client
+        .write(&vec![b's'; LEN])
+        .await
+        .expect("a moving transfer is never cut");
+    assert!(
+        started.elapsed() > Duration::from_millis(150),
+        "the write waited longer than the limit in all ({:?}): the test shows nothing otherwise",
+        started.elapsed()
+    );
+    assert_eq!(reader.await.expect("reader"), LEN);
 }
 
 async fn read_until_split_delimiter(kind: Kind) {
