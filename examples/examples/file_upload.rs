@@ -1,8 +1,8 @@
 //! Run with: cargo run --release --example file_upload -- --port=8888
 //!
 //! Tornado's `demos/file_upload` server, streamed (the app is in
-//! `examples/src/file_upload.rs`): uploads go to `--dir` (default: `typhoon-uploads` in the
-//! temp directory) piece by piece, never whole in memory, and each answer is a JSON summary
+//! `examples/src/file_upload.rs`): uploads go to `--dir` (default: a new private
+//! `typhoon-uploads-<random>` directory in the temp directory) piece by piece, never whole in memory, and each answer is a JSON summary
 //! with sizes and SHA-256s.
 //!
 //! ```text
@@ -31,17 +31,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = define(OptionDef::new("port", 8888_u16).help("port to listen on"))?;
     let address =
         define(OptionDef::new("address", "127.0.0.1".to_owned()).help("address to listen on"))?;
-    let dir = define(
-        OptionDef::new("dir", std::env::temp_dir().join("typhoon-uploads"))
-            .help("directory uploads are written to (created if missing)"),
-    )?;
+    let dir = define(OptionDef::new("dir", String::new()).help(
+        "directory uploads are written to, created if missing (default: a new private \
+             directory in the temp directory)",
+    ))?;
     let max_body_size = define(
         OptionDef::new("max_body_size", DEFAULT_MAX_BODY_SIZE).help("largest upload, in bytes"),
     )?;
     parse_command_line()?;
 
-    let dir: PathBuf = dir.get();
-    std::fs::create_dir_all(&dir)?;
+    let dir: PathBuf = match dir.get() {
+        // Never a fixed path in a shared temp directory: someone else could make it first.
+        none if none.is_empty() => typhoon_examples::random::private_temp_dir("typhoon-uploads")?,
+        dir => {
+            std::fs::create_dir_all(&dir)?;
+            PathBuf::from(dir)
+        }
+    };
     let config = UploadConfig {
         dir: dir.clone(),
         max_body_size: max_body_size.get(),

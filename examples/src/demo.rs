@@ -53,16 +53,14 @@ impl std::fmt::Debug for DemoConfig {
 }
 
 impl DemoConfig {
-    /// One-second sleeps, one loop, uploads in a fresh directory under the system's temp
-    /// directory, and a random cookie secret and blog password (printed by the example).
+    /// One-second sleeps, one loop, uploads in a new private directory under the system's temp
+    /// directory ([`private_temp_dir`](crate::random::private_temp_dir)), and a random cookie secret and blog password (printed by the example).
     ///
     /// # Errors
     ///
     /// If the upload directory cannot be made.
     pub fn new() -> std::io::Result<Self> {
-        let upload_dir =
-            std::env::temp_dir().join(format!("typhoon-demo-uploads-{}", std::process::id()));
-        std::fs::create_dir_all(&upload_dir)?;
+        let upload_dir = crate::random::private_temp_dir("typhoon-demo-uploads")?;
         Ok(Self {
             sleep: crate::sleep::DEFAULT_SLEEP,
             loops: 1,
