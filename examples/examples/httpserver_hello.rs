@@ -3,9 +3,9 @@
 //! The HTTP server with no web layer: every request gets `Hello, world` as `text/plain`. The
 //! peer of nginx, Tornado and hyper in `bench/http.sh`.
 //!
-//! On SIGTERM or SIGINT (Ctrl-C), one loop (the default) shuts down gracefully: no new
-//! connections, idle ones closed, in-flight requests finished (10 s at most). With `--loops=N`
-//! the loops stop at once (requests in flight are cut). With `--processes=N`, each worker shuts
+//! On SIGTERM or SIGINT (Ctrl-C), the server shuts down gracefully: no new connections, idle
+//! ones closed, in-flight requests finished (10 s at most), on one loop (the default) or on
+//! every loop of `--loops=N`. With `--processes=N`, each worker shuts
 //! down gracefully on its own signal; Ctrl-C reaches the whole process group, while a SIGTERM
 //! to the supervisor alone leaves the workers serving (signal the group: `kill -TERM -PGID`).
 
@@ -52,7 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             server.loops()
         );
         signals.forever().next();
-        server.stop();
+        let cut = server.shutdown(Duration::from_secs(10));
+        println!("httpserver_hello shut down ({cut} connections cut)");
         return Ok(());
     }
 

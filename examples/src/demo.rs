@@ -14,8 +14,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use typhoon_httpserver::HTTPLoops;
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
-use typhoon_iostream::MultiLoopServer;
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, route};
 
 use crate::blog::{BlogConfig, Db};
@@ -93,7 +93,7 @@ pub struct Demo {
     /// Servers on the caller's loop.
     servers: Vec<HTTPServer>,
     /// The main app's loops, when `loops > 1`.
-    loops: Option<MultiLoopServer>,
+    loops: Option<HTTPLoops>,
 }
 
 impl std::fmt::Debug for Demo {

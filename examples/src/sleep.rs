@@ -16,9 +16,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use typhoon_httpserver::HTTPLoops;
 use typhoon_httpserver::{HTTPServer, start_loops};
 use typhoon_ioloop::IOLoop;
-use typhoon_iostream::MultiLoopServer;
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
 
 /// How long the sleeping endpoints sleep when `--sleep` is not given (the seed's 1 s).
@@ -146,6 +146,6 @@ pub fn start(
     port: u16,
     address: &str,
     sleep: Duration,
-) -> std::io::Result<MultiLoopServer> {
+) -> std::io::Result<HTTPLoops> {
     start_loops(loops, port, address, move || make_server(sleep))
 }

@@ -94,4 +94,6 @@ pub use body::BodyReader;
 pub use error::{HttpInputError, Result};
 pub use request::HTTPServerRequest;
 pub use response::ResponseWriter;
-pub use server::{HTTPServer, HTTPServerOptions, HandlerFuture, StreamBodyPredicate, start_loops};
+pub use server::{
+    HTTPLoops, HTTPServer, HTTPServerOptions, HandlerFuture, StreamBodyPredicate, start_loops,
+};

@@ -1025,6 +1025,102 @@ fn start_loops_serves_from_several_loops() {
     assert!(threads.len() > 1, "all 64 requests went to one loop");
 }
 
+/// `n` loops whose `/slow?ms=N` handlers tell `started` when they begin, then sleep N ms.
+fn slow_loops(n: usize, started: std::sync::mpsc::Sender<()>) -> typhoon_httpserver::HTTPLoops {
+    typhoon_httpserver::start_loops(n, 0, "127.0.0.1", move || {
+        let started = started.clone();
+        HTTPServer::new(move |request, mut response| {
+            let started = started.clone();
+            async move {
+                let ms = request
+                    .query()
+                    .strip_prefix("ms=")
+                    .and_then(|ms| ms.parse().ok())
+                    .unwrap_or(0);
+                let _ = started.send(());
+                sleep(Duration::from_millis(ms)).await;
+                response.write(b"slow done");
+            }
+        })
+    })
+    .expect("start_loops")
+}
+
+/// Connects and sends `GET path`, keep-alive.
+fn send_get(addr: SocketAddr, path: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    socket
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .expect("write");
+    socket
+}
+
+#[test]
+fn start_loops_shutdown_finishes_requests_in_flight_on_every_loop() {
+    use std::io::Read;
+    let (started, starts) = std::sync::mpsc::channel();
+    let loops = slow_loops(2, started);
+    let addr = loops.local_addr();
+    // Eight requests in flight, spread over the loops by the kernel, and two idle connections.
+    let busy: Vec<_> = (0..8).map(|_| send_get(addr, "/slow?ms=300")).collect();
+    let idle: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(addr).expect("connect"))
+        .collect();
+    for _ in 0..8 {
+        starts
+            .recv_timeout(Duration::from_secs(10))
+            .expect("every request reached its handler");
+    }
+    let cut = loops.shutdown(Duration::from_secs(10));
+    assert_eq!(cut, 0, "every request in flight finished within the grace");
+    for mut socket in busy {
+        let mut reply = String::new();
+        socket.read_to_string(&mut reply).expect("read");
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.ends_with("slow done"), "{reply}");
+    }
+    for mut socket in idle {
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut rest = Vec::new();
+        assert_eq!(
+            socket.read_to_end(&mut rest).map(|_| rest.len()).ok(),
+            Some(0),
+            "idle closed"
+        );
+    }
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "nothing listens after the shutdown"
+    );
+}
+
+#[test]
+fn start_loops_shutdown_cuts_what_outlasts_the_grace() {
+    let (started, starts) = std::sync::mpsc::channel();
+    let loops = slow_loops(2, started);
+    let socket = send_get(loops.local_addr(), "/slow?ms=30000");
+    starts
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the request reached its handler");
+    let begun = std::time::Instant::now();
+    assert_eq!(
+        loops.shutdown(Duration::from_millis(200)),
+        1,
+        "one connection cut"
+    );
+    assert!(
+        begun.elapsed() < Duration::from_secs(10),
+        "the grace bounds the wait"
+    );
+    drop(socket);
+}
+
 #[test]
 fn send_timeout_closes_a_client_that_never_reads() {
     run(async {

@@ -252,6 +252,18 @@ impl MultiLoopServer {
         for handle in &self.handles {
             handle.stop();
         }
+        self.join();
+    }
+
+    /// The loops' handles, one per loop in start order: to run something on each loop (a
+    /// graceful shutdown, say), from any thread.
+    pub fn loop_handles(&self) -> &[LoopHandle] {
+        &self.handles
+    }
+
+    /// Waits until every loop's thread has ended (the loops stop by [`stop`](Self::stop), or
+    /// by themselves through their handles).
+    pub fn join(self) {
         for thread in self.threads {
             let _ = thread.join();
         }
