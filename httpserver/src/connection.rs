@@ -102,7 +102,7 @@ async fn serve_requests(
             return;
         }
         let response = Rc::clone(&conn.response);
-        let release = || response.borrow_mut().release();
+        let release = |all: bool| response.borrow_mut().release(all);
         let consumed = match read_head(stream, server, &mut head, &release, &mut wait_timer).await {
             HeadOutcome::Head(n) => n,
             HeadOutcome::Close => return,
@@ -317,18 +317,25 @@ async fn run_handler<F: Future>(
     .await
 }
 
+/// How long a keep-alive connection waits for its next request before it gives back even the
+/// small buffers kept so that the next request allocates nothing (nginx frees a keep-alive
+/// connection's buffers as soon as it goes idle). Busy connections keep them; 10,000 idle
+/// ones hold about 0.7 KiB less each.
+const IDLE_RELEASE_AFTER: Duration = Duration::from_secs(1);
+
 /// Reads until a complete head is buffered, within the idle timeout (before the first byte) and
 /// the header timeout (from the first byte).
 async fn read_head(
     stream: &IOStream,
     server: &ServerShared,
     head: &mut RequestHead,
-    release_response: &dyn Fn(),
+    release_response: &dyn Fn(bool),
     wait_timer: &mut Option<Sleep>,
 ) -> HeadOutcome {
     let options = &server.options;
     let mut deadline = None;
     let mut idle_deadline: Option<Instant> = None;
+    let mut released_all = false;
     loop {
         let parsed = parse_request_head(&stream.read_buffer(), &options.limits, head);
         match parsed {
@@ -344,12 +351,21 @@ async fn read_head(
             return HeadOutcome::Close;
         }
         let idle = stream.read_buffer().is_empty() && deadline.is_none();
+        let mut releasing = false;
         let wait_until = if idle {
             // Waiting for a new request: hold no buffers meanwhile (the read buffer goes back to
             // the thread's pool and is taken again by the next read, so this allocates nothing).
             stream.release_buffers();
-            release_response();
-            *idle_deadline.get_or_insert_with(|| coarse_now() + options.idle_connection_timeout)
+            release_response(false);
+            let timeout = options.idle_connection_timeout;
+            let idle_until = *idle_deadline.get_or_insert_with(|| coarse_now() + timeout);
+            // Wake once on the way, if idle that long, to give back the small buffers too.
+            releasing = !released_all && IDLE_RELEASE_AFTER < timeout;
+            if releasing {
+                idle_until - timeout + IDLE_RELEASE_AFTER
+            } else {
+                idle_until
+            }
         } else {
             *deadline.get_or_insert_with(|| coarse_now() + options.header_timeout)
         };
@@ -377,6 +393,14 @@ async fn read_head(
                 return HeadOutcome::Close;
             }
             Err(()) => {
+                if releasing {
+                    // Idle a while: keep nothing for the next request, then wait on.
+                    stream.release_all_buffers();
+                    release_response(true);
+                    head.release();
+                    released_all = true;
+                    continue;
+                }
                 let which = if idle {
                     "idle_connection_timeout"
                 } else {

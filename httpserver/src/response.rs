@@ -124,16 +124,17 @@ impl ResponseState {
     }
 
     /// Frees the buffers kept between requests that grew large (the connection is idle);
-    /// small ones stay, so a keep-alive connection does not allocate per response.
-    pub(crate) fn release(&mut self) {
-        const KEEP: usize = 1024;
-        if self.body.capacity() > KEEP {
+    /// small ones stay, so a keep-alive connection does not allocate per response. With
+    /// `all` (the connection has been idle a while), small ones go too.
+    pub(crate) fn release(&mut self, all: bool) {
+        let keep = if all { 0 } else { 1024 };
+        if self.body.capacity() > keep {
             self.body = Vec::new();
         }
-        if self.scratch.capacity() > KEEP {
+        if self.scratch.capacity() > keep {
             self.scratch = Vec::new();
         }
-        if self.headers.len() > 16 {
+        if all || self.headers.len() > 16 {
             self.headers = HTTPHeaders::new();
         }
     }

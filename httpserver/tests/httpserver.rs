@@ -833,6 +833,53 @@ fn timeouts_close_slow_clients() {
 }
 
 #[test]
+fn a_connection_idle_past_the_buffer_release_serves_on_and_still_times_out() {
+    // After a second idle a keep-alive connection gives back every buffer it kept for the
+    // next request; the next request must find them again, and the idle timeout must still
+    // end the connection afterwards (not be taken for another release).
+    run(async {
+        let options = HTTPServerOptions {
+            idle_connection_timeout: Duration::from_millis(2500),
+            ..HTTPServerOptions::default()
+        };
+        let (server, addr) = serve(options);
+        let stream = connect(addr).await;
+        for (i, path) in ["/first", "/after-release"].into_iter().enumerate() {
+            if i > 0 {
+                sleep(Duration::from_millis(1300)).await; // past the release, not the timeout
+            }
+            stream
+                .write(
+                    format!(
+                        "GET {path}?q={i} HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n",
+                        "p".repeat(300)
+                    )
+                    .as_bytes(),
+                )
+                .await
+                .expect("write");
+            let response = read_response(&stream, false).await;
+            assert_eq!(response.status, 200);
+            assert_eq!(
+                String::from_utf8_lossy(&response.body),
+                format!("GET {path} q={i} ")
+            );
+        }
+        let idle_since = std::time::Instant::now();
+        let rest = timeout(Duration::from_secs(10), stream.read_until_close())
+            .await
+            .expect("the idle timeout closes the connection");
+        assert!(rest.expect("clean close").is_empty());
+        let waited = idle_since.elapsed();
+        assert!(
+            waited >= Duration::from_millis(2000),
+            "closed by the idle timeout, not at the release: {waited:?}"
+        );
+        server.stop();
+    });
+}
+
+#[test]
 fn one_connections_bad_input_does_not_delay_another() {
     run(async {
         let (server, addr) = serve(HTTPServerOptions::default());

@@ -244,15 +244,17 @@ impl WriteQueue {
 
     /// Frees the spare chunk and the chunk list if they grew (an idle connection keeps no big
     /// allocation); small ones stay, so a keep-alive connection does not allocate per response.
-    pub(crate) fn release(&mut self) {
+    /// With `all`, small ones go too.
+    pub(crate) fn release(&mut self, all: bool) {
+        let (keep_spare, keep_chunks) = if all { (0, 0) } else { (1024, 4) };
         if self
             .spare
             .as_ref()
-            .is_some_and(|spare| spare.capacity() > 1024)
+            .is_some_and(|spare| spare.capacity() > keep_spare)
         {
             self.spare = None;
         }
-        if self.chunks.is_empty() && self.chunks.capacity() > 4 {
+        if self.chunks.is_empty() && self.chunks.capacity() > keep_chunks {
             self.chunks = VecDeque::new();
         }
     }

@@ -668,11 +668,20 @@ impl IOStream {
         self.read_buf.borrow_mut().consume(n);
     }
 
-    /// Frees the read buffer (if empty) and the write queue's spare memory, so an idle
-    /// connection holds no buffers; they are allocated again on the next read or write.
+    /// Frees the read buffer (if empty; it goes back to the thread's pool) and the write
+    /// queue's memory if it grew past a small size, so an idle connection holds no big
+    /// buffers; small ones stay so that the next response allocates nothing.
     pub fn release_buffers(&self) {
         self.read_buf.borrow_mut().release();
-        self.write_queue.borrow_mut().release();
+        self.write_queue.borrow_mut().release(false);
+    }
+
+    /// As [`release_buffers`](Self::release_buffers), and also frees the small write buffers
+    /// kept so that the next response allocates nothing: for a connection that has been idle
+    /// for a while, where memory counts more than the next allocation.
+    pub fn release_all_buffers(&self) {
+        self.read_buf.borrow_mut().release();
+        self.write_queue.borrow_mut().release(true);
     }
 
     // ---- writing -------------------------------------------------------------------------
@@ -994,20 +1003,33 @@ impl IOStream {
     /// Awaits `wait` (a write waiting for the socket) under
     /// [`StreamOptions::write_timeout`]: once no byte has reached the kernel for that long, the
     /// wait fails with a `TimedOut` cause and the stream closes. A wait that completes at
-    /// once costs nothing more. When the timer fires the socket is asked once more, so a
-    /// stalled loop (a handler that blocked it) is not taken for a client that stopped reading.
+    /// once costs nothing more.
     async fn within_write_timeout<T>(
         &self,
         wait: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let mut wait = pin!(wait);
-        let Some(limit) = self.options.write_timeout else {
-            return wait.await;
-        };
         // Most writes finish at once: no clock reading, no timer.
         if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(wait.as_mut().poll(cx))).await {
             return result;
         }
+        match self.options.write_timeout {
+            None => wait.await,
+            // Boxed: the timed wait's state lives on the heap only while a write is blocked,
+            // so every future that awaits a flush (a connection's, held while it is idle)
+            // stays small.
+            Some(limit) => Box::pin(self.wait_for_progress(wait, limit)).await,
+        }
+    }
+
+    /// The blocked part of [`within_write_timeout`](Self::within_write_timeout). When the
+    /// timer fires the socket is asked once more, so a stalled loop (a handler that blocked
+    /// it) is not taken for a client that stopped reading.
+    async fn wait_for_progress<T>(
+        &self,
+        mut wait: std::pin::Pin<&mut impl std::future::Future<Output = Result<T>>>,
+        limit: Duration,
+    ) -> Result<T> {
         let last_progress = Cell::new(Instant::now());
         let mut tracked = pin!(poll_fn(|cx| {
             let before = self.write_progress();

@@ -61,6 +61,11 @@ impl RequestHead {
         Self::default()
     }
 
+    /// Frees the storage kept for parsing the next head (a connection idle for a while).
+    pub(crate) fn release(&mut self) {
+        *self = Self::default();
+    }
+
     /// The method, e.g. `GET`.
     #[must_use]
     pub fn method(&self) -> &str {
