@@ -274,7 +274,7 @@ impl AsyncHTTPClient {
         let _slot = timeout(queue_timeout, self.inner.slots.acquire())
             .await
             .map_err(|_| HTTPClientError::Timeout(TimeoutPhase::Queue))?;
-        let deadline = Instant::now() + request.request_timeout;
+        let deadline = typhoon_ioloop::deadline_after(Instant::now(), request.request_timeout);
         let key = PoolKey {
             host: url.host.clone(),
             port: url.port,
@@ -400,7 +400,10 @@ impl AsyncHTTPClient {
                 max_buffer_size: max_header.max(1024 * 1024) * 2,
                 ..StreamOptions::default()
             });
-        let connect_deadline = deadline.min(Instant::now() + request.connect_timeout);
+        let connect_deadline = deadline.min(typhoon_ioloop::deadline_after(
+            Instant::now(),
+            request.connect_timeout,
+        ));
         let connecting = async {
             match &key.tls {
                 TlsMode::Plain => tcp.connect(&url.host, url.port).await,

@@ -96,7 +96,7 @@ impl BodyReader {
 
     /// Reads more bytes into the stream's buffer, within the timeouts.
     async fn fill(&mut self) -> Result<()> {
-        let mut deadline = Instant::now() + self.timeouts.inactivity;
+        let mut deadline = typhoon_ioloop::deadline_after(Instant::now(), self.timeouts.inactivity);
         if let Some(total) = self.timeouts.deadline {
             deadline = deadline.min(total);
         }

@@ -8,7 +8,9 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use typhoon_ioloop::{IOLoop, LoopError, Sleep, catch_unwind, sleep_until, timeout, timeout_at};
+use typhoon_ioloop::{
+    IOLoop, LoopError, Sleep, catch_unwind, deadline_after, sleep_until, timeout, timeout_at,
+};
 use typhoon_iostream::{IOStream, PeerAddr, StreamError};
 
 use crate::body::{BodyReader, BodyTimeouts};
@@ -157,7 +159,9 @@ async fn handle_request(
         .is_some_and(|wants| wants(&request));
     let timeouts = BodyTimeouts {
         inactivity: options.body_inactivity_timeout,
-        deadline: options.body_timeout.map(|total| Instant::now() + total),
+        deadline: options
+            .body_timeout
+            .map(|total| typhoon_ioloop::deadline_after(Instant::now(), total)),
     };
     // Flags the body reader shares with us; none needed for the common bodiless request.
     let mut body_flags = None;
@@ -334,7 +338,9 @@ async fn read_head(
 ) -> HeadOutcome {
     let options = &server.options;
     let mut deadline = None;
-    let mut idle_deadline: Option<Instant> = None;
+    // When the wait for this request times out, and when its small buffers go (set on the
+    // first wait with nothing buffered).
+    let mut idle_deadlines: Option<(Instant, Instant)> = None;
     let mut released_all = false;
     loop {
         let parsed = parse_request_head(&stream.read_buffer(), &options.limits, head);
@@ -357,17 +363,16 @@ async fn read_head(
             // the thread's pool and is taken again by the next read, so this allocates nothing).
             stream.release_buffers();
             release_response(false);
-            let timeout = options.idle_connection_timeout;
-            let idle_until = *idle_deadline.get_or_insert_with(|| coarse_now() + timeout);
+            let (idle_until, release) = *idle_deadlines.get_or_insert_with(|| {
+                let now = coarse_now();
+                let idle_until = deadline_after(now, options.idle_connection_timeout);
+                (idle_until, deadline_after(now, IDLE_RELEASE_AFTER))
+            });
             // Wake once on the way, if idle that long, to give back the small buffers too.
-            releasing = !released_all && IDLE_RELEASE_AFTER < timeout;
-            if releasing {
-                idle_until - timeout + IDLE_RELEASE_AFTER
-            } else {
-                idle_until
-            }
+            releasing = !released_all && release < idle_until;
+            if releasing { release } else { idle_until }
         } else {
-            *deadline.get_or_insert_with(|| coarse_now() + options.header_timeout)
+            *deadline.get_or_insert_with(|| deadline_after(coarse_now(), options.header_timeout))
         };
         let filled = fill_until(stream, wait_timer, wait_until).await;
         match filled {
@@ -381,7 +386,7 @@ async fn read_head(
             }
             Ok(Ok(_)) => {
                 if deadline.is_none() {
-                    deadline = Some(coarse_now() + options.header_timeout);
+                    deadline = Some(deadline_after(coarse_now(), options.header_timeout));
                 }
             }
             Ok(Err(StreamError::BufferFull { .. })) => {

@@ -299,7 +299,7 @@ impl HTTPServer {
     pub async fn shutdown(&self, grace: Duration) -> usize {
         self.stop();
         self.shared.draining.set(true);
-        let deadline = Instant::now() + grace;
+        let deadline = typhoon_ioloop::deadline_after(Instant::now(), grace);
         for handle in self.shared.live_connections() {
             if handle.idle.get() && handle.stream.read_buffer().is_empty() {
                 handle.stream.close();
@@ -406,16 +406,25 @@ impl HTTPLoops {
             let tx = tx.clone();
             // A loop that already ended drops the callback, and with it its sender.
             handle.add_callback(move || {
+                /// Stops the loop however the shutdown task ends (a panic included), so that
+                /// the join below always returns.
+                struct StopLoopOnDrop(IOLoop);
+                impl Drop for StopLoopOnDrop {
+                    fn drop(&mut self) {
+                        self.0.stop();
+                    }
+                }
                 let ioloop = IOLoop::current();
+                let stop = StopLoopOnDrop(ioloop.clone());
                 ioloop
                     .spawn(async move {
+                        let _stop = stop;
                         let server = LOOP_SERVER.with(|slot| slot.borrow().clone());
                         let cut = match server {
                             Some(server) => server.shutdown(grace).await,
                             None => 0,
                         };
                         let _ = tx.send(cut);
-                        IOLoop::current().stop();
                     })
                     .detach();
             });

@@ -1148,6 +1148,46 @@ fn start_loops_shutdown_finishes_requests_in_flight_on_every_loop() {
 }
 
 #[test]
+fn duration_max_means_no_deadline_for_every_timeout_and_the_shutdown_grace() {
+    // `Duration::MAX` overflowed `Instant` arithmetic: a panic in every connection, and a
+    // multi-loop shutdown that never returned.
+    let forever = Duration::MAX;
+    let options = move || HTTPServerOptions {
+        idle_connection_timeout: forever,
+        header_timeout: forever,
+        body_inactivity_timeout: forever,
+        body_timeout: Some(forever),
+        send_timeout: forever,
+        ..HTTPServerOptions::default()
+    };
+    run(async move {
+        let (server, addr) = serve(options());
+        let stream = connect(addr).await;
+        stream
+            .write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+            .await
+            .expect("write");
+        let response = read_response(&stream, false).await;
+        assert_eq!(String::from_utf8_lossy(&response.body), "POST /echo  hi");
+        drop(stream);
+        assert_eq!(server.shutdown(forever).await, 0);
+    });
+    let loops = typhoon_httpserver::start_loops(2, 0, "127.0.0.1", move || {
+        HTTPServer::with_options(app, options())
+    })
+    .expect("start_loops");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(loops.shutdown(forever));
+    });
+    assert_eq!(
+        finished.recv_timeout(Duration::from_secs(10)).ok(),
+        Some(0),
+        "the shutdown of idle loops returns at once"
+    );
+}
+
+#[test]
 fn start_loops_shutdown_cuts_what_outlasts_the_grace() {
     let (started, starts) = std::sync::mpsc::channel();
     let loops = slow_loops(2, started);

@@ -435,7 +435,10 @@ impl IOLoop {
 
     /// Runs `callback` once `delay` has passed (never earlier).
     pub fn call_later(&self, delay: Duration, callback: impl FnOnce() + 'static) -> TimeoutHandle {
-        self.call_at(Instant::now() + delay, callback)
+        self.call_at(
+            crate::timer::deadline_after(Instant::now(), delay),
+            callback,
+        )
     }
 
     /// Runs `callback` at `deadline` (never earlier). Timers fire in deadline order; timers with

@@ -124,7 +124,8 @@ pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use reactor::{Interest, Readiness};
 pub use timer::{
-    Sleep, Timeout, TimeoutHandle, sleep, sleep_until, timeout, timeout_at, yield_now,
+    Sleep, Timeout, TimeoutHandle, deadline_after, sleep, sleep_until, timeout, timeout_at,
+    yield_now,
 };
 
 /// Spawns a future onto the current loop ([`IOLoop::spawn`] on [`IOLoop::current`]).

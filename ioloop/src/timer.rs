@@ -227,7 +227,29 @@ impl fmt::Debug for Sleep {
 /// assert!(start.elapsed() >= Duration::from_millis(10));
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+    sleep_until(deadline_after(Instant::now(), duration))
+}
+
+/// `from + duration`, or a point about 30 years on when that sum does not fit in an
+/// `Instant` (`Duration::MAX` and the like, meaning "no deadline"), as tokio does: a long
+/// timeout setting never panics.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use typhoon_ioloop::deadline_after;
+///
+/// let now = Instant::now();
+/// assert_eq!(deadline_after(now, Duration::from_secs(5)), now + Duration::from_secs(5));
+/// assert!(deadline_after(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365 * 29));
+/// ```
+#[must_use]
+pub fn deadline_after(from: Instant, duration: Duration) -> Instant {
+    /// About 30 years: far beyond any process's life, well inside `Instant`'s range.
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    // `from + FAR` always fits: `Instant` counts seconds in an i64 from boot.
+    from.checked_add(duration.min(FAR)).unwrap_or(from)
 }
 
 /// Completes at `deadline`.
@@ -263,7 +285,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// assert!(matches!(result, Err(LoopError::Timeout)));
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    timeout_at(Instant::now() + duration, future)
+    timeout_at(deadline_after(Instant::now(), duration), future)
 }
 
 /// Like [`timeout`], with an absolute deadline.

@@ -1040,7 +1040,7 @@ impl IOStream {
             poll
         }));
         loop {
-            let deadline = last_progress.get() + limit;
+            let deadline = typhoon_ioloop::deadline_after(last_progress.get(), limit);
             if let Ok(result) = typhoon_ioloop::timeout_at(deadline, tracked.as_mut()).await {
                 return result;
             }

@@ -90,7 +90,14 @@ pub fn format_set_cookie(name: &str, value: &str, options: &CookieOptions) -> Re
         let _ = write!(out, "; Domain={domain}");
     }
     let expires = match options.expires_days {
-        Some(days) => Some(SystemTime::now() + Duration::from_secs_f64(days.max(0.0) * 86400.0)),
+        Some(days) => Some(
+            Duration::try_from_secs_f64(days.max(0.0) * 86400.0)
+                .ok()
+                .and_then(|after| SystemTime::now().checked_add(after))
+                // Beyond what a date can say: the last second of year 9999.
+                .unwrap_or(SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
+                .min(SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799)),
+        ),
         None => options.expires,
     };
     if let Some(expires) = expires {
@@ -424,6 +431,21 @@ mod tests {
         }
         assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64_encode(b"fo"), "Zm8=");
+    }
+
+    #[test]
+    fn expires_days_beyond_any_date_is_capped_not_a_panic() {
+        for days in [f64::MAX, f64::INFINITY, 1e300] {
+            let options = CookieOptions {
+                expires_days: Some(days),
+                ..CookieOptions::default()
+            };
+            let cookie = format_set_cookie("a", "b", &options).expect("formats");
+            assert!(
+                cookie.contains("expires=Fri, 31 Dec 9999 23:59:59 GMT"),
+                "{cookie}"
+            );
+        }
     }
 
     #[test]
