@@ -125,15 +125,17 @@ impl PeriodicInner {
         if jitter > 0.0 {
             period *= 1.0 + jitter * (fastrand::f64() - 0.5);
         }
-        let period = Duration::from_secs_f64(period.max(1e-6));
+        // Periods too long for a `Duration` or an `Instant` mean "not in this process's life".
+        let seconds = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX);
+        let period = seconds(period.max(1e-6));
         let next = self.next_deadline.get().unwrap_or(now);
         let next = if next <= now {
             let behind = now.duration_since(next).as_secs_f64();
             let ticks = (behind / period.as_secs_f64()).floor() + 1.0;
-            next + period.mul_f64(ticks)
+            crate::timer::deadline_after(next, seconds(period.as_secs_f64() * ticks))
         } else {
             // The deadline is still ahead: advance one period.
-            next + period
+            crate::timer::deadline_after(next, period)
         };
         self.next_deadline.set(Some(next));
         next
@@ -198,6 +200,26 @@ mod tests {
             .inner
             .update_next(start + Duration::from_millis(40));
         assert_eq!(next, start + Duration::from_millis(50));
+    }
+
+    #[test]
+    fn periods_past_any_instant_mean_never_not_a_panic() {
+        for period in [Duration::MAX, Duration::from_secs(u64::MAX / 2)] {
+            let periodic = PeriodicCallback::new(|| {}, period);
+            let start = Instant::now();
+            let next = periodic.inner.update_next(start);
+            assert!(
+                next > start + Duration::from_secs(86_400 * 365 * 29),
+                "{period:?}"
+            );
+            // Late (as after a stalled loop) as well as on time.
+            periodic.inner.next_deadline.set(Some(start));
+            let next = periodic.inner.update_next(start + Duration::from_secs(1));
+            assert!(
+                next > start + Duration::from_secs(86_400 * 365 * 29),
+                "{period:?}"
+            );
+        }
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub fn async_test_timeout() -> Duration {
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(Duration::from_secs(5), Duration::from_secs_f64)
+        .map_or(Duration::from_secs(5), |s| {
+            Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX)
+        })
 }
 
 /// Runs `future` on a fresh loop, bounded by [`async_test_timeout`].
