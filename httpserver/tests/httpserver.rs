@@ -529,10 +529,9 @@ fn send_file_cut_short_closes_the_connection() {
             .await
             .expect("the connection closes")
             .expect("read");
-        let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
-        let head = String::from_utf8_lossy(&all[..head_end]);
+        let (head, body) = split_head(&all);
+        let head = String::from_utf8_lossy(head);
         assert!(head.contains("Content-Length: 67108864"), "{head}");
-        let body = &all[head_end..];
         assert!((body.len() as u64) < BIG_FILE_LEN, "the send was cut short");
         assert!(
             body.iter().all(|&b| b == b'a'),
@@ -602,6 +601,20 @@ fn stall_the_loop(
         .collect()
 }
 
+/// Waits for [`stall_the_loop`]'s two clients: each was answered once the loop was free.
+async fn blockers_answered(blockers: Vec<typhoon_ioloop::JoinHandle<std::io::Result<String>>>) {
+    for blocker in blockers {
+        let answer = blocker.await.expect("thread").expect("blocker answered");
+        assert!(answer.ends_with("unblocked"), "{answer}");
+    }
+}
+
+/// A raw response split into its head (with the blank line) and what follows.
+fn split_head(all: &[u8]) -> (&[u8], &[u8]) {
+    let end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+    all.split_at(end)
+}
+
 #[test]
 fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
     // The race: a connection's idle timer and a blocking task come due in the same loop
@@ -636,10 +649,7 @@ fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
             second.starts_with("HTTP/1.1 200") && second.contains("/second"),
             "{second}"
         );
-        for blocker in blockers {
-            let answer = blocker.await.expect("thread").expect("blocker answered");
-            assert!(answer.ends_with("unblocked"), "{answer}");
-        }
+        blockers_answered(blockers).await;
         server.stop();
     });
 }
@@ -669,16 +679,12 @@ fn send_timeout_after_a_stalled_loop_does_not_cut_a_client_that_read() {
         });
         let blockers = stall_the_loop(&ioloop, addr);
         let all = client_b.await.expect("client thread").expect("read");
-        let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
         assert_eq!(
-            (all.len() - head_end) as u64,
+            split_head(&all).1.len() as u64,
             BIG_FILE_LEN,
             "the whole file reached a client that read it"
         );
-        for blocker in blockers {
-            let answer = blocker.await.expect("thread").expect("blocker answered");
-            assert!(answer.ends_with("unblocked"), "{answer}");
-        }
+        blockers_answered(blockers).await;
         server.stop();
     });
 }
@@ -710,10 +716,7 @@ fn body_timeout_after_a_stalled_loop_does_not_drop_a_body_that_arrived() {
         let reply = client_b.await.expect("client thread").expect("reply");
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         assert!(reply.ends_with("POST /body  helloworld"), "{reply}");
-        for blocker in blockers {
-            let answer = blocker.await.expect("thread").expect("blocker answered");
-            assert!(answer.ends_with("unblocked"), "{answer}");
-        }
+        blockers_answered(blockers).await;
         server.stop();
     });
 }
@@ -1315,8 +1318,7 @@ fn send_timeout_spares_a_slow_reader_that_keeps_reading() {
         });
         let (all, took) = reader.await.expect("thread").expect("read");
         assert!(all.starts_with(b"HTTP/1.1 200"));
-        let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
-        let body = &all[head_end..];
+        let body = split_head(&all).1;
         assert_eq!(body.len(), 16 << 20, "the whole body arrived");
         assert!(body.iter().all(|&b| b == b'c'));
         assert!(
