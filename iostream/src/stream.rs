@@ -832,44 +832,16 @@ impl IOStream {
                 let Some(Transport::Tcp(socket)) = transport.as_ref() else {
                     return Poll::Ready(Ok(()));
                 };
-                loop {
-                    let mut queue = self.write_queue.borrow_mut();
-                    if queue.is_empty() {
-                        return Poll::Ready(Ok(()));
-                    }
-                    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-                    let count = queue.io_slices(&mut slices);
-                    let first = slices[..count].first().map_or(&[][..], |slice| &slice[..]);
-                    let sent = socket.poll_write_with(cx, &mut |s: &TcpStream| {
+                self.poll_drain_queue(|slices| {
+                    let first = slices.first().map_or(&[][..], |slice| &slice[..]);
+                    socket.poll_write_with(cx, &mut |s: &TcpStream| {
                         rustix::net::send(s, first, rustix::net::SendFlags::MORE)
                             .map_err(io::Error::from)
-                    });
-                    match sent {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(0)) => {
-                            return Poll::Ready(Err(StreamError::Closed {
-                                source: Some(io::ErrorKind::WriteZero.into()),
-                            }));
-                        }
-                        Poll::Ready(Ok(n)) => {
-                            queue.advance(n);
-                            self.note_written(n);
-                        }
-                        Poll::Ready(Err(error)) => {
-                            return Poll::Ready(Err(StreamError::Closed {
-                                source: Some(error),
-                            }));
-                        }
-                    }
-                }
+                    })
+                })
             }))
             .await;
-        if let Err(StreamError::Closed {
-            source: Some(error),
-        }) = &result
-        {
-            self.close_with(Some(copy_io_error(error)));
-        }
+        self.close_on_write_error(&result);
         result
     }
 
@@ -1080,28 +1052,34 @@ impl IOStream {
         let result = self
             .within_write_timeout(poll_fn(|cx| self.poll_flush(cx)))
             .await;
-        if let Err(StreamError::Closed {
-            source: Some(error),
-        }) = &result
-        {
-            self.close_with(Some(copy_io_error(error)));
-        }
+        self.close_on_write_error(&result);
         result
     }
 
-    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let transport = self.transport.borrow();
-        let Some(transport) = transport.as_ref() else {
-            return Poll::Ready(Err(self.closed_error()));
-        };
+    /// Closes the stream with the cause of a failed write (a reset, a broken pipe).
+    fn close_on_write_error(&self, result: &Result<()>) {
+        if let Err(StreamError::Closed {
+            source: Some(error),
+        }) = result
+        {
+            self.close_with(Some(copy_io_error(error)));
+        }
+    }
+
+    /// Writes the queue with `write` (given the queued slices, it returns how many bytes the
+    /// socket took) until it is empty, the socket is full, or a write fails.
+    fn poll_drain_queue(
+        &self,
+        mut write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+    ) -> Poll<Result<()>> {
         loop {
             let mut queue = self.write_queue.borrow_mut();
             if queue.is_empty() {
-                break;
+                return Poll::Ready(Ok(()));
             }
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
             let count = queue.io_slices(&mut slices);
-            match transport.poll_write(cx, &slices[..count]) {
+            match write(&slices[..count]) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(StreamError::Closed {
@@ -1118,6 +1096,17 @@ impl IOStream {
                     }));
                 }
             }
+        }
+    }
+
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let transport = self.transport.borrow();
+        let Some(transport) = transport.as_ref() else {
+            return Poll::Ready(Err(self.closed_error()));
+        };
+        match self.poll_drain_queue(|slices| transport.poll_write(cx, slices)) {
+            Poll::Ready(Ok(())) => {}
+            other => return other,
         }
         match transport.poll_flush(cx) {
             Poll::Pending => Poll::Pending,
