@@ -921,12 +921,15 @@ impl RequestHandler for Big {
     }
 }
 
-fn gunzip(data: &[u8]) -> String {
+/// Everything a decoder yields, as text.
+fn decoded(mut decoder: impl Read) -> String {
     let mut out = String::new();
-    flate2::read::GzDecoder::new(data)
-        .read_to_string(&mut out)
-        .expect("gzip");
+    decoder.read_to_string(&mut out).expect("decodes");
     out
+}
+
+fn gunzip(data: &[u8]) -> String {
+    decoded(flate2::read::GzDecoder::new(data))
 }
 
 #[test]
@@ -961,11 +964,7 @@ fn gzip() {
 }
 
 fn inflate(data: &[u8]) -> String {
-    let mut out = String::new();
-    flate2::read::ZlibDecoder::new(data)
-        .read_to_string(&mut out)
-        .expect("deflate (zlib)");
-    out
+    decoded(flate2::read::ZlibDecoder::new(data))
 }
 
 #[test]
