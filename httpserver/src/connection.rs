@@ -63,20 +63,46 @@ enum HeadOutcome {
     Error(HttpInputError),
 }
 
+/// A connection's place in the server's registry, held for exactly as long as the connection
+/// task runs: however the task ends (a normal return, an early one, or a panic that unwinds
+/// through it), dropping the guard closes the socket and unregisters the connection, so no
+/// path can leave an fd open or a registry entry behind.
+struct Registration {
+    /// The server whose registry holds the connection.
+    server: Rc<ServerShared>,
+    /// The connection's key in that registry.
+    key: usize,
+    /// The connection's stream, closed on drop if it is still open.
+    stream: Rc<IOStream>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if !self.stream.closed() {
+            self.stream.close();
+        }
+        self.server.unregister(self.key);
+    }
+}
+
 /// Serves requests on `stream` until it closes.
 pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<ServerShared>) {
     let handle = Rc::new(ConnectionHandle {
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
     });
-    let key = server.register(Rc::clone(&handle));
-    serve_requests(&stream, peer, &server, &handle).await;
+    let registration = Registration {
+        key: server.register(Rc::clone(&handle)),
+        server,
+        stream,
+    };
+    let (stream, server) = (&registration.stream, &registration.server);
+    serve_requests(stream, peer, server, &handle).await;
     if !stream.closed() {
         // Whatever is queued goes out (bounded by the send timeout), then the socket closes.
         let _ = stream.flush().await;
-        stream.close();
     }
-    server.unregister(key);
+    drop(registration);
 }
 
 async fn serve_requests(
@@ -205,7 +231,13 @@ async fn handle_request(
         .reset(request.version, method_is_head, keep_alive);
     let remote_ip = Rc::clone(&request.remote_ip);
     let writer = ResponseWriter::new(Rc::clone(response), Rc::clone(stream));
-    let handler = catch_unwind((server.handler)(request, writer), "request handler");
+    // The handler's synchronous half (everything before its first await, such as routing)
+    // runs inside the guard too: it is called on the first poll, not here.
+    let application = &server.handler;
+    let handler = catch_unwind(
+        async move { application(request, writer).await },
+        "request handler",
+    );
     // A streamed body is the handler's to read; once it has been read to the end, the
     // connection watches for the client closing as it does for buffered bodies.
     let body_complete = body_flags

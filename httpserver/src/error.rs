@@ -12,6 +12,11 @@ pub enum HttpInputError {
     /// The request line is not `method SP request-target SP HTTP-version`.
     #[error("malformed HTTP request line")]
     MalformedRequestLine,
+    /// A request target whose form the method does not allow (RFC 9112 §3.2): authority-form
+    /// (`host:port`) other than for `CONNECT`, asterisk-form (`*`) other than for `OPTIONS`, an
+    /// absolute-form target without a host, or a target of no form at all (`GET !`).
+    #[error("invalid request target")]
+    InvalidRequestTarget,
     /// The response status line is not `HTTP-version SP status-code SP [reason-phrase]`.
     #[error("malformed HTTP response status line")]
     MalformedResponseLine,

@@ -73,9 +73,11 @@ impl HTTPServerRequest {
         let fresh = head.headers().empty_like();
         let headers = std::mem::replace(head.headers_mut(), fresh);
         let target = head.target();
-        let path_start = target.len() - head.path().len();
-        let path_end = memchr::memchr(b'?', &target.as_bytes()[path_start..])
-            .map_or(target.len(), |i| path_start + i);
+        // The parser's own range: nothing here re-derives where the path is.
+        let std::ops::Range {
+            start: path_start,
+            end: path_end,
+        } = head.path_range();
         let mut remote_ip = Rc::clone(peer_ip);
         let mut protocol = context.protocol;
         if context.xheaders {
@@ -108,7 +110,11 @@ impl HTTPServerRequest {
 
     /// The path part of the target, to route on (`/a/b` also for `http://host/a/b?x`).
     pub fn path(&self) -> &str {
-        &self.uri[self.path_start..self.path_end]
+        // An absolute-form target without a path (`http://host`) means `/`.
+        match self.uri.get(self.path_start..self.path_end) {
+            Some("") | None => "/",
+            Some(path) => path,
+        }
     }
 
     /// The query string, without `?` (empty if none).

@@ -284,6 +284,19 @@ impl HTTPServer {
         self.shared.connections.borrow().len()
     }
 
+    /// Waits until no connection is open (at once if none is): after a burst of clients, or
+    /// between [`stop`](Self::stop) and a shutdown of your own.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: it only waits.
+    pub async fn connections_closed(&self) {
+        while !self.shared.connections.borrow().is_empty() {
+            self.shared.drained.clear();
+            self.shared.drained.wait().await;
+        }
+    }
+
     /// Stops accepting (Tornado's `stop`); open connections go on.
     pub fn stop(&self) {
         self.tcp.stop();

@@ -42,17 +42,18 @@ fn corpus_over_real_sockets() {
                         failures.push(format!("{name}: want {status} then close, got {text:?}"));
                     }
                 }
-                Outcome::Request { method, body, .. } => {
+                Outcome::Request {
+                    method, path, body, ..
+                } => {
                     let response = read_response(&stream, method == "HEAD").await;
                     let text = String::from_utf8_lossy(&response.body).into_owned();
-                    let expected_prefix = format!("{method} ");
                     if response.status != 200
                         || (method != "HEAD"
-                            && (!text.starts_with(&expected_prefix)
+                            && (!text.starts_with(&format!("{method} {path}|"))
                                 || !response.body.ends_with(&body)))
                     {
                         failures.push(format!(
-                            "{name}: want 200 {method} ..{:?}, got {} {text:?}",
+                            "{name}: want 200 {method} {path}|{:?}, got {} {text:?}",
                             String::from_utf8_lossy(&body),
                             response.status
                         ));

@@ -2,6 +2,7 @@
 
 use crate::error::{HttpInputError, Result};
 use crate::h1::Limits;
+use crate::httputil::is_tchar;
 
 /// One step of [`ChunkedDecoder::decode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,9 @@ enum State {
     DataLf,
     /// At the start of a trailer line, or of the final empty line.
     TrailerStart,
-    /// Inside a trailer field line.
+    /// In a trailer field's name (a token, RFC 9110 §5.1).
+    TrailerName,
+    /// In a trailer field's value, after the colon.
     TrailerLine,
     /// After CR in a trailer field line.
     TrailerLf,
@@ -261,15 +264,21 @@ impl ChunkedDecoder {
                 State::DataCr | State::DataLf => {
                     return Err(HttpInputError::InvalidChunkTerminator);
                 }
-                State::TrailerStart | State::TrailerLine => {
+                State::TrailerStart | State::TrailerName | State::TrailerLine => {
                     self.trailer_len += 1;
                     if self.trailer_len > self.max_trailer {
                         return Err(HttpInputError::TrailerTooLarge);
                     }
+                    // A trailer line is a field line, as in the head (RFC 9112 §7.1.2): a
+                    // token name, a colon, a value; anything else is a framing error.
                     self.state = match (self.state, b) {
                         (State::TrailerStart, b'\r') => State::EndLf,
-                        (_, b'\r') => State::TrailerLf,
-                        (_, _) if is_line_byte(b) => State::TrailerLine,
+                        (State::TrailerStart | State::TrailerName, _) if is_tchar(b) => {
+                            State::TrailerName
+                        }
+                        (State::TrailerName, b':') => State::TrailerLine,
+                        (State::TrailerLine, b'\r') => State::TrailerLf,
+                        (State::TrailerLine, _) if is_line_byte(b) => State::TrailerLine,
                         _ => return Err(HttpInputError::MalformedTrailer),
                     };
                 }

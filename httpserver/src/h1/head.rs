@@ -46,8 +46,11 @@ pub struct RequestHead {
     method: String,
     /// The request target as sent, in any of the four RFC 9112 §3.2 forms.
     target: String,
-    /// Where the origin-form path starts in `target` (0 unless absolute-form).
+    /// Where the path starts in `target` (0 unless absolute-form), as the parser found it.
     path_start: usize,
+    /// Where the path ends in `target`: at `?`, or the end. An empty `path_start..path_end`
+    /// is an absolute-form target without a path, which means `/`.
+    path_end: usize,
     /// The request's HTTP version.
     version: Version,
     /// The header fields, names as received, values Latin-1 decoded.
@@ -78,16 +81,31 @@ impl RequestHead {
         &self.target
     }
 
-    /// The path and query to route on. For origin-form (`/a?b`) it is the whole target; for
-    /// absolute-form (`http://host/a?b`, RFC 9112 §3.2.2) it is the part from the first `/` or
-    /// `?` after the authority, `/` when there is neither; for authority-form (`CONNECT h:443`)
-    /// and asterisk-form (`OPTIONS *`) it is the target.
+    /// The path to route on, without the query: the whole target up to `?` for origin-form
+    /// (`/a?b` gives `/a`); for absolute-form (`http://host/a?b`, RFC 9112 §3.2.2) the part
+    /// after the authority up to `?`, and `/` when the target has no path (`http://host` or
+    /// `http://host?q`); for authority-form (`CONNECT h:443`) and asterisk-form (`OPTIONS *`)
+    /// the target itself.
     #[must_use]
     pub fn path(&self) -> &str {
-        match &self.target[self.path_start..] {
+        match &self.target[self.path_start..self.path_end] {
             "" => "/",
             p => p,
         }
+    }
+
+    /// The byte range of the path in [`target`](Self::target), as the parser found it: empty
+    /// for an absolute-form target without a path (which [`path`](Self::path) reports as `/`).
+    /// Code that slices the target uses this range, never an offset of its own.
+    #[must_use]
+    pub fn path_range(&self) -> std::ops::Range<usize> {
+        self.path_start..self.path_end
+    }
+
+    /// The query string after `?`, without it; empty when there is none.
+    #[must_use]
+    pub fn query(&self) -> &str {
+        self.target.get(self.path_end + 1..).unwrap_or("")
     }
 
     /// The HTTP version.
@@ -121,6 +139,7 @@ impl RequestHead {
         self.method.clear();
         self.target.clear();
         self.path_start = 0;
+        self.path_end = 0;
         self.headers.clear();
     }
 }
@@ -149,7 +168,8 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 /// assert_eq!(parse_request_head(&buf[..20], &Limits::default(), &mut head)?, None);
 /// let n = parse_request_head(buf, &Limits::default(), &mut head)?.unwrap();
 /// assert_eq!(&buf[n..], b"next");
-/// assert_eq!((head.method(), head.path(), head.version()), ("GET", "/index.html?x=1", Version::Http11));
+/// assert_eq!((head.method(), head.path(), head.version()), ("GET", "/index.html", Version::Http11));
+/// assert_eq!(head.query(), "x=1");
 /// assert_eq!(head.headers().get("host"), Some("example.com"));
 /// # Ok::<(), typhoon_httpserver::HttpInputError>(())
 /// ```
@@ -158,6 +178,8 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 ///
 /// - [`HttpInputError::MalformedRequestLine`] for a request line that is not `token SP target SP
 ///   HTTP/1.x` (one space each, no control bytes, a UTF-8 target);
+/// - [`HttpInputError::InvalidRequestTarget`] for a target whose form the method does not allow
+///   (RFC 9112 §3.2: `host:port` only for `CONNECT`, `*` only for `OPTIONS`);
 /// - [`HttpInputError::MalformedHeader`] for a bad header name or value byte, a space before the
 ///   colon, obs-fold, or a bare CR;
 /// - [`HttpInputError::MissingHost`], [`HttpInputError::MultipleHost`] and
@@ -211,10 +233,12 @@ pub fn parse_request_head(
         0 => Version::Http10,
         _ => Version::Http11,
     };
+    let path = request_target_path(method, target)?;
     head.clear();
     head.method.push_str(method);
     head.target.push_str(target);
-    head.path_start = origin_path_start(target);
+    head.path_start = path.start;
+    head.path_end = path.end;
     head.version = version;
     // Validate the head as text once (almost every head is ASCII) and slice values out of it,
     // rather than checking each value; a head with obs-text bytes takes the Latin-1 path.
@@ -323,25 +347,74 @@ fn check_host(value: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Where the path starts in an absolute-form target (`scheme://authority/path`); 0 otherwise.
-fn origin_path_start(target: &str) -> usize {
+/// Checks the request target's form against the method (RFC 9112 §3.2) and returns the byte
+/// range of its path (without the query).
+///
+/// - origin-form (`/path?query`) and absolute-form (`scheme://authority/path?query`) are allowed
+///   for every method; an absolute-form target without a path gives an empty range (`/`);
+/// - authority-form (`host:port`) only for `CONNECT`, and the range is the whole target;
+/// - asterisk-form (`*`) only for `OPTIONS`, and the range is the whole target.
+///
+/// Anything else (`GET !`, `GET *`, `GET a:80`, `GET http://`) is
+/// [`HttpInputError::InvalidRequestTarget`].
+fn request_target_path(method: &str, target: &str) -> Result<std::ops::Range<usize>> {
     let b = target.as_bytes();
-    if b.first().is_none_or(|&c| c == b'/' || c == b'*') {
-        return 0;
+    let query_at = |from: usize| memchr::memchr(b'?', &b[from..]).map_or(b.len(), |i| from + i);
+    match b.first() {
+        Some(b'/') => return Ok(0..query_at(0)),
+        Some(b'*') if b.len() == 1 => {
+            return if method == "OPTIONS" {
+                Ok(0..1)
+            } else {
+                Err(HttpInputError::InvalidRequestTarget)
+            };
+        }
+        _ => {}
     }
-    let Some(colon) = memchr::memchr(b':', b) else {
-        return 0;
-    };
+    if let Some(authority) = absolute_form_authority(b) {
+        let path_start =
+            memchr::memchr2(b'/', b'?', &b[authority..]).map_or(b.len(), |i| authority + i);
+        if path_start == authority {
+            // `http://` or `http:///x`: no host.
+            return Err(HttpInputError::InvalidRequestTarget);
+        }
+        let path_end = if b.get(path_start) == Some(&b'?') {
+            path_start
+        } else {
+            query_at(path_start)
+        };
+        return Ok(path_start..path_end);
+    }
+    if method == "CONNECT" && is_authority_form(b) {
+        return Ok(0..b.len());
+    }
+    Err(HttpInputError::InvalidRequestTarget)
+}
+
+/// Where the authority starts in an absolute-form target (`scheme "://" ...`, RFC 3986 scheme
+/// syntax), or `None` if it is not one.
+fn absolute_form_authority(b: &[u8]) -> Option<usize> {
+    let colon = memchr::memchr(b':', b)?;
     let scheme = &b[..colon];
     let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
         && scheme
             .iter()
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
-    if !scheme_ok || !b[colon..].starts_with(b"://") {
-        return 0;
-    }
-    let authority = colon + 3;
-    memchr::memchr2(b'/', b'?', &b[authority..]).map_or(b.len(), |i| authority + i)
+    (scheme_ok && b[colon..].starts_with(b"://")).then_some(colon + 3)
+}
+
+/// Authority-form (`host:port`, RFC 9112 §3.2.3): a host without `/`, `?`, `#` or userinfo,
+/// a colon and decimal port digits.
+fn is_authority_form(b: &[u8]) -> bool {
+    let Some(colon) = memchr::memrchr(b':', b) else {
+        return false;
+    };
+    let (host, port) = (&b[..colon], &b[colon + 1..]);
+    !host.is_empty()
+        && !host.iter().any(|c| matches!(c, b'/' | b'?' | b'#' | b'@'))
+        && !port.is_empty()
+        && port.len() <= 5
+        && port.iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -355,18 +428,50 @@ mod tests {
     #[test]
     fn absolute_form_paths() {
         let mut head = RequestHead::new();
-        for (target, path) in [
-            ("/a?b", "/a?b"),
-            ("http://h/a?b", "/a?b"),
-            ("http://h", "/"),
-            ("https://h:8443?q", "?q"),
-            ("*", "*"),
-            ("h:443", "h:443"),
+        for (method, target, path, query) in [
+            ("GET", "/a?b", "/a", "b"),
+            ("GET", "http://h/a?b", "/a", "b"),
+            ("GET", "http://h", "/", ""),
+            ("OPTIONS", "http://example.com", "/", ""),
+            ("GET", "https://h:8443?q", "/", "q"),
+            ("GET", "http://a\u{20ac}", "/", ""),
+            ("GET", "http://a\u{20ac}/x\u{20ac}?y", "/x\u{20ac}", "y"),
+            ("OPTIONS", "*", "*", ""),
+            ("CONNECT", "h:443", "h:443", ""),
         ] {
-            let req = format!("GET {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+            let req = format!("{method} {target} HTTP/1.1\r\nHost: h\r\n\r\n");
             parse_request_head(req.as_bytes(), &Limits::default(), &mut head).unwrap();
-            assert_eq!(head.path(), path, "{target}");
+            assert_eq!((head.path(), head.query()), (path, query), "{target}");
             assert_eq!(head.target(), target);
+            let range = head.path_range();
+            assert!(head.target().get(range).is_some(), "{target}");
+        }
+    }
+
+    #[test]
+    fn request_target_forms() {
+        for (method, target) in [
+            ("GET", "!"),
+            ("GET", "*"),
+            ("POST", "*"),
+            ("GET", "a:80"),
+            ("OPTIONS", "a:80"),
+            ("GET", "http://"),
+            ("GET", "http:///x"),
+            ("CONNECT", "*"),
+            ("CONNECT", "h"),
+            ("CONNECT", "h:"),
+            ("CONNECT", "u@h:80"),
+            ("OPTIONS", "**"),
+        ] {
+            let req = format!("{method} {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+            assert!(
+                matches!(
+                    parse(req.as_bytes()),
+                    Err(HttpInputError::InvalidRequestTarget)
+                ),
+                "{method} {target}"
+            );
         }
     }
 

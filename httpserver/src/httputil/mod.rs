@@ -26,4 +26,4 @@ pub use start_line::{
 pub use status::reason_phrase;
 pub use url::{split_host_and_port, url_concat};
 
-pub(crate) use headers::{is_token, trim_ows};
+pub(crate) use headers::{is_tchar, is_token, trim_ows};
