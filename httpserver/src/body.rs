@@ -49,6 +49,10 @@ pub struct BodyReader {
     /// Shared with the connection: whether a read failed (framing error, timeout): the
     /// connection answers with the error's status if no response was started, and closes.
     failure: Rc<Cell<Option<u16>>>,
+    /// Inflates a `Content-Encoding: gzip` body as it arrives (`decompress_request`), boxed:
+    /// only such bodies pay for its state.
+    #[cfg(feature = "gzip")]
+    inflater: Option<Box<crate::inflate::Inflater>>,
 }
 
 impl BodyReader {
@@ -72,7 +76,15 @@ impl BodyReader {
             timeouts,
             complete,
             failure: Rc::new(Cell::new(None)),
+            #[cfg(feature = "gzip")]
+            inflater: None,
         }
+    }
+
+    /// Inflates the body as it is read, holding the inflated total to `max_body_size`.
+    #[cfg(feature = "gzip")]
+    pub(crate) fn inflate_gzip(&mut self, max_body_size: u64) {
+        self.inflater = Some(Box::new(crate::inflate::Inflater::new(max_body_size)));
     }
 
     pub(crate) fn complete_flag(&self) -> Rc<Cell<bool>> {
@@ -85,10 +97,18 @@ impl BodyReader {
 
     /// Whether the whole body has been read.
     pub fn is_done(&self) -> bool {
+        #[cfg(feature = "gzip")]
+        if self.inflater.is_some() {
+            return false;
+        }
         matches!(self.state, State::Done)
     }
 
     fn fail(&mut self, error: HttpInputError) -> HttpInputError {
+        #[cfg(feature = "gzip")]
+        {
+            self.inflater = None;
+        }
         self.failure.set(Some(error.status()));
         self.state = State::Failed(error.clone());
         error
@@ -102,24 +122,83 @@ impl BodyReader {
         }
         match self.stream.fill_buffer_before(deadline).await {
             Some(Ok(n)) if n > 0 => Ok(()),
-            Some(_) => Err(self.fail(HttpInputError::IncompleteBody)),
+            Some(Ok(_)) => Err(self.fail(HttpInputError::IncompleteBody { source: None })),
+            Some(Err(error)) => Err(self.fail(HttpInputError::IncompleteBody {
+                source: Some(std::sync::Arc::new(error)),
+            })),
             None => Err(self.fail(HttpInputError::BodyTimeout)),
         }
     }
 
-    /// The next piece of the body, `None` at its end.
+    /// The next piece of the body, `None` at its end. A gzip body the server inflates
+    /// (`decompress_request`) comes inflated, in pieces of at most about 96 KiB, and the loop
+    /// runs other tasks between pieces: a large inflate never holds it in one go.
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::BodyTooLarge`] past `max_body_size`, chunked framing errors,
-    /// [`HttpInputError::BodyTimeout`], [`HttpInputError::IncompleteBody`] if the client went
-    /// away. After an error every call returns it again, and the connection closes after the
+    /// [`HttpInputError::BodyTooLarge`] past `max_body_size` (counted after inflating, for a
+    /// body the server inflates), chunked framing errors, [`HttpInputError::BodyTimeout`],
+    /// [`HttpInputError::IncompleteBody`] if the client went away (with the stream's error, if
+    /// it failed), [`HttpInputError::CorruptContentEncoding`] for a gzip body that does not
+    /// inflate. After an error every call returns it again, and the connection closes after the
     /// response.
     ///
     /// # Cancel safety
     ///
-    /// Cancel-safe: bytes stay in the connection's buffer until a chunk is returned.
+    /// Cancel-safe: bytes stay in the connection's buffer (or, compressed, in the reader) until
+    /// a chunk is returned.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        #[cfg(feature = "gzip")]
+        if self.inflater.is_some() {
+            return self.next_inflated().await;
+        }
+        self.next_raw().await
+    }
+
+    /// The next inflated piece: one bounded step over the compressed bytes received so far,
+    /// reading more when they are used up.
+    #[cfg(feature = "gzip")]
+    async fn next_inflated(&mut self) -> Result<Option<Vec<u8>>> {
+        loop {
+            if let State::Failed(error) = &self.state {
+                return Err(error.clone());
+            }
+            let Some(inflater) = self.inflater.as_mut() else {
+                return Ok(None);
+            };
+            if inflater.has_pending() {
+                // Let the loop serve others between steps of one large inflate.
+                typhoon_ioloop::yield_now().await;
+                let Some(inflater) = self.inflater.as_mut() else {
+                    return Ok(None);
+                };
+                match inflater.step() {
+                    Ok(out) if out.is_empty() => continue,
+                    Ok(out) => return Ok(Some(out)),
+                    Err(error) => return Err(self.fail(error)),
+                }
+            }
+            match self.next_raw().await? {
+                Some(compressed) => {
+                    if let Some(inflater) = self.inflater.as_mut() {
+                        inflater.push(compressed);
+                    }
+                }
+                None => {
+                    let tail = match self.inflater.as_mut().map(|i| i.finish()) {
+                        Some(Ok(tail)) => tail,
+                        Some(Err(error)) => return Err(self.fail(error)),
+                        None => Vec::new(),
+                    };
+                    self.inflater = None;
+                    return Ok((!tail.is_empty()).then_some(tail));
+                }
+            }
+        }
+    }
+
+    /// The next piece of the body as it came on the wire (de-chunked).
+    async fn next_raw(&mut self) -> Result<Option<Vec<u8>>> {
         if self.continue_pending {
             self.continue_pending = false;
             if self
@@ -128,7 +207,7 @@ impl BodyReader {
                 .await
                 .is_err()
             {
-                return Err(self.fail(HttpInputError::IncompleteBody));
+                return Err(self.fail(HttpInputError::IncompleteBody { source: None }));
             }
         }
         loop {

@@ -199,22 +199,20 @@ async fn handle_request(
             framing.expect_continue,
             timeouts,
         );
+        #[cfg(feature = "gzip")]
+        if take_gzip_encoding(&mut request, options) {
+            reader.inflate_gzip(options.limits.max_body_size);
+        }
         body_flags = Some((reader.complete_flag(), reader.failure_flag()));
         if streaming {
             request.set_body_reader(reader);
         } else {
             // Boxed, like the error path: rarer states stay out of every connection's task.
             match Box::pin(reader.read_to_end()).await {
-                Ok(body) => match decompress(&request, body, options) {
-                    Ok(body) => request.body = body,
-                    Err(error) => {
-                        Box::pin(send_error_and_linger(stream, error.status())).await;
-                        return false;
-                    }
-                },
+                Ok(body) => request.body = body,
                 Err(error) => {
                     tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
-                    if matches!(error, HttpInputError::IncompleteBody) {
+                    if matches!(error, HttpInputError::IncompleteBody { .. }) {
                         return false;
                     }
                     Box::pin(send_error_and_linger(stream, error.status())).await;
@@ -258,8 +256,16 @@ async fn handle_request(
     let complete = body_flags
         .as_ref()
         .is_none_or(|(complete, _)| complete.get());
-    if !complete || stream.closed() || stream.is_eof() {
-        // An unread body would be parsed as the next request: never reuse the connection.
+    if !complete && !stream.closed() {
+        // An unread body would be parsed as the next request: never reuse the connection. Close
+        // lingeringly, so that the client reads the answer (a 413 for a body it is still
+        // sending, say) instead of a reset for the bytes left unread.
+        if stream.flush().await.is_ok() {
+            Box::pin(linger(stream)).await;
+        }
+        return false;
+    }
+    if stream.closed() || stream.is_eof() {
         keep_alive = false;
     }
     if !keep_alive {
@@ -518,6 +524,12 @@ async fn send_error_and_linger(stream: &IOStream, status: u16) {
         stream.close();
         return;
     }
+    linger(stream).await;
+}
+
+/// A lingering close (RFC 9112 §9.6, nginx's `lingering_close`): shut down our side, drain what
+/// the client still sends (at most [`LINGER_BYTES`], for at most [`LINGER`]), close.
+async fn linger(stream: &IOStream) {
     let _ = stream.shutdown_write();
     let deadline = Instant::now() + LINGER;
     let mut drained = stream.read_buffer().len();
@@ -535,42 +547,28 @@ async fn send_error_and_linger(stream: &IOStream, status: u16) {
     stream.close();
 }
 
-/// Decompresses a gzip request body when the server is configured to (feature `gzip`).
+/// Whether this request's body is to be inflated: `decompress_request` is on and the body is
+/// `Content-Encoding: gzip`. The handler then sees the inflated body, without the
+/// `Content-Encoding` header and with `X-Consumed-Content-Encoding` instead (Tornado's
+/// `_GzipMessageDelegate`), so a form body parses as any other.
 #[cfg(feature = "gzip")]
-fn decompress(
-    request: &HTTPServerRequest,
-    body: Vec<u8>,
-    options: &crate::HTTPServerOptions,
-) -> Result<Vec<u8>, HttpInputError> {
-    use std::io::Read;
-    if !options.decompress_request
-        || !request
+fn take_gzip_encoding(request: &mut HTTPServerRequest, options: &crate::HTTPServerOptions) -> bool {
+    let gzip = options.decompress_request
+        && request
             .headers
             .get("Content-Encoding")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"))
-    {
-        return Ok(body);
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    if gzip {
+        let encoding = request.headers.get("Content-Encoding").map(str::to_owned);
+        if let Some(encoding) = encoding {
+            // The value came from a parsed header, so it is valid as a header value.
+            let _ = request
+                .headers
+                .add("X-Consumed-Content-Encoding", &encoding);
+        }
+        request.headers.remove("Content-Encoding");
     }
-    let limit = options.limits.max_body_size;
-    let mut out = Vec::with_capacity(body.len().saturating_mul(2).min(1 << 20));
-    let decoder = flate2::read::GzDecoder::new(&body[..]);
-    // One byte past the limit tells "too large" from "exactly at the limit".
-    let read = decoder.take(limit + 1).read_to_end(&mut out);
-    match read {
-        Ok(_) if out.len() as u64 > limit => Err(HttpInputError::BodyTooLarge),
-        Ok(_) => Ok(out),
-        Err(_) => Err(HttpInputError::UnsupportedContentEncoding),
-    }
-}
-
-/// Without the `gzip` feature bodies are passed on as they came.
-#[cfg(not(feature = "gzip"))]
-fn decompress(
-    _request: &HTTPServerRequest,
-    body: Vec<u8>,
-    _options: &crate::HTTPServerOptions,
-) -> Result<Vec<u8>, HttpInputError> {
-    Ok(body)
+    gzip
 }
 
 /// Tornado's access log line: `200 GET / (127.0.0.1) 0.42ms`, level by status. Nothing is

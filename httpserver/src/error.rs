@@ -6,7 +6,10 @@
 /// with the precise status ([`HttpInputError::status`]) and tests can match on the cause. Every
 /// variant means "answer with [`status`](HttpInputError::status), then close": after a framing
 /// error the rest of the connection's bytes cannot be trusted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Clone is cheap: the causes that come from outside (a stream error, a decoder's error) are
+/// shared through an `Arc`, so a body reader can hand the same failure to every later call.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpInputError {
     /// The request line is not `method SP request-target SP HTTP-version`.
@@ -119,7 +122,20 @@ pub enum HttpInputError {
     BodyTimeout,
     /// The connection closed (or failed) before the whole body arrived.
     #[error("connection closed before the request body was complete")]
-    IncompleteBody,
+    IncompleteBody {
+        /// Why the stream ended: `None` for the client's orderly close (EOF), else the stream's
+        /// error (a reset, a send timeout, a TLS alert).
+        #[source]
+        source: Option<std::sync::Arc<typhoon_iostream::StreamError>>,
+    },
+    /// A `Content-Encoding: gzip` request body (with `decompress_request`) that does not
+    /// inflate: a corrupt, truncated or trailing-garbage gzip stream.
+    #[error("invalid gzip request body")]
+    CorruptContentEncoding {
+        /// The decoder's error.
+        #[source]
+        source: std::sync::Arc<std::io::Error>,
+    },
 }
 
 impl HttpInputError {

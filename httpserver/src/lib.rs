@@ -85,6 +85,8 @@ mod connection;
 mod error;
 pub mod h1;
 pub mod httputil;
+#[cfg(feature = "gzip")]
+mod inflate;
 pub mod process;
 mod request;
 mod response;

@@ -55,8 +55,14 @@ pub struct HTTPServerOptions {
     pub xheaders: bool,
     /// Proxies whose addresses `X-Forwarded-For` skips (with `xheaders`).
     pub trusted_downstream: Vec<IpAddr>,
-    /// Decompress `Content-Encoding: gzip` request bodies (feature `gzip`), bounded by
-    /// `max_body_size` after decompression: a zip bomb gets 413.
+    /// Inflate `Content-Encoding: gzip` request bodies (Tornado's `decompress_request`),
+    /// buffered and streamed alike, as they arrive and in bounded steps; the inflated size is
+    /// held to `max_body_size` (a zip bomb gets 413) and a corrupt stream gets 400. The handler
+    /// sees `X-Consumed-Content-Encoding: gzip` instead of `Content-Encoding`.
+    ///
+    /// Only with the feature `gzip`: the field exists without it so that settings read the same
+    /// whatever the features, but then it does nothing (and the server says so with a warning
+    /// when it is set).
     pub decompress_request: bool,
     /// Stream the bodies of the requests this predicate selects (Tornado's
     /// `@stream_request_body`); others are read whole first.
@@ -198,6 +204,13 @@ impl HTTPServer {
         F: Fn(HTTPServerRequest, ResponseWriter) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
+        #[cfg(not(feature = "gzip"))]
+        if options.decompress_request {
+            tracing::warn!(
+                target: "typhoon::general",
+                "decompress_request is set but typhoon-httpserver was built without the gzip feature: request bodies are not inflated"
+            );
+        }
         #[cfg(feature = "tls")]
         let protocol = if options.tls.is_some() {
             "https"
@@ -213,7 +226,11 @@ impl HTTPServer {
         };
         let stream_options = StreamOptions {
             // A head, or a chunk of body, is what the buffer ever needs to hold at once.
-            max_buffer_size: options.limits.max_header_size.max(1024 * 1024) * 2,
+            max_buffer_size: options
+                .limits
+                .max_header_size
+                .max(1024 * 1024)
+                .saturating_mul(2),
             write_timeout: Some(options.send_timeout),
             ..StreamOptions::default()
         };
