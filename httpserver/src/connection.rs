@@ -20,10 +20,6 @@ use crate::request::HTTPServerRequest;
 use crate::response::{ResponseState, ResponseWriter};
 use crate::server::ServerShared;
 
-/// Responses are batched while pipelined requests wait in the read buffer, up to this many
-/// queued bytes; past it they are flushed before the next request is read (back-pressure).
-const PIPELINE_FLUSH_THRESHOLD: usize = 64 * 1024;
-
 /// How long a lingering close keeps draining the client's input after an error response.
 const LINGER: Duration = Duration::from_secs(2);
 
@@ -279,7 +275,9 @@ async fn handle_request(
     }
     // Pipelined requests already buffered: batch their responses, within bounds.
     let pipelined = !stream.read_buffer().is_empty();
-    if !pipelined || stream.write_buffer_len() > PIPELINE_FLUSH_THRESHOLD {
+    // Back-pressure: past `max_output_buffer` queued bytes the connection waits for the client
+    // to take them before it reads the next request.
+    if !pipelined || stream.write_buffer_len() > options.max_output_buffer {
         // The stream's write timeout is the server's send timeout.
         if stream.flush().await.is_err() {
             return false;

@@ -48,6 +48,23 @@ pub struct HTTPServerOptions {
     /// that keeps moving is never cut. It covers every write: the server's own, a handler's
     /// `flush`, and `send_file`.
     pub send_timeout: Duration,
+    /// The most connections this server holds at once, per loop (default 10,000, the role of
+    /// nginx's `worker_connections`): at the cap it stops accepting, the kernel's backlog holds
+    /// the clients that come meanwhile, and it accepts again once a connection ends.
+    /// `usize::MAX` means no cap.
+    pub max_connections: usize,
+    /// The longest a TLS handshake may take (default 10 s); a client that has not finished it
+    /// by then is dropped. Only TLS connections have one.
+    pub tls_handshake_timeout: Duration,
+    /// The most response bytes a connection queues past what the kernel took before it stops
+    /// to wait for the client (default 1 MiB). Responses to pipelined requests are batched into
+    /// one write up to this; past it the connection sends them and reads no further request
+    /// until the client has taken them, so a client that pipelines without reading holds at
+    /// most this much of the server's memory. A handler's
+    /// [`flush`](crate::ResponseWriter::flush) and `send_file` always wait for the client;
+    /// what a handler [`write`](crate::ResponseWriter::write)s without flushing stays in its own
+    /// response buffer (as in Tornado) until it finishes or flushes.
+    pub max_output_buffer: usize,
     /// Close every connection after one response.
     pub no_keep_alive: bool,
     /// Behind a proxy: take the client's address and scheme from `X-Real-Ip`,
@@ -82,6 +99,9 @@ impl Default for HTTPServerOptions {
             body_inactivity_timeout: Duration::from_secs(60),
             body_timeout: None,
             send_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            tls_handshake_timeout: Duration::from_secs(10),
+            max_output_buffer: 1024 * 1024,
             no_keep_alive: false,
             xheaders: false,
             trusted_downstream: Vec::new(),
@@ -102,6 +122,9 @@ impl fmt::Debug for HTTPServerOptions {
             .field("body_inactivity_timeout", &self.body_inactivity_timeout)
             .field("body_timeout", &self.body_timeout)
             .field("send_timeout", &self.send_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("tls_handshake_timeout", &self.tls_handshake_timeout)
+            .field("max_output_buffer", &self.max_output_buffer)
             .field("no_keep_alive", &self.no_keep_alive)
             .field("xheaders", &self.xheaders)
             .field("decompress_request", &self.decompress_request)
@@ -258,7 +281,9 @@ impl HTTPServer {
                 connection::serve(stream, peer, shared).await;
             }
         })
-        .with_stream_options(stream_options);
+        .with_stream_options(stream_options)
+        .with_max_connections(shared.options.max_connections)
+        .with_handshake_timeout(shared.options.tls_handshake_timeout);
         #[cfg(feature = "tls")]
         let tcp = match tls {
             Some(config) => tcp.with_tls(config),

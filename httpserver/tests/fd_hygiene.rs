@@ -24,7 +24,7 @@ fn open_fds() -> usize {
 /// An application shaped like web's: its synchronous half (before the first await) reads the
 /// path to route, as `Application::handle` does, and `/sync-panic` panics right there.
 fn routing_app(
-    request: HTTPServerRequest,
+    request: &HTTPServerRequest,
     mut response: ResponseWriter,
 ) -> impl Future<Output = ()> + 'static {
     let path = request.path().to_owned();
@@ -67,7 +67,7 @@ fn serve() -> (HTTPServer, std::net::SocketAddr) {
         |request, response| {
             let path = request.path().to_owned();
             if path == "/" || path == "/sync-panic" || path == "/async-panic" {
-                return Box::pin(routing_app(request, response))
+                return Box::pin(routing_app(&request, response))
                     as std::pin::Pin<Box<dyn Future<Output = ()>>>;
             }
             Box::pin(async move {

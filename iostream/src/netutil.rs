@@ -1,5 +1,6 @@
 //! Listening sockets and the accept loop (Tornado's `tornado.netutil`).
 
+use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -7,9 +8,11 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
+use typhoon_ioloop::locks::Event;
 use typhoon_ioloop::{Async, IOLoop, JoinHandle, sleep};
 
 use crate::stream::{IOStream, StreamOptions, Transport};
@@ -336,6 +339,103 @@ fn is_transient(error: &io::Error) -> bool {
     )
 }
 
+/// A cap on the connections a server holds at once (nginx's `worker_connections`): at the cap,
+/// its accept loops stop accepting, and the kernel's backlog holds the clients that come; each
+/// [`ConnectionSlot`] given back lets one more in.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_iostream::netutil::ConnectionLimit;
+///
+/// let limit = ConnectionLimit::new(2);
+/// let (a, b) = (limit.acquire(), limit.acquire());
+/// assert!(limit.is_full());
+/// drop(a);
+/// assert_eq!((limit.live(), limit.is_full()), (1, false));
+/// # drop(b);
+/// ```
+#[derive(Debug)]
+pub struct ConnectionLimit {
+    /// The most connections at once.
+    max: usize,
+    /// Connections holding a slot now.
+    live: Cell<usize>,
+    /// Set while below `max`: what a paused accept loop waits for.
+    below: Event,
+}
+
+impl ConnectionLimit {
+    /// A limit of `max` connections (`usize::MAX`: none).
+    #[must_use]
+    pub fn new(max: usize) -> Rc<Self> {
+        let below = Event::new();
+        if max > 0 {
+            below.set();
+        }
+        Rc::new(Self {
+            max,
+            live: Cell::new(0),
+            below,
+        })
+    }
+
+    /// The most connections at once.
+    #[must_use]
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Connections holding a slot now.
+    #[must_use]
+    pub fn live(&self) -> usize {
+        self.live.get()
+    }
+
+    /// Whether the limit is reached.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.live.get() >= self.max
+    }
+
+    /// Takes a slot for a connection just accepted (past the cap if called while full: an
+    /// accept loop does not call it then). The slot is given back when dropped.
+    #[must_use]
+    pub fn acquire(self: &Rc<Self>) -> ConnectionSlot {
+        self.live.set(self.live.get().saturating_add(1));
+        if self.is_full() {
+            self.below.clear();
+        }
+        ConnectionSlot {
+            limit: Rc::clone(self),
+        }
+    }
+
+    /// Waits until a connection may be accepted.
+    async fn wait_below(&self) {
+        while self.is_full() {
+            self.below.wait().await;
+        }
+    }
+}
+
+/// One connection's place under a [`ConnectionLimit`], given back on drop.
+#[derive(Debug)]
+pub struct ConnectionSlot {
+    /// The limit it counts against.
+    limit: Rc<ConnectionLimit>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let limit = &self.limit;
+        limit.live.set(limit.live.get().saturating_sub(1));
+        if !limit.is_full() {
+            limit.below.set();
+        }
+    }
+}
+
 /// Accepts connections on `listener` from the current loop, calling `callback` for each
 /// (Tornado's `add_accept_handler`).
 ///
@@ -349,6 +449,21 @@ fn is_transient(error: &io::Error) -> bool {
 /// If the listener cannot be registered with the loop.
 pub fn add_accept_handler(
     listener: impl Into<Listener>,
+    callback: impl FnMut(AcceptedSocket, PeerAddr) + 'static,
+) -> io::Result<AcceptHandle> {
+    add_accept_handler_with_limit(listener, None, callback)
+}
+
+/// [`add_accept_handler`] under a [`ConnectionLimit`]: while the limit is full the loop does not
+/// accept, and it goes on once a slot is given back. The callback takes the slot
+/// ([`ConnectionLimit::acquire`]) for the connection it is given.
+///
+/// # Errors
+///
+/// If the listener cannot be registered with the loop.
+pub fn add_accept_handler_with_limit(
+    listener: impl Into<Listener>,
+    limit: Option<Rc<ConnectionLimit>>,
     mut callback: impl FnMut(AcceptedSocket, PeerAddr) + 'static,
 ) -> io::Result<AcceptHandle> {
     let (listener, local_addr) = match listener.into() {
@@ -362,6 +477,12 @@ pub fn add_accept_handler(
         let mut backoff: Option<Duration> = None;
         let mut failures = 0u64;
         loop {
+            if let Some(limit) = &limit
+                && limit.is_full()
+            {
+                tracing::debug!(target: "typhoon::general", max = limit.max(), "at max_connections: accepting paused");
+                limit.wait_below().await;
+            }
             match listener.accept().await {
                 Ok((socket, peer)) => {
                     if backoff.take().is_some() {

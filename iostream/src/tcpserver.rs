@@ -14,7 +14,8 @@ use std::time::Duration;
 use typhoon_ioloop::{IOLoop, LoopHandle};
 
 use crate::netutil::{
-    AcceptHandle, AcceptedSocket, BindOptions, Listener, PeerAddr, add_accept_handler, bind_sockets,
+    AcceptHandle, AcceptedSocket, BindOptions, ConnectionLimit, Listener, PeerAddr,
+    add_accept_handler_with_limit, bind_sockets,
 };
 use crate::stream::{IOStream, StreamOptions};
 
@@ -77,6 +78,8 @@ struct ServerInner {
     handshake_timeout: Cell<Duration>,
     /// The running accept loops.
     acceptors: RefCell<Vec<AcceptHandle>>,
+    /// The cap on connections at once, shared by every listener (none by default).
+    limit: RefCell<Option<Rc<ConnectionLimit>>>,
 }
 
 impl TCPServer {
@@ -94,6 +97,7 @@ impl TCPServer {
                 tls: RefCell::new(None),
                 handshake_timeout: Cell::new(Duration::from_secs(30)),
                 acceptors: RefCell::new(Vec::new()),
+                limit: RefCell::new(None),
             }),
         }
     }
@@ -116,6 +120,19 @@ impl TCPServer {
     pub fn with_handshake_timeout(self, timeout: Duration) -> Self {
         self.inner.handshake_timeout.set(timeout);
         self
+    }
+
+    /// Holds at most `max` connections at once (nginx's `worker_connections`; default: no
+    /// cap): at the cap the server stops accepting, and the kernel's backlog holds the clients
+    /// that come meanwhile until a connection ends. Applies to listeners added after it.
+    pub fn with_max_connections(self, max: usize) -> Self {
+        *self.inner.limit.borrow_mut() = (max != usize::MAX).then(|| ConnectionLimit::new(max));
+        self
+    }
+
+    /// How many connections are open (TLS handshakes included), if a cap is set.
+    pub fn live_connections(&self) -> Option<usize> {
+        self.inner.limit.borrow().as_ref().map(|limit| limit.live())
     }
 
     /// Binds `port` on `address` (all interfaces if `None`) and starts accepting on the current
@@ -158,7 +175,8 @@ impl TCPServer {
 
     fn add_listener(&self, listener: Listener) -> io::Result<()> {
         let inner = Rc::downgrade(&self.inner);
-        let handle = add_accept_handler(listener, move |socket, peer| {
+        let limit = self.inner.limit.borrow().clone();
+        let handle = add_accept_handler_with_limit(listener, limit, move |socket, peer| {
             if let Some(inner) = inner.upgrade() {
                 ServerInner::accept(&inner, socket, peer);
             }
@@ -179,6 +197,9 @@ impl TCPServer {
 
 impl ServerInner {
     fn accept(this: &Rc<Self>, socket: AcceptedSocket, peer: PeerAddr) {
+        // Taken before anything can fail, so the count never drifts; the connection's task
+        // holds it and gives it back when it ends, however it ends.
+        let slot = this.limit.borrow().as_ref().map(ConnectionLimit::acquire);
         let stream = match socket.into_stream(this.options.borrow().clone()) {
             Ok(stream) => stream,
             Err(error) => {
@@ -192,6 +213,7 @@ impl ServerInner {
             let deadline = this.handshake_timeout.get();
             IOLoop::current()
                 .spawn(async move {
+                    let _slot = slot;
                     // Boxed: the handshake's state is large and only TLS connections need it.
                     let handshake =
                         Box::pin(typhoon_ioloop::timeout(deadline, stream.start_tls_server(config)));
@@ -210,9 +232,16 @@ impl ServerInner {
         }
         // Plain connections: the task is the handler's own (boxed) future, nothing around it,
         // so an idle connection's task holds no copy of the stream or of TLS state.
-        IOLoop::current()
-            .spawn((this.handle_stream)(stream, peer))
-            .detach();
+        let connection = (this.handle_stream)(stream, peer);
+        match slot {
+            Some(slot) => IOLoop::current()
+                .spawn(async move {
+                    let _slot = slot;
+                    connection.await;
+                })
+                .detach(),
+            None => IOLoop::current().spawn(connection).detach(),
+        }
     }
 }
 
@@ -279,7 +308,9 @@ impl MultiLoopServer {
 ///
 /// # Errors
 ///
-/// If binding fails, or a loop's thread cannot start.
+/// If binding fails, or a loop's thread cannot start (its factory panicked, or its sockets could
+/// not be registered); then the loops already started are stopped and their threads joined
+/// before the error returns.
 pub fn start_loops<F>(n: usize, port: u16, address: &str, factory: F) -> io::Result<MultiLoopServer>
 where
     F: Fn() -> TCPServer + Send + Sync + 'static,
@@ -295,12 +326,24 @@ where
     for _ in 1..n.max(1) {
         sockets.push(bind_sockets(addr.port(), Some(address), &options)?);
     }
-    let mut handles = Vec::with_capacity(sockets.len());
-    let mut threads = Vec::with_capacity(sockets.len());
+    let mut handles: Vec<LoopHandle> = Vec::with_capacity(sockets.len());
+    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::with_capacity(sockets.len());
+    // If a later loop fails to start, the ones already serving stop too: the caller gets an
+    // error and nothing left running without a handle to stop it.
+    let fail =
+        |error: io::Error, handles: &[LoopHandle], threads: Vec<std::thread::JoinHandle<()>>| {
+            for handle in handles {
+                handle.stop();
+            }
+            for thread in threads {
+                let _ = thread.join();
+            }
+            error
+        };
     for (i, listeners) in sockets.into_iter().enumerate() {
         let factory = std::sync::Arc::clone(&factory);
         let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
+        let thread = match std::thread::Builder::new()
             .name(format!("typhoon-loop-{i}"))
             .spawn(move || {
                 let ioloop = IOLoop::new();
@@ -314,12 +357,19 @@ where
                 server.stop();
                 ioloop.close();
                 IOLoop::clear_current();
-            })?;
-        let handle = rx
+            }) {
+            Ok(thread) => thread,
+            Err(error) => return Err(fail(error, &handles, threads)),
+        };
+        let started = rx
             .recv()
-            .map_err(|_| io::Error::other("a server loop thread died while starting"))??;
-        handles.push(handle);
+            .map_err(|_| io::Error::other("a server loop thread died while starting"))
+            .and_then(|started| started);
         threads.push(thread);
+        match started {
+            Ok(handle) => handles.push(handle),
+            Err(error) => return Err(fail(error, &handles, threads)),
+        }
     }
     Ok(MultiLoopServer {
         addr,

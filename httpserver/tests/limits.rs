@@ -1,0 +1,243 @@
+//! The limits `shared/HTTP-LIMITS.md` promises, over real sockets: `max_connections`, the
+//! bounded output of a client that pipelines without reading, the TLS handshake timeout, and
+//! `start_loops` cleaning up after a loop that fails to start.
+
+mod util;
+
+use std::cell::{Cell, OnceCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use typhoon_httpserver::{HTTPServer, HTTPServerOptions, start_loops};
+use typhoon_ioloop::locks::Event;
+use typhoon_ioloop::{IOLoop, sleep, timeout};
+use util::{connect, read_response, run};
+
+#[test]
+fn max_connections_pauses_accepting_and_serves_everyone_in_turn() {
+    run(async {
+        let options = HTTPServerOptions {
+            max_connections: 10,
+            ..HTTPServerOptions::default()
+        };
+        let server_cell: Rc<OnceCell<HTTPServer>> = Rc::new(OnceCell::new());
+        let in_flight = Rc::new(Cell::new(0usize));
+        let most_open = Rc::new(Cell::new(0usize));
+        let ten_in = Event::new();
+        let release = Event::new();
+        let server = {
+            let (server_cell, in_flight, most_open) = (
+                Rc::clone(&server_cell),
+                Rc::clone(&in_flight),
+                Rc::clone(&most_open),
+            );
+            let (ten_in, release) = (ten_in.clone(), release.clone());
+            HTTPServer::with_options(
+                move |_request, mut response| {
+                    let (server_cell, in_flight, most_open) = (
+                        Rc::clone(&server_cell),
+                        Rc::clone(&in_flight),
+                        Rc::clone(&most_open),
+                    );
+                    let (ten_in, release) = (ten_in.clone(), release.clone());
+                    async move {
+                        let open = server_cell.get().map_or(0, HTTPServer::connection_count);
+                        most_open.set(most_open.get().max(open));
+                        in_flight.set(in_flight.get() + 1);
+                        if in_flight.get() == 10 {
+                            ten_in.set();
+                        }
+                        release.wait().await;
+                        in_flight.set(in_flight.get() - 1);
+                        response.write(b"served");
+                    }
+                },
+                options,
+            )
+        };
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let _ = server_cell.set(server.clone());
+        let clients: Vec<_> = (0..50)
+            .map(|_| {
+                IOLoop::current().spawn(async move {
+                    let stream = connect(addr).await;
+                    stream
+                        .write(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                        .await
+                        .expect("write");
+                    read_response(&stream, false).await
+                })
+            })
+            .collect();
+        ten_in.wait().await;
+        // A check that something does not happen: give the loop time in which, without the
+        // cap, the other 40 connections would be accepted.
+        sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            server.connection_count(),
+            10,
+            "accepted past max_connections"
+        );
+        release.set();
+        for client in clients {
+            let response = client.await.expect("the client task");
+            assert_eq!(
+                (response.status, response.text()),
+                (200, "served".to_owned())
+            );
+        }
+        assert!(
+            most_open.get() <= 10,
+            "{} connections open at once",
+            most_open.get()
+        );
+        timeout(Duration::from_secs(10), server.connections_closed())
+            .await
+            .expect("all closed");
+    });
+}
+
+#[test]
+fn start_loops_stops_the_loops_it_started_when_a_later_one_fails() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&calls);
+    let result = start_loops(3, 0, "127.0.0.1", move || {
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(n < 1, "the second loop's factory fails");
+        HTTPServer::new(|_request, mut response| async move { response.write(b"up") })
+    });
+    assert!(result.is_err(), "a loop that failed to start is an error");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // The first loop had started serving; it must have stopped, and its thread ended (the
+    // error returns only after the join): no thread named typhoon-loop-* is left.
+    let loops_left = std::fs::read_dir("/proc/self/task")
+        .expect("tasks")
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+        .filter(|name| name.starts_with("typhoon-loop-"))
+        .count();
+    assert_eq!(loops_left, 0, "a started loop is still running");
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn tls_handshake_timeout_drops_a_silent_client() {
+    use std::path::PathBuf;
+    use typhoon_iostream::tls;
+    let fixture = |name: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../iostream/tests/fixtures")
+            .join(name)
+    };
+    run(async move {
+        let options = HTTPServerOptions {
+            tls: Some(
+                tls::server_config_from_pem_files(
+                    fixture("server.pem"),
+                    fixture("server.key"),
+                    &[b"http/1.1"],
+                )
+                .expect("server config"),
+            ),
+            tls_handshake_timeout: Duration::from_millis(100),
+            ..HTTPServerOptions::default()
+        };
+        let server = HTTPServer::with_options(|_request, _response| async {}, options);
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        // A client that connects and never says hello: the server gives up after 100 ms (the
+        // default would be 10 s, past this wait).
+        let stream = connect(addr).await;
+        let closed = timeout(Duration::from_secs(5), stream.read_until_close()).await;
+        assert!(
+            closed.is_ok(),
+            "the server kept a silent TLS client past its handshake timeout"
+        );
+        assert_eq!(server.tcp_server().live_connections(), Some(0));
+    });
+}
+
+/// This process's resident memory, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// What a client that pipelines 100,000 GETs and never reads a byte costs the server: how many
+/// requests it got in, and how much the process's memory grew meanwhile (KiB).
+fn pipelining_flood(max_output_buffer: usize) -> (usize, u64) {
+    use std::io::Write;
+    run(async move {
+        let options = HTTPServerOptions {
+            max_output_buffer,
+            ..HTTPServerOptions::default()
+        };
+        let server = HTTPServer::with_options(
+            |_request, mut response| async move {
+                response.write(&[b'x'; 16 * 1024]);
+            },
+            options,
+        );
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let flood = request.repeat(100_000);
+        let before = rss_kib();
+        // A blocking client on its own thread: it writes all 100,000 requests, or as many as the
+        // server reads before its output backs up, and never reads a byte.
+        let client = std::thread::spawn(move || {
+            // Small kernel buffers on the client's side, so the server's output backs up after
+            // a few KiB instead of the megabytes loopback would otherwise absorb.
+            let raw = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                .expect("socket");
+            raw.set_recv_buffer_size(16 * 1024).expect("rcvbuf");
+            raw.set_send_buffer_size(16 * 1024).expect("sndbuf");
+            raw.connect(&addr.into()).expect("connect");
+            let mut socket: std::net::TcpStream = raw.into();
+            socket
+                .set_write_timeout(Some(Duration::from_millis(500)))
+                .expect("timeout");
+            let mut sent = 0;
+            while sent < flood.len() {
+                match socket.write(&flood[sent..]) {
+                    Ok(n) => sent += n,
+                    Err(_) => break,
+                }
+            }
+            (socket, sent / request.len())
+        });
+        // Wait for the client on the loop's executor, so the loop serves meanwhile.
+        let (socket, sent) = IOLoop::current()
+            .run_in_executor(move || client.join().expect("client"))
+            .await
+            .expect("no panic");
+        let grown = rss_kib().saturating_sub(before);
+        drop(socket);
+        timeout(Duration::from_secs(10), server.connections_closed())
+            .await
+            .expect("the connection closes");
+        (sent, grown)
+    })
+}
+
+#[test]
+fn pipelining_client_that_never_reads_keeps_memory_bounded() {
+    let (sent, grown) = pipelining_flood(HTTPServerOptions::default().max_output_buffer);
+    println!(
+        "max_output_buffer 1 MiB: {sent} of 100,000 pipelined requests read; RSS +{grown} KiB"
+    );
+    // The server stopped reading once its output backed up: 100,000 responses of 16 KiB
+    // (1.6 GB) were never made.
+    assert!(
+        sent < 100_000,
+        "the server read every request of a client that never reads"
+    );
+    assert!(grown < 4 * 1024, "RSS grew by {grown} KiB");
+    // Without the bound the server answers every request of one read before it sends anything:
+    // thousands of responses queued at once. The setting is what holds it.
+    let (sent, grown) = pipelining_flood(usize::MAX);
+    println!("max_output_buffer unbounded: {sent} read; RSS +{grown} KiB");
+    assert!(grown > 6 * 1024, "{sent} read, RSS +{grown} KiB");
+}
