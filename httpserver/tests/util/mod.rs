@@ -20,3 +20,12 @@ where
 {
     typhoon_testing::run_test_with_timeout(TEST_TIMEOUT, future)
 }
+
+/// Runs `future` on a fresh loop, failing the test if it takes longer than `limit`.
+pub fn run_with_timeout<F>(limit: Duration, future: F) -> F::Output
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    typhoon_testing::run_test_with_timeout(limit, future)
+}
