@@ -21,6 +21,15 @@ use crate::routing::{HostRules, PathPattern, Route, Router};
 
 /// An application's settings (Tornado's `Application` keyword arguments). Build with
 /// `Settings { debug: true, ..Settings::default() }`.
+///
+/// A setting that needs a feature exists only with it (see the crate's feature table).
+#[cfg_attr(
+    not(feature = "gzip"),
+    doc = "This build has no `gzip`, so it has no `compress_response`:\n\n\
+           ```compile_fail\n\
+           let _ = typhoon_web::Settings { compress_response: true, ..Default::default() };\n\
+           ```"
+)]
 #[derive(Debug)]
 pub struct Settings {
     /// Debug mode: `serve_traceback` unless set, templates reloaded, static hashes not cached.
@@ -54,7 +63,9 @@ pub struct Settings {
     /// `static_handler_args`); default: [`StaticFileHandler`] over `static_path`. Its route's
     /// first capture is the file's path relative to the root.
     pub static_handler: Option<HandlerFactory>,
-    /// A directory of templates for `render`.
+    /// A directory of templates for `render` (feature `template`, like `render` itself).
+    #[cfg(feature = "template")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     pub template_path: Option<PathBuf>,
     /// Which templates loaded from `template_path` are HTML-escaped (Tornado's `autoescape`
     /// setting; `Autoescape::Never` is its `autoescape=None`). A ready `templates` loader keeps
@@ -68,7 +79,12 @@ pub struct Settings {
     pub templates: Option<typhoon_template::Loader>,
     /// Compress compressible responses (text, JSON, JavaScript, XML, SVG; 1 KiB or more, or
     /// streamed) with gzip or deflate, whichever the client's `Accept-Encoding` weighs higher
-    /// (gzip on a tie; `q=0` refuses), with `Vary: Accept-Encoding` (feature `gzip`).
+    /// (gzip on a tie; `q=0` refuses), with `Vary: Accept-Encoding`.
+    ///
+    /// Only with the feature `gzip`, so that a build without it cannot ask for compression
+    /// and silently get none (as `autoescape` and `templates` need `template`).
+    #[cfg(feature = "gzip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
     pub compress_response: bool,
     /// Put the error chain in 5xx pages; `None` follows `debug`.
     pub serve_traceback: Option<bool>,
@@ -84,7 +100,13 @@ pub struct Settings {
     pub compute_etag: bool,
     /// Cross-origin resource sharing: headers on answers, preflights answered.
     pub cors: Option<Cors>,
-    /// Options for the server `listen` builds.
+    /// Options for the server that [`Application::into_server`] and [`Application::listen`]
+    /// build. Two are overridden there (see [`Application::into_server_with`]):
+    /// `stream_request_body`, and `limits.max_body_size`, raised to `max_body_size`.
+    ///
+    /// These are `typhoon-httpserver`'s options and follow its features: `tls` exists only with
+    /// this crate's feature `tls`, but `decompress_request` exists without `gzip` and then does
+    /// nothing (bodies arrive as sent, still gzip); enable this crate's `gzip` for it.
     pub server: HTTPServerOptions,
 }
 
@@ -102,11 +124,13 @@ impl Default for Settings {
             static_path: None,
             static_url_prefix: "/static/".to_owned(),
             static_handler: None,
+            #[cfg(feature = "template")]
             template_path: None,
             #[cfg(feature = "template")]
             autoescape: typhoon_template::Autoescape::default(),
             #[cfg(feature = "template")]
             templates: None,
+            #[cfg(feature = "gzip")]
             compress_response: false,
             serve_traceback: None,
             default_handler: None,
@@ -244,12 +268,6 @@ impl Application {
     /// `<static_url_prefix>(.*)`, `/(favicon\.ico)` and `/(robots\.txt)` are added first, as
     /// Tornado does.
     pub fn with_settings(routes: Vec<Route>, mut settings: Settings) -> Self {
-        if settings.compress_response && !cfg!(feature = "gzip") {
-            tracing::warn!(
-                "compress_response is set, but typhoon-web was built without its `gzip` \
-                 feature: responses go out uncompressed"
-            );
-        }
         let mut all = Vec::new();
         if let Some(path) = settings.static_path.clone() {
             let prefix = regex::escape(&settings.static_url_prefix);
@@ -368,6 +386,16 @@ impl Application {
 
     /// Like [`into_server`](Self::into_server), with `options` instead of `settings.server`
     /// (to add TLS, say).
+    ///
+    /// Two of `options` are overridden, because the application reads request bodies itself
+    /// after routing (so that `max_body_size` can be per route):
+    ///
+    /// - `stream_request_body` is replaced: every request with a body is streamed to the
+    ///   application, whatever predicate `options` had. A handler that wants the body as it
+    ///   arrives takes it with [`Context::take_body_reader`](crate::Context::take_body_reader).
+    /// - `limits.max_body_size` is raised to [`Settings::max_body_size`] when it is lower (never
+    ///   lowered): the server's limit would otherwise cut a body that a route allows. The
+    ///   application enforces `Settings::max_body_size` and each route's own limit.
     pub fn into_server_with(self, mut options: HTTPServerOptions) -> HTTPServer {
         options.stream_request_body = Some(Rc::new(|request: &HTTPServerRequest| {
             request.headers.contains("Transfer-Encoding")

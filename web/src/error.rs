@@ -188,10 +188,11 @@ impl HTTPError {
     }
 }
 
+/// A 500 whose [`source`](HTTPError::source) is `err`, with no log message: the cause is
+/// printed once, by [`chain`](HTTPError::chain), not also formatted into the message.
 impl<E: std::error::Error + 'static> From<E> for HTTPError {
     fn from(err: E) -> Self {
         let mut out = Self::new(500);
-        out.log_message = Some(err.to_string());
         out.source = Some(Box::new(err));
         out
     }
@@ -215,5 +216,27 @@ impl fmt::Debug for HTTPError {
             .field("log_message", &self.log_message)
             .field("source", &self.source)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_keeps_the_cause_once() {
+        let err = HTTPError::from(Error::Io(std::io::Error::other("disk on fire")));
+        assert_eq!(err.status(), 500);
+        assert_eq!(
+            err.log_message(),
+            None,
+            "the cause is the source, not a message"
+        );
+        let source = err.source().expect("the cause is kept");
+        assert!(matches!(source.downcast_ref::<Error>(), Some(Error::Io(_))));
+        let chain = err.chain();
+        assert_eq!(chain.lines().count(), 3, "{chain}");
+        assert_eq!(chain.matches("disk on fire").count(), 1, "{chain}");
+        assert_eq!(chain.matches("i/o error").count(), 1, "{chain}");
     }
 }

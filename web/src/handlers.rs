@@ -8,6 +8,7 @@ use typhoon_httpserver::httputil::{format_timestamp, parse_http_date};
 use crate::context::{Context, etag_matches};
 use crate::error::HTTPError;
 use crate::handler::RequestHandler;
+use crate::range::{RangeAnswer, parse_request_range, resolve_range};
 
 /// Tornado's `StaticFileHandler.CACHE_MAX_AGE`: ten years, for versioned URLs.
 const CACHE_MAX_AGE: u64 = 86400 * 365 * 10;
@@ -16,11 +17,13 @@ const CACHE_MAX_AGE: u64 = 86400 * 365 * 10;
 /// capture is the path relative to the root.
 ///
 /// ETag from size and modification time (no hashing per request), `Last-Modified`, 304 on
-/// `If-None-Match`/`If-Modified-Since`, single byte ranges (206, or 416 with `bytes */size`),
-/// HEAD, `Content-Type` by extension, a ten-year `Cache-Control` for URLs with `?v=`, and 403
-/// for anything outside the root: `..` components, absolute paths, NUL bytes, and symlinks that
-/// resolve outside it. Files are never read whole: the body goes with
-/// [`Context::send_file`] (`sendfile(2)` on plain TCP; 64 KiB pieces over TLS or gzip).
+/// `If-None-Match`/`If-Modified-Since`, single byte ranges as Tornado answers them (206; 200
+/// for a range covering the whole file or a header that is not a single range; 416 with
+/// `bytes */size`; numbers of any size), HEAD, `Content-Type` by extension, a ten-year
+/// `Cache-Control` for URLs with `?v=`, and 403 for anything outside the root: `..`
+/// components, absolute paths, NUL bytes, and symlinks that resolve outside it. Files are
+/// never read whole: the body goes with [`Context::send_file`] (`sendfile(2)` on plain TCP;
+/// 64 KiB pieces over TLS or gzip).
 ///
 /// # Examples
 ///
@@ -225,21 +228,25 @@ impl StaticFileHandler {
             .first_raw()
             .unwrap_or("application/octet-stream");
         cx.set_header("Content-Type", content_type)?;
-        let (start, end) = match cx.request().headers.get("Range").map(parse_range) {
-            None | Some(RangeSpec::Ignore) => (0, size),
-            Some(RangeSpec::Range(start, end)) => match resolve_range(start, end, size) {
-                Some((s, e)) => {
-                    cx.set_status(206);
-                    cx.set_header("Content-Range", format!("bytes {s}-{}/{size}", e - 1))?;
-                    (s, e)
-                }
-                None => {
-                    cx.set_status(416);
-                    cx.set_header("Content-Type", "text/plain")?;
-                    cx.set_header("Content-Range", format!("bytes */{size}"))?;
-                    return Ok(());
-                }
-            },
+        let answer = cx
+            .request()
+            .headers
+            .get("Range")
+            .and_then(parse_request_range)
+            .map_or(RangeAnswer::Whole, |range| resolve_range(range, size));
+        let (start, end) = match answer {
+            RangeAnswer::Whole => (0, size),
+            RangeAnswer::Partial { start, end } => {
+                cx.set_status(206);
+                cx.set_header("Content-Range", format!("bytes {start}-{}/{size}", end - 1))?;
+                (start, end)
+            }
+            RangeAnswer::Unsatisfiable => {
+                cx.set_status(416);
+                cx.set_header("Content-Type", "text/plain")?;
+                cx.set_header("Content-Range", format!("bytes */{size}"))?;
+                return Ok(());
+            }
         };
         let length = end - start;
         cx.set_header("Content-Length", length.to_string())?;
@@ -277,58 +284,6 @@ fn root_fd(root: &Path) -> Option<std::rc::Rc<std::os::fd::OwnedFd>> {
             .insert(root.to_path_buf(), Rc::clone(&fd));
         Some(fd)
     })
-}
-
-/// A parsed `Range` header.
-enum RangeSpec {
-    /// Not a single byte range: serve the whole file.
-    Ignore,
-    /// `start`/`end` as Python's slice bounds (Tornado's `_parse_request_range`).
-    Range(Option<i64>, Option<i64>),
-}
-
-/// Tornado's `httputil._parse_request_range`: `bytes=a-b` (inclusive), `bytes=a-`, `bytes=-n`.
-fn parse_range(header: &str) -> RangeSpec {
-    let Some(spec) = header.trim().strip_prefix("bytes=") else {
-        return RangeSpec::Ignore;
-    };
-    if spec.contains(',') {
-        return RangeSpec::Ignore;
-    }
-    let Some((a, b)) = spec.split_once('-') else {
-        return RangeSpec::Ignore;
-    };
-    let parse = |s: &str| -> Result<Option<i64>, ()> {
-        let s = s.trim();
-        if s.is_empty() {
-            Ok(None)
-        } else {
-            s.parse::<i64>().map(Some).map_err(|_| ())
-        }
-    };
-    match (parse(a), parse(b)) {
-        (Ok(None), Ok(Some(n))) => RangeSpec::Range(Some(-n), None),
-        (Ok(Some(s)), Ok(Some(e))) => RangeSpec::Range(Some(s), Some(e + 1)),
-        (Ok(s), Ok(None)) => RangeSpec::Range(s, None),
-        _ => RangeSpec::Ignore,
-    }
-}
-
-/// Turns parsed bounds into `[start, end)` within `size`, or `None` (416).
-fn resolve_range(start: Option<i64>, end: Option<i64>, size: u64) -> Option<(u64, u64)> {
-    let size_i = i64::try_from(size).ok()?;
-    let mut s = start.unwrap_or(0);
-    if s < 0 {
-        s = (size_i + s).max(0);
-    }
-    let e = end.map_or(size_i, |e| e.min(size_i));
-    if s >= size_i || (end.is_some() && start.is_some_and(|st| st >= 0) && e <= s) {
-        return None;
-    }
-    if size_i == 0 {
-        return None;
-    }
-    Some((u64::try_from(s).ok()?, u64::try_from(e).ok()?))
 }
 
 impl RequestHandler for StaticFileHandler {
@@ -417,25 +372,5 @@ impl RequestHandler for ErrorHandler {
 
     async fn prepare(&mut self, _cx: &mut Context) -> Result<(), HTTPError> {
         Err(HTTPError::new(self.status))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        let r = |h: &str, size| match parse_range(h) {
-            RangeSpec::Ignore => Some((0, size)),
-            RangeSpec::Range(s, e) => resolve_range(s, e, size),
-        };
-        assert_eq!(r("bytes=0-9", 100), Some((0, 10)));
-        assert_eq!(r("bytes=90-", 100), Some((90, 100)));
-        assert_eq!(r("bytes=-10", 100), Some((90, 100)));
-        assert_eq!(r("bytes=-200", 100), Some((0, 100)));
-        assert_eq!(r("bytes=100-", 100), None);
-        assert_eq!(r("bytes=0-0,5-6", 100), Some((0, 100)));
-        assert_eq!(r("bytes=5-200", 100), Some((5, 100)));
     }
 }

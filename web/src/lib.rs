@@ -72,10 +72,16 @@
 //!
 //! | Name | Description | Default? |
 //! |---|---|---|
-//! | `json` | [`Context::write_json`] for serde values (serde, serde_json) | Yes |
+//! | `json` | [`Context::write_json`] for serde values (serde, serde_json); with `template`, the templates' `json_encode` | Yes |
 //! | `template` | [`Context::render`] / [`Context::render_string`] with `typhoon-template` | Yes |
-//! | `gzip` | `Settings::compress_response`: gzip and deflate (flate2, pure Rust) | No |
+//! | `gzip` | `Settings::compress_response` (gzip and deflate responses) and `Settings::server.decompress_request` (gzip request bodies, forwards to `typhoon-httpserver/gzip`); flate2, pure Rust | No |
 //! | `tls` | HTTPS through `Settings::server.tls` (forwards to `typhoon-httpserver/tls`) | No |
+//!
+//! Each feature is enough on its own: depending on `typhoon-web` with `features = ["gzip",
+//! "tls"]` turns on what the lower crates need for them. A setting that needs a feature exists
+//! only with it (`compress_response`; `template_path`, `autoescape`, `templates`), except the
+//! fields of `Settings::server`, which are `typhoon-httpserver`'s: `decompress_request`
+//! exists without `gzip` and then does nothing.
 //!
 //! # Departures from Tornado
 //!
@@ -103,6 +109,7 @@ mod error;
 mod handler;
 mod handlers;
 pub mod multipart;
+mod range;
 mod routing;
 
 pub use application::{Application, Settings};

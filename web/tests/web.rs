@@ -15,7 +15,7 @@ use typhoon_web::{
     Application, Context, CookieOptions, Cors, HTTPError, RedirectHandler, RequestHandler,
     Settings, StaticFileHandler, route,
 };
-use util::{Response, capture_logs, fetch, get, run, serve};
+use util::{capture_logs, fetch, get, run, serve};
 
 const SECRET: &str = "0123456789abcdef-typhoon-secret";
 
@@ -1496,63 +1496,7 @@ fn static_304() {
     });
 }
 
-#[test]
-fn static_ranges() {
-    run(async {
-        let (_s, addr) = serve(static_app());
-        let range = |h: &'static str| async move {
-            fetch(addr, "GET", "/static/a.txt", &[("Range", h)], b"").await
-        };
-        let check = |r: &Response, status: u16, body: &str, cr: Option<&str>| {
-            assert_eq!(r.status, status, "{}", r.head);
-            assert_eq!(r.text(), body);
-            assert_eq!(r.header("Content-Range").as_deref(), cr);
-        };
-        check(&range("bytes=0-0").await, 206, "0", Some("bytes 0-0/10"));
-        check(
-            &range("bytes=0-9").await,
-            206,
-            "0123456789",
-            Some("bytes 0-9/10"),
-        );
-        check(&range("bytes=9-9").await, 206, "9", Some("bytes 9-9/10"));
-        check(&range("bytes=-3").await, 206, "789", Some("bytes 7-9/10"));
-        check(&range("bytes=5-").await, 206, "56789", Some("bytes 5-9/10"));
-        check(
-            &range("bytes=5-100").await,
-            206,
-            "56789",
-            Some("bytes 5-9/10"),
-        );
-        check(
-            &range("bytes=-100").await,
-            206,
-            "0123456789",
-            Some("bytes 0-9/10"),
-        );
-        check(&range("bytes=0-1,3-4").await, 200, "0123456789", None);
-        check(&range("bytes=10-").await, 416, "", Some("bytes */10"));
-        check(&range("bytes=6-5").await, 416, "", Some("bytes */10"));
-        check(&range("garbage").await, 200, "0123456789", None);
-        let r = fetch(
-            addr,
-            "HEAD",
-            "/static/a.txt",
-            &[("Range", "bytes=2-4")],
-            b"",
-        )
-        .await;
-        assert_eq!(
-            (r.status, r.header("Content-Length").as_deref()),
-            (206, Some("3"))
-        );
-        let r = fetch(addr, "HEAD", "/static/a.txt", &[], b"").await;
-        assert_eq!(
-            (r.status, r.header("Content-Length").as_deref()),
-            (200, Some("10"))
-        );
-    });
-}
+// The Range tests are in static_range.rs (Tornado's StaticFileTest range cases).
 
 #[test]
 fn static_large_file_streamed() {
