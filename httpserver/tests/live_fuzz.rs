@@ -227,7 +227,7 @@ fn live_fuzz() {
                 baseline,
                 "case {cases} (seed {seed}) leaked an fd: {shown:?}"
             );
-            if cases % 16 == 0 {
+            if cases.is_multiple_of(16) {
                 let stream = connect(addr).await;
                 stream
                     .write(b"GET /alive HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
