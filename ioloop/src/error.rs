@@ -33,9 +33,6 @@ pub enum LoopError {
     /// `BoundedSemaphore::release` would raise the value above its initial value.
     #[error("semaphore released too many times")]
     SemaphoreReleasedTooManyTimes,
-    /// The loop's executor thread pool could not start a thread.
-    #[error("could not start an executor thread")]
-    Io(#[from] std::io::Error),
 }
 
 /// `Result` with [`LoopError`] as the default error.

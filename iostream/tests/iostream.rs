@@ -46,6 +46,10 @@ stream_suite!(
     write_timeout_closes_a_stream_whose_peer_never_reads,
     write_timeout_closes_a_send_file_to_a_peer_that_never_reads,
     write_timeout_spares_a_slow_reader_that_keeps_reading,
+    second_reader_is_refused,
+    cancelled_reader_frees_the_stream,
+    consume_under_a_pending_read_until_rescans,
+    buffer_full_cause_is_kept_for_later_reads,
 );
 
 /// A file of `len` patterned bytes in the temp directory, removed on drop.
@@ -204,6 +208,16 @@ async fn read_until_max_bytes(kind: Kind) {
         "{result:?}"
     );
     assert!(server.closed(), "an unsatisfiable read closes the stream");
+    // A later reader (one the buffered bytes cannot answer) still learns why, as the typed
+    // variant.
+    let later = server.read_bytes(1000, false).await;
+    assert!(
+        matches!(&later, Err(error) if matches!(
+            error.close_reason(),
+            Some(StreamError::UnsatisfiableRead { max_bytes: 10 })
+        )),
+        "{later:?}"
+    );
 }
 
 async fn read_until_max_bytes_delimiter_past_limit(kind: Kind) {
@@ -364,12 +378,28 @@ async fn write_to_peer_that_went_away(kind: Kind) {
             break;
         }
     }
-    match result {
-        Err(StreamError::Closed { source: Some(_) }) => {}
+    let os_error = match &result {
+        Err(StreamError::Closed {
+            source: Some(cause),
+        }) => cause.raw_os_error(),
         other => panic!("expected a closed stream with its cause, got {other:?}"),
-    }
+    };
+    assert!(
+        os_error.is_some(),
+        "the write fails with an OS error: {result:?}"
+    );
     assert!(server.closed());
-    assert!(server.error().is_some(), "the cause is kept");
+    // Everyone who asks later gets the same OS error, not a copy of its text.
+    let kept = server.error().expect("the cause is kept");
+    assert_eq!(kept.raw_os_error(), os_error, "{kept:?}");
+    let later = server.write(b"x").await;
+    let later_os_error = match &later {
+        Err(StreamError::Closed {
+            source: Some(cause),
+        }) => cause.raw_os_error(),
+        _ => None,
+    };
+    assert_eq!(later_os_error, os_error, "{later:?}");
 }
 
 async fn dropped_read_loses_no_bytes(kind: Kind) {
@@ -403,6 +433,126 @@ async fn max_buffer_size_closes_stream(kind: Kind) {
         "{result:?}"
     );
     assert!(server.closed());
+    drop(writer.await);
+}
+
+/// Waits (one loop iteration at a time, never sleeping) until `stream` has buffered `n` bytes:
+/// the pending read of another task has taken them off the socket.
+async fn buffered(stream: &typhoon_iostream::IOStream, n: usize) {
+    while stream.read_buffer().len() < n {
+        yield_now().await;
+    }
+}
+
+async fn second_reader_is_refused(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let server = Rc::new(server);
+    client.write(b"abcdef").await.expect("write");
+    let first = {
+        let server = Rc::clone(&server);
+        IOLoop::current().spawn(async move { server.read_until(b"\n", None).await })
+    };
+    // The first read has scanned "abcdef" and waits for the delimiter...
+    buffered(&server, 6).await;
+    // ...so a second reader is refused: it would consume what the first has scanned.
+    let second = server.read_bytes(6, false).await;
+    assert!(
+        matches!(second, Err(StreamError::AlreadyReading)),
+        "{second:?}"
+    );
+    let fill = server.fill_buffer().await;
+    assert!(matches!(fill, Err(StreamError::AlreadyReading)), "{fill:?}");
+    assert!(!server.closed(), "a refused read does not close the stream");
+    client.write(b"gh\n").await.expect("write");
+    let line = first.await.expect("reader task").expect("first read");
+    assert_eq!(line, b"abcdefgh\n");
+    // With the first read done, the next one may start.
+    client.write(b"x").await.expect("write");
+    assert_eq!(server.read_bytes(1, false).await.expect("read"), b"x");
+}
+
+async fn cancelled_reader_frees_the_stream(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let server = Rc::new(server);
+    client.write(b"abc").await.expect("write");
+    let first = {
+        let server = Rc::clone(&server);
+        IOLoop::current().spawn(async move { server.read_until(b"\n", None).await })
+    };
+    buffered(&server, 3).await;
+    first.cancel();
+    // The cancelled read's future is dropped at the loop's next iteration at the latest.
+    yield_now().await;
+    client.write(b"def\n").await.expect("write");
+    assert_eq!(
+        server.read_until(b"\n", None).await.expect("read"),
+        b"abcdef\n"
+    );
+}
+
+async fn consume_under_a_pending_read_until_rescans(kind: Kind) {
+    let (client, server) = pair(kind).await;
+    let server = Rc::new(server);
+    client.write(b"abcdef").await.expect("write");
+    let first = {
+        let server = Rc::clone(&server);
+        IOLoop::current().spawn(async move { server.read_until(b"\n", None).await })
+    };
+    buffered(&server, 6).await;
+    // The in-place API from another task takes bytes from under the pending read (which had
+    // scanned 6 bytes: the buffer is now shorter than that)...
+    server.consume(3);
+    client.write(b"g\n").await.expect("write");
+    // ...which neither slices out of range nor misses the delimiter.
+    let line = typhoon_ioloop::timeout(Duration::from_secs(5), first)
+        .await
+        .expect("the pending read finds the delimiter")
+        .expect("reader task")
+        .expect("read");
+    assert_eq!(line, b"defg\n");
+}
+
+async fn buffer_full_cause_is_kept_for_later_reads(kind: Kind) {
+    let options = StreamOptions {
+        max_buffer_size: 64 * 1024,
+        ..StreamOptions::default()
+    };
+    let (client, server) = pair_with(kind, options).await;
+    let writer = IOLoop::current().spawn(async move {
+        let _ = client.write(&vec![b'a'; 256 * 1024]).await;
+        client
+    });
+    let first = server.read_until(b"\n", None).await;
+    assert!(
+        matches!(first, Err(StreamError::BufferFull { limit: 65536 })),
+        "{first:?}"
+    );
+    // A second reader (one the buffered bytes cannot answer) gets `Closed`, and can still
+    // match why it closed.
+    let later = server.read_bytes(1 << 20, false).await;
+    let Err(later) = later else {
+        panic!("a read after the stream closed: {later:?}")
+    };
+    assert!(
+        matches!(later, StreamError::Closed { source: Some(_) }),
+        "{later:?}"
+    );
+    assert!(
+        matches!(
+            later.close_reason(),
+            Some(StreamError::BufferFull { limit: 65536 })
+        ),
+        "{later:?}"
+    );
+    let kept = server.error().expect("the cause is kept");
+    assert!(
+        matches!(
+            kept.get_ref()
+                .and_then(|inner| inner.downcast_ref::<StreamError>()),
+            Some(StreamError::BufferFull { limit: 65536 })
+        ),
+        "{kept:?}"
+    );
     drop(writer.await);
 }
 
