@@ -49,7 +49,7 @@ impl BodyWriter {
         if data.is_empty() {
             return Ok(());
         }
-        let total = self.written.get() + data.len() as u64;
+        let total = self.written.get().saturating_add(data.len() as u64);
         if let Some(declared) = self.declared
             && total > declared
         {
@@ -86,22 +86,95 @@ impl fmt::Debug for BodyWriter {
 }
 
 /// Where response body bytes go: inflated if gzip, then to the streaming callback or the body.
+///
+/// A gzip body is inflated in bounded steps: flate2's write-side decoder inflates into a buffer
+/// of fixed capacity (32 KiB; it never grows it) and writes each full buffer to [`Output`],
+/// which checks `max_body_size` before taking it. However small the compressed chunk and
+/// however large it inflates, the decoded bytes held are never more than the limit plus one
+/// step.
 pub(crate) struct Sink<'a> {
-    /// The body, when there is no streaming callback.
-    pub(crate) body: Vec<u8>,
-    /// The caller's streaming callback (`None` also for redirects being followed).
-    callback: Option<&'a mut StreamingCallback>,
     /// Drop everything (a redirect's body).
     discard: bool,
-    /// `max_body_size`, over the bytes received and over the inflated bytes.
+    /// `max_body_size`, over the bytes received (before inflating).
     limit: u64,
     /// Body bytes received (before inflating).
     pub(crate) received: u64,
-    /// Bytes after inflating.
-    delivered: u64,
-    /// The gzip inflater, for `Content-Encoding: gzip` with `decompress_response`.
+    /// Where the (inflated) bytes go.
+    stage: Stage<'a>,
+}
+
+/// The last stage of a [`Sink`], behind the inflater or not.
+enum Stage<'a> {
+    /// An identity body.
+    Plain(Output<'a>),
+    /// `Content-Encoding: gzip` with `decompress_response` (boxed: the inflater's state is
+    /// large, and most bodies are not compressed).
     #[cfg(feature = "gzip")]
-    gzip: Option<flate2::write::GzDecoder<Vec<u8>>>,
+    Gzip(Box<flate2::write::GzDecoder<Output<'a>>>),
+}
+
+/// The decoded body's destination, enforcing `max_body_size` on what it is given.
+struct Output<'a> {
+    /// The body, when there is no streaming callback.
+    body: Vec<u8>,
+    /// The caller's streaming callback (`None` also for redirects being followed).
+    callback: Option<&'a mut StreamingCallback>,
+    /// `max_body_size`, over the decoded bytes.
+    limit: u64,
+    /// Decoded bytes taken so far.
+    delivered: u64,
+    /// Set when a write was refused for the limit, so that the inflater's error it becomes is
+    /// reported as [`HTTPClientError::BodyTooLarge`], not as a decompression failure.
+    over_limit: bool,
+}
+
+impl Output<'_> {
+    fn deliver(&mut self, data: &[u8]) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let total = self.delivered.saturating_add(data.len() as u64);
+        if total > self.limit {
+            self.over_limit = true;
+            return Err(HTTPClientError::BodyTooLarge { limit: self.limit });
+        }
+        self.delivered = total;
+        match &mut self.callback {
+            Some(callback) => callback(data),
+            None => {
+                // Grow by doubling, but never past the limit: the collected body's capacity
+                // stays within `max_body_size` too.
+                let needed = self.body.len() + data.len();
+                if needed > self.body.capacity() {
+                    let cap = usize::try_from(self.limit).unwrap_or(usize::MAX);
+                    let grown = self
+                        .body
+                        .capacity()
+                        .saturating_mul(2)
+                        .clamp(needed, cap.max(needed));
+                    self.body.reserve_exact(grown - self.body.len());
+                }
+                self.body.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "gzip")]
+impl std::io::Write for Output<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        match self.deliver(data) {
+            Ok(()) => Ok(data.len()),
+            Err(_) => Err(std::io::Error::other(
+                "response body larger than max_body_size",
+            )),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<'a> Sink<'a> {
@@ -111,69 +184,91 @@ impl<'a> Sink<'a> {
         limit: u64,
         gzip: bool,
     ) -> Self {
-        #[cfg(not(feature = "gzip"))]
-        let _ = gzip;
-        Self {
+        let output = Output {
             body: Vec::new(),
             callback,
+            limit,
+            delivered: 0,
+            over_limit: false,
+        };
+        #[cfg(feature = "gzip")]
+        let stage = if gzip {
+            Stage::Gzip(Box::new(flate2::write::GzDecoder::new(output)))
+        } else {
+            Stage::Plain(output)
+        };
+        #[cfg(not(feature = "gzip"))]
+        let stage = {
+            let _ = gzip;
+            Stage::Plain(output)
+        };
+        Self {
             discard,
             limit,
             received: 0,
-            delivered: 0,
-            #[cfg(feature = "gzip")]
-            gzip: gzip.then(|| flate2::write::GzDecoder::new(Vec::new())),
+            stage,
         }
     }
 
     /// Takes body bytes as received.
     pub(crate) fn push(&mut self, data: &[u8]) -> Result<()> {
-        self.received += data.len() as u64;
+        self.received = self.received.saturating_add(data.len() as u64);
         if self.received > self.limit {
             return Err(HTTPClientError::BodyTooLarge { limit: self.limit });
         }
         if self.discard {
             return Ok(());
         }
-        #[cfg(feature = "gzip")]
-        if let Some(gzip) = &mut self.gzip {
-            use std::io::Write;
-            gzip.write_all(data)
-                .map_err(|source| HTTPClientError::Decompress { source })?;
-            let inflated = std::mem::take(gzip.get_mut());
-            return self.deliver(&inflated);
+        match &mut self.stage {
+            Stage::Plain(output) => output.deliver(data),
+            #[cfg(feature = "gzip")]
+            Stage::Gzip(gzip) => {
+                use std::io::Write;
+                let written = gzip.write_all(data);
+                inflated(gzip, written)
+            }
         }
-        self.deliver(data)
-    }
-
-    fn deliver(&mut self, data: &[u8]) -> Result<()> {
-        if data.is_empty() {
-            return Ok(());
-        }
-        self.delivered += data.len() as u64;
-        if self.delivered > self.limit {
-            return Err(HTTPClientError::BodyTooLarge { limit: self.limit });
-        }
-        match &mut self.callback {
-            Some(callback) => callback(data),
-            None => self.body.extend_from_slice(data),
-        }
-        Ok(())
     }
 
     /// The body is complete: flush the inflater and return the collected body.
-    #[cfg_attr(not(feature = "gzip"), allow(unused_mut))]
-    pub(crate) fn finish(mut self) -> Result<Vec<u8>> {
-        #[cfg(feature = "gzip")]
-        if let Some(mut gzip) = self.gzip.take()
-            && self.received > 0
-            && !self.discard
-        {
-            gzip.try_finish()
-                .map_err(|source| HTTPClientError::Decompress { source })?;
-            let rest = std::mem::take(gzip.get_mut());
-            self.deliver(&rest)?;
+    pub(crate) fn finish(self) -> Result<Vec<u8>> {
+        match self.stage {
+            Stage::Plain(output) => Ok(output.body),
+            #[cfg(feature = "gzip")]
+            Stage::Gzip(mut gzip) => {
+                if self.received > 0 && !self.discard {
+                    let finished = gzip.try_finish();
+                    inflated(&mut gzip, finished)?;
+                }
+                Ok(std::mem::take(&mut gzip.get_mut().body))
+            }
         }
-        Ok(self.body)
+    }
+
+    /// The capacity of the collected body, for tests of the limit.
+    #[cfg(all(test, feature = "gzip"))]
+    fn body_capacity(&self) -> usize {
+        match &self.stage {
+            Stage::Plain(output) => output.body.capacity(),
+            #[cfg(feature = "gzip")]
+            Stage::Gzip(gzip) => gzip.get_ref().body.capacity(),
+        }
+    }
+}
+
+/// Maps the inflater's result: a write the limit refused is [`HTTPClientError::BodyTooLarge`],
+/// any other failure a corrupt body.
+#[cfg(feature = "gzip")]
+fn inflated(
+    gzip: &mut flate2::write::GzDecoder<Output<'_>>,
+    result: std::io::Result<()>,
+) -> Result<()> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(_) if gzip.get_ref().over_limit => Err(HTTPClientError::BodyTooLarge {
+            limit: gzip.get_ref().limit,
+        }),
+        Err(source) => Err(HTTPClientError::Decompress { source }),
     }
 }
 
@@ -182,6 +277,9 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    /// The most inflated bytes handed over at once: the capacity of flate2's output buffer.
+    const INFLATE_STEP: usize = 32 * 1024;
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -210,6 +308,41 @@ mod tests {
             sink.push(&wire),
             Err(HTTPClientError::BodyTooLarge { limit: 65536 })
         ));
+        assert!(
+            sink.body_capacity() <= 64 * 1024,
+            "{}",
+            sink.body_capacity()
+        );
+    }
+
+    #[test]
+    fn inflates_in_bounded_steps() {
+        // 4 MiB of zeros is about 4 KiB of gzip: one push, which once inflated in one go.
+        let wire = gzip(&vec![0u8; 4 << 20]);
+        let largest = Rc::new(Cell::new(0));
+        let seen = Rc::clone(&largest);
+        let mut callback = move |piece: &[u8]| seen.set(seen.get().max(piece.len()));
+        let mut sink = Sink::new(Some(&mut callback), false, u64::MAX, true);
+        sink.push(&wire).expect("valid gzip");
+        sink.finish().expect("complete");
+        assert!(
+            (1..=INFLATE_STEP).contains(&largest.get()),
+            "a piece of {} bytes",
+            largest.get()
+        );
+    }
+
+    #[test]
+    fn collected_body_capacity_stays_within_the_limit() {
+        let limit = 100_000;
+        let plain = vec![7u8; limit];
+        let wire = gzip(&plain);
+        let mut sink = Sink::new(None, false, limit as u64, true);
+        for piece in wire.chunks(1000) {
+            sink.push(piece).expect("within the limit");
+        }
+        assert!(sink.body_capacity() <= limit, "{}", sink.body_capacity());
+        assert_eq!(sink.finish().expect("complete"), plain);
     }
 
     #[test]

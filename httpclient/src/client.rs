@@ -1,10 +1,12 @@
 //! [`AsyncHTTPClient`]: fetch with redirects, timeouts, the `max_clients` cap and a keep-alive
 //! pool per (scheme, host, port).
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+#[cfg(feature = "tls")]
+use std::cell::RefCell;
+#[cfg(feature = "tls")]
 use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,7 @@ use crate::connection::{
     Connection, Exchange, ExchangeError, RawResponse, build_head, exchange, is_redirect,
 };
 use crate::error::{HTTPClientError, Result, TimeoutPhase};
+use crate::pool::{Pool, PoolKey, TlsMode};
 use crate::request::{Body, HTTPRequest, base64};
 use crate::response::HTTPResponse;
 use crate::url::{Url, join};
@@ -32,8 +35,12 @@ pub struct ClientOptions {
     pub max_clients: usize,
     /// The most idle keep-alive connections kept per (scheme, host, port) (default 10).
     pub max_idle_per_host: usize,
-    /// An idle connection older than this is closed instead of reused (default 30 s, under the
-    /// usual server idle timeouts: nginx 75 s, Tornado none, Typhoon 60 s... and many 5–60 s).
+    /// How long a connection may stay idle in the pool: older ones are never reused, and a
+    /// timer closes them (within a quarter of this after they expire), so that a client that
+    /// talked to many hosts does not keep a socket open to each (default 30 s: under the
+    /// usual server idle timeouts, nginx 75 s and Typhoon's 60 s, so the server rarely closes
+    /// a connection just as the client reuses it; a server that closes sooner is detected
+    /// before reuse).
     pub idle_timeout: Duration,
     /// The largest response head (default 64 KiB, Tornado's).
     pub max_header_size: usize,
@@ -65,31 +72,9 @@ pub struct PoolStats {
     pub requests: u64,
     /// Idle connections in the pool now.
     pub idle: usize,
-}
-
-/// Which certificates a TLS connection trusts; part of the pool key, so a connection made
-/// without verification is never handed to a request that wants it.
-#[derive(Debug, Clone, Hash, PartialEq, Eq)]
-pub(crate) enum TlsMode {
-    /// Plain HTTP.
-    Plain,
-    /// The Mozilla roots of `webpki-roots`.
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    WebpkiRoots,
-    /// The CA certificates of a PEM file.
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    CaFile(PathBuf),
-    /// No verification at all (`validate_cert(false)`).
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    Insecure,
-}
-
-/// Connections are shared by requests to the same origin with the same trust settings.
-#[derive(Debug, Clone, Hash, PartialEq, Eq)]
-struct PoolKey {
-    host: String,
-    port: u16,
-    tls: TlsMode,
+    /// Origins (scheme, host, port, trust settings) with idle connections in the pool now: an
+    /// origin is forgotten with its last idle connection.
+    pub hosts: usize,
 }
 
 /// The client's state, shared by its clones.
@@ -98,8 +83,8 @@ struct Inner {
     options: ClientOptions,
     /// One permit per request in flight (`max_clients`).
     slots: Semaphore,
-    /// Idle keep-alive connections by origin, most recently used last.
-    idle: RefCell<HashMap<PoolKey, Vec<Connection>>>,
+    /// Idle keep-alive connections, and the timer that expires them.
+    pool: Rc<Pool>,
     /// Counters.
     stats: Cell<PoolStats>,
     /// TLS configurations built so far, by trust mode (building one parses the roots).
@@ -118,7 +103,10 @@ struct Inner {
 /// settings, and the next request to that origin reuses it. A pooled connection the server
 /// closed meanwhile is detected before use; if one fails before any response byte arrives, an
 /// idempotent request with a replayable body is retried once on a new connection (RFC 9110
-/// §9.2.2).
+/// §9.2.2). Connections idle for [`ClientOptions::idle_timeout`] are closed by a timer, and an
+/// origin leaves the pool with its last idle connection, so the pool of a client that visited
+/// thousands of hosts shrinks back; dropping the last clone of a client closes its idle
+/// connections at once.
 ///
 /// # Examples
 ///
@@ -173,11 +161,12 @@ impl AsyncHTTPClient {
     /// A client with `options` (a `max_clients` of 0 is taken as 1).
     pub fn with_options(options: ClientOptions) -> Self {
         let slots = Semaphore::new(options.max_clients.max(1));
+        let pool = Pool::new(options.max_idle_per_host, options.idle_timeout);
         Self {
             inner: Rc::new(Inner {
                 options,
                 slots,
-                idle: RefCell::new(HashMap::new()),
+                pool,
                 stats: Cell::new(PoolStats::default()),
                 #[cfg(feature = "tls")]
                 tls_configs: RefCell::new(HashMap::new()),
@@ -190,20 +179,18 @@ impl AsyncHTTPClient {
         &self.inner.options
     }
 
-    /// Connection counters, and the idle connections now pooled.
+    /// Connection counters, and the idle connections and origins now pooled.
     pub fn stats(&self) -> PoolStats {
         let mut stats = self.inner.stats.get();
-        stats.idle = self.inner.idle.borrow().values().map(Vec::len).sum();
+        stats.idle = self.inner.pool.idle_count();
+        stats.hosts = self.inner.pool.host_count();
         stats
     }
 
     /// Closes every idle connection (Tornado's `close`, which a pool makes meaningful);
     /// requests in flight finish normally.
     pub fn close_idle(&self) {
-        let idle = std::mem::take(&mut *self.inner.idle.borrow_mut());
-        for connection in idle.into_values().flatten() {
-            connection.stream.close();
-        }
+        self.inner.pool.close_idle();
     }
 
     /// Fetches `request` (a URL string or an [`HTTPRequest`]) and returns the response, after
@@ -292,7 +279,7 @@ impl AsyncHTTPClient {
             );
         let mut retried = false;
         loop {
-            let (connection, reused) = match self.checkout(&key) {
+            let (connection, reused) = match self.inner.pool.checkout(&key) {
                 Some(connection) => (connection, true),
                 None => (self.connect(request, url, &key, deadline).await?, false),
             };
@@ -318,7 +305,7 @@ impl AsyncHTTPClient {
                 Err(_) => return Err(HTTPClientError::Timeout(TimeoutPhase::Request)),
                 Ok(Ok((response, reusable))) => {
                     if reusable {
-                        self.checkin(key, connection);
+                        self.inner.pool.checkin(key, connection);
                     }
                     return Ok(response);
                 }
@@ -396,8 +383,9 @@ impl AsyncHTTPClient {
         let tcp = TCPClient::new()
             .with_connect_timeout(None)
             .with_stream_options(StreamOptions {
-                // A head, or a read's worth of body, is all the buffer ever holds.
-                max_buffer_size: max_header.max(1024 * 1024) * 2,
+                // A head, or a read's worth of body, is all the buffer ever holds (saturating:
+                // `usize::MAX` means "no limit", not an overflow).
+                max_buffer_size: max_header.max(1024 * 1024).saturating_mul(2),
                 ..StreamOptions::default()
             });
         let connect_deadline = deadline.min(typhoon_ioloop::deadline_after(
@@ -438,33 +426,6 @@ impl AsyncHTTPClient {
             .borrow_mut()
             .insert(mode.clone(), std::sync::Arc::clone(&config));
         Ok(config)
-    }
-
-    /// An idle connection to `key`'s origin that is still usable.
-    fn checkout(&self, key: &PoolKey) -> Option<Connection> {
-        let mut idle = self.inner.idle.borrow_mut();
-        let connections = idle.get_mut(key)?;
-        while let Some(connection) = connections.pop() {
-            if connection.idle_since.elapsed() < self.inner.options.idle_timeout
-                && connection.is_reusable()
-            {
-                return Some(connection);
-            }
-            connection.stream.close();
-        }
-        None
-    }
-
-    /// Returns a connection to the pool (or closes it if the pool is full).
-    fn checkin(&self, key: PoolKey, mut connection: Connection) {
-        let mut idle = self.inner.idle.borrow_mut();
-        let connections = idle.entry(key).or_default();
-        if connections.len() < self.inner.options.max_idle_per_host {
-            connection.idle_since = Instant::now();
-            connections.push(connection);
-        } else {
-            connection.stream.close();
-        }
     }
 
     fn count(&self, update: impl FnOnce(&mut PoolStats)) {

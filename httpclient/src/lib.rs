@@ -15,9 +15,10 @@
 //! - Responses framed by `Content-Length`, chunked, or the server closing (HTTP/1.0); 1xx
 //!   responses skipped; HEAD, 204 and 304 bodiless. Malformed or truncated responses, huge
 //!   heads and silent servers end in a typed error, never a hang.
-//! - A keep-alive pool per (scheme, host, port) and a cap of [`ClientOptions::max_clients`]
-//!   requests in flight; the others queue, for at most their timeout. Tornado's
-//!   `simple_httpclient` opens a connection per request.
+//! - A keep-alive pool per (scheme, host, port), whose idle connections a timer closes after
+//!   [`ClientOptions::idle_timeout`], and a cap of [`ClientOptions::max_clients`] requests in
+//!   flight; the others queue, for at most their timeout. Tornado's `simple_httpclient` opens a
+//!   connection per request.
 //! - [`HTTPClient`]: the same, blocking, on a private loop.
 //!
 //! # Examples
@@ -70,6 +71,7 @@ mod body;
 mod client;
 mod connection;
 mod error;
+mod pool;
 mod request;
 mod response;
 #[cfg(feature = "tls")]

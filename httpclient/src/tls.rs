@@ -8,8 +8,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use typhoon_iostream::tls;
 
-use crate::client::TlsMode;
 use crate::error::{HTTPClientError, Result};
+use crate::pool::TlsMode;
 
 /// Builds the configuration for `mode`, offering ALPN `http/1.1` (`Plain` never gets here;
 /// it is treated as the default roots).
