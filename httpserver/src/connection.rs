@@ -9,7 +9,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use typhoon_ioloop::{
-    IOLoop, LoopError, Sleep, catch_unwind, deadline_after, sleep_until, timeout, timeout_at,
+    IOLoop, LoopError, Sleep, catch_unwind, catch_unwind_call, deadline_after, sleep_until,
+    timeout, timeout_at,
 };
 use typhoon_iostream::{IOStream, PeerAddr, StreamError};
 
@@ -37,6 +38,9 @@ pub(crate) struct ConnectionHandle {
     pub(crate) stream: Rc<IOStream>,
     /// Waiting for the next request (nothing in flight).
     pub(crate) idle: Cell<bool>,
+    /// Since when (the loop's time) it has been waiting: at `max_connections` the server
+    /// closes the connection idle longest to make room (nginx's reusable connections).
+    pub(crate) idle_since: Cell<Instant>,
 }
 
 /// What a connection keeps from one request to the next.
@@ -86,12 +90,14 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     let handle = Rc::new(ConnectionHandle {
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
+        idle_since: Cell::new(coarse_now()),
     });
     let registration = Registration {
         key: server.register(Rc::clone(&handle)),
         server,
         stream,
     };
+    registration.server.make_room(registration.key);
     let (stream, server) = (&registration.stream, &registration.server);
     serve_requests(stream, peer, server, &handle).await;
     if !stream.closed() {
@@ -122,6 +128,7 @@ async fn serve_requests(
     let mut wait_timer: Option<Sleep> = None;
     loop {
         handle.idle.set(true);
+        handle.idle_since.set(coarse_now());
         if server.draining.get() {
             return;
         }
@@ -225,20 +232,21 @@ async fn handle_request(
         .reset(request.version, method_is_head, keep_alive);
     let remote_ip = Rc::clone(&request.remote_ip);
     let writer = ResponseWriter::new(Rc::clone(response), Rc::clone(stream));
-    // The handler's synchronous half (everything before its first await, such as routing)
-    // runs inside the guard too: it is called on the first poll, not here.
-    let application = &server.handler;
-    let handler = catch_unwind(
-        async move { application(request, writer).await },
-        "request handler",
-    );
     // A streamed body is the handler's to read; once it has been read to the end, the
     // connection watches for the client closing as it does for buffered bodies.
     let body_complete = body_flags
         .as_ref()
         .filter(|_| streaming)
         .map(|(complete, _)| Rc::clone(complete));
-    let outcome = run_handler(stream, handler, !streaming, body_complete.as_deref()).await;
+    // The handler's synchronous half (the call that builds its future: routing, in web) is
+    // guarded as its future is: a panic in either is a 500, never a dead connection task.
+    let outcome = match catch_unwind_call(|| (server.handler)(request, writer), "request handler") {
+        Ok(handler) => {
+            let handler = catch_unwind(handler, "request handler");
+            run_handler(stream, handler, !streaming, body_complete.as_deref()).await
+        }
+        Err(panicked) => Err(panicked),
+    };
 
     let failure = body_flags.as_ref().and_then(|(_, failure)| failure.get());
     let Some((status, mut keep_alive)) =
@@ -307,11 +315,14 @@ fn finish_response(
         state.reset(head.version(), method_is_head, false);
         state.status = 500;
     }
-    if let Some(status) = failure
-        && !state.head_sent
-    {
-        state.reset(head.version(), method_is_head, false);
-        state.status = status;
+    if let Some(status) = failure {
+        // A body that failed to read (framing, a corrupt gzip stream, a timeout): the
+        // connection closes after the response, whatever the handler answered.
+        state.keep_alive = false;
+        if !state.head_sent {
+            state.reset(head.version(), method_is_head, false);
+            state.status = status;
+        }
     }
     state.finish(stream).ok()?;
     Some((state.status, state.keep_alive))

@@ -105,6 +105,32 @@ pub fn catch_unwind<F: Future>(future: F, what: &'static str) -> CatchUnwind<F> 
     CatchUnwind::new(future, what, ())
 }
 
+/// The synchronous counterpart of [`catch_unwind`]: calls `f`, and a panic inside it becomes
+/// `Err(`[`LoopError::Panicked`]`)` with the same log line naming `what`. For the synchronous
+/// half of an async callback (the call that builds its future), which runs before there is a
+/// future to wrap.
+///
+/// # Errors
+///
+/// [`LoopError::Panicked`] if `f` panicked.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_ioloop::{LoopError, catch_unwind_call};
+///
+/// let result = catch_unwind_call(|| -> u32 { panic!("boom") }, "handler");
+/// assert!(matches!(result, Err(LoopError::Panicked { message }) if message == "boom"));
+/// assert!(matches!(catch_unwind_call(|| 7, "handler"), Ok(7)));
+/// ```
+pub fn catch_unwind_call<T>(f: impl FnOnce() -> T, what: &'static str) -> Result<T, LoopError> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = panic_message(&*payload);
+        log_panic(what, &message);
+        LoopError::Panicked { message }
+    })
+}
+
 impl<F, G> fmt::Debug for CatchUnwind<F, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CatchUnwind")

@@ -119,7 +119,7 @@ mod waiters;
 
 pub use async_io::Async;
 pub use error::{LoopError, Result};
-pub use executor::{CatchUnwind, JoinHandle, catch_unwind};
+pub use executor::{CatchUnwind, JoinHandle, catch_unwind, catch_unwind_call};
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use reactor::{Interest, Readiness};
