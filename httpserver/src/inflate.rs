@@ -1,5 +1,5 @@
 //! Inflating a `Content-Encoding: gzip` request body as it arrives, in bounded steps (Tornado's
-//! `_GzipMessageDelegate`): no step produces more than about [`STEP`] bytes, and the inflated
+//! `_GzipMessageDelegate`): no step produces more than about 96 KiB (see [`STEP`]), and the inflated
 //! total is held to `max_body_size`.
 
 use std::io::Write;
@@ -7,15 +7,19 @@ use std::sync::Arc;
 
 use crate::error::{HttpInputError, Result};
 
-/// The inflated bytes one step aims for (Tornado's `chunk_size`, 64 KiB). A step stops at the
-/// first write that takes it past this, and flate2's writer emits at most 32 KiB per write, so
-/// one step yields less than 96 KiB, however much the input would inflate.
+/// The inflated bytes one step aims for (Tornado's `chunk_size`, 64 KiB). flate2's writer emits
+/// at most 32 KiB per write, and holds back its last write's output until the next write or a
+/// flush: a step writes while it has less than half of this, then flushes when its input is
+/// used up, so it yields at most about 96 KiB, however much the input would inflate.
 pub(crate) const STEP: usize = 64 * 1024;
 
 /// A gzip stream being inflated: compressed input waits in `pending` until steps consume it.
+/// Several gzip members one after another (RFC 1952 §2.2, `cat a.gz b.gz`) inflate as one body.
 pub(crate) struct Inflater {
     /// The decoder; its inner `Vec` collects the current step's output.
-    decoder: flate2::write::GzDecoder<Vec<u8>>,
+    decoder: flate2::write::MultiGzDecoder<Vec<u8>>,
+    /// Whether any compressed byte arrived: an empty body stays empty, as in Tornado.
+    received: bool,
     /// Compressed bytes received but not yet inflated.
     pending: Vec<u8>,
     /// How much of `pending` the decoder took.
@@ -36,7 +40,8 @@ impl Inflater {
     /// An inflater whose output may total `limit` bytes.
     pub(crate) fn new(limit: u64) -> Self {
         Self {
-            decoder: flate2::write::GzDecoder::new(Vec::new()),
+            decoder: flate2::write::MultiGzDecoder::new(Vec::new()),
+            received: false,
             pending: Vec::new(),
             taken: 0,
             inflated: 0,
@@ -51,6 +56,7 @@ impl Inflater {
 
     /// Queues compressed bytes (after the previous ones were consumed).
     pub(crate) fn push(&mut self, compressed: Vec<u8>) {
+        self.received |= !compressed.is_empty();
         if self.has_pending() {
             self.pending.drain(..self.taken);
             self.pending.extend_from_slice(&compressed);
@@ -61,7 +67,7 @@ impl Inflater {
     }
 
     /// One bounded step: inflates pending input until about [`STEP`] bytes came out or the
-    /// input is used up. Returns the bytes (possibly none).
+    /// input is used up (then what the decoder held back comes out too). Returns the bytes (possibly none).
     ///
     /// # Errors
     ///
@@ -69,16 +75,17 @@ impl Inflater {
     /// the end of the gzip stream; [`HttpInputError::BodyTooLarge`] once the output passes
     /// `limit`.
     pub(crate) fn step(&mut self) -> Result<Vec<u8>> {
-        while self.has_pending() && self.decoder.get_ref().len() < STEP {
+        while self.has_pending() && self.decoder.get_ref().len() < STEP / 2 {
             let taken = self
                 .decoder
                 .write(&self.pending[self.taken..])
                 .map_err(corrupt)?;
             if taken == 0 {
-                // The stream ended and bytes follow it (Tornado: "unconsumed gzip data").
+                // No progress on input that is there (Tornado's "unconsumed gzip data without
+                // making progress").
                 return Err(corrupt(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    "data after the end of the gzip stream",
+                    "gzip data the decoder does not consume",
                 )));
             }
             self.taken += taken;
@@ -88,6 +95,11 @@ impl Inflater {
             // Keep no compressed copy around between steps.
             self.pending = Vec::new();
             self.taken = 0;
+            // The decoder holds back the output of its last write until the next one: hand it
+            // over now, so a client that sends a chunk and waits for an answer gets it read.
+            // With no new input this yields only what is already inflated.
+            self.decoder.flush().map_err(corrupt)?;
+            self.count()?;
         }
         Ok(self.take_output())
     }
@@ -99,6 +111,10 @@ impl Inflater {
     ///
     /// As [`step`](Self::step), for a truncated stream too.
     pub(crate) fn finish(&mut self) -> Result<Vec<u8>> {
+        if !self.received {
+            // An empty body with `Content-Encoding: gzip` is an empty body.
+            return Ok(Vec::new());
+        }
         self.decoder.try_finish().map_err(corrupt)?;
         self.count()?;
         Ok(self.take_output())
@@ -158,8 +174,31 @@ mod tests {
         for piece in [1, 7, 4096, compressed.len()] {
             let (out, largest) = inflate(&compressed, piece, u64::MAX).unwrap();
             assert!(out == data, "piece {piece}");
-            assert!(largest < STEP + 32 * 1024, "step of {largest} bytes");
+            assert!(largest <= STEP + 32 * 1024, "step of {largest} bytes");
         }
+    }
+
+    #[test]
+    fn empty_and_multi_member_bodies() {
+        assert_eq!(inflate(b"", 10, u64::MAX).unwrap().0, b"");
+        let mut two = gzip(b"hello, ");
+        two.extend_from_slice(&gzip(b"world"));
+        for piece in [1, 5, two.len()] {
+            assert_eq!(inflate(&two, piece, u64::MAX).unwrap().0, b"hello, world");
+        }
+    }
+
+    #[test]
+    fn a_chunk_is_handed_over_without_waiting_for_the_next() {
+        // A sync-flushed piece of a longer stream: its bytes come out of the step that
+        // consumed it, not the one after.
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(b"hello").unwrap();
+        encoder.flush().unwrap();
+        let first = encoder.get_ref().clone();
+        let mut inflater = Inflater::new(u64::MAX);
+        inflater.push(first);
+        assert_eq!(inflater.step().unwrap(), b"hello");
     }
 
     #[test]
@@ -185,7 +224,7 @@ mod tests {
             Err(HttpInputError::CorruptContentEncoding { .. })
         ));
         let mut trailing = compressed.clone();
-        trailing.extend_from_slice(b"junk");
+        trailing.extend_from_slice(b"junk that is not a gzip member");
         assert!(matches!(
             inflate(&trailing, 100, u64::MAX),
             Err(HttpInputError::CorruptContentEncoding { .. })

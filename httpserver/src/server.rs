@@ -49,9 +49,12 @@ pub struct HTTPServerOptions {
     /// `flush`, and `send_file`.
     pub send_timeout: Duration,
     /// The most connections this server holds at once, per loop (default 10,000, the role of
-    /// nginx's `worker_connections`): at the cap it stops accepting, the kernel's backlog holds
-    /// the clients that come meanwhile, and it accepts again once a connection ends.
-    /// `usize::MAX` means no cap.
+    /// nginx's `worker_connections`). Reaching the cap closes the keep-alive connection idle
+    /// longest, to make room; while every connection is busy, the server stops accepting, the
+    /// kernel's backlog holds the clients that come meanwhile, and it accepts again once a
+    /// connection ends. `usize::MAX` means no cap; 0 is taken as 1 (a server that never accepts
+    /// would be a setting that silently does nothing). With several listeners (IPv4 and IPv6)
+    /// the cap can be passed by one connection per extra listener, accepted at the same time.
     pub max_connections: usize,
     /// The longest a TLS handshake may take (default 10 s); a client that has not finished it
     /// by then is dropped. Only TLS connections have one.
@@ -145,7 +148,8 @@ pub(crate) struct ServerShared {
     pub(crate) draining: Rc<Cell<bool>>,
     /// Live connections.
     connections: RefCell<Slab<Rc<ConnectionHandle>>>,
-    /// Set when the last connection goes away while draining.
+    /// Set when the last connection goes away (what `shutdown` and `connections_closed`
+    /// wait for; they clear it first).
     drained: Event,
 }
 
@@ -161,6 +165,29 @@ impl ServerShared {
             .iter()
             .map(|(_, handle)| Rc::clone(handle))
             .collect()
+    }
+
+    /// At `max_connections`, closes the keep-alive connection that has been idle longest
+    /// (never `newcomer`, nor one with a request already buffered), so that the accept loop,
+    /// paused at the cap, takes the next client instead of leaving it in the backlog until an
+    /// idle timeout (nginx reuses idle keep-alive connections the same way).
+    pub(crate) fn make_room(&self, newcomer: usize) {
+        let connections = self.connections.borrow();
+        if connections.len() < self.options.max_connections.max(1) {
+            return;
+        }
+        let oldest = connections
+            .iter()
+            .filter(|&(key, handle)| {
+                key != newcomer && handle.idle.get() && handle.stream.read_buffer().is_empty()
+            })
+            .min_by_key(|(_, handle)| handle.idle_since.get())
+            .map(|(_, handle)| Rc::clone(handle));
+        drop(connections);
+        if let Some(handle) = oldest {
+            tracing::debug!(target: "typhoon::general", max = self.options.max_connections, "at max_connections: closing the connection idle longest");
+            handle.stream.close();
+        }
     }
 
     pub(crate) fn unregister(&self, key: usize) {
@@ -282,7 +309,7 @@ impl HTTPServer {
             }
         })
         .with_stream_options(stream_options)
-        .with_max_connections(shared.options.max_connections)
+        .with_max_connections(shared.options.max_connections.max(1))
         .with_handshake_timeout(shared.options.tls_handshake_timeout);
         #[cfg(feature = "tls")]
         let tcp = match tls {
@@ -327,7 +354,8 @@ impl HTTPServer {
     }
 
     /// Waits until no connection is open (at once if none is): after a burst of clients, or
-    /// between [`stop`](Self::stop) and a shutdown of your own.
+    /// between [`stop`](Self::stop) and a shutdown of your own. A TLS connection counts from the
+    /// end of its handshake, as in [`connection_count`](Self::connection_count).
     ///
     /// # Cancel safety
     ///

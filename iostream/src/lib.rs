@@ -11,8 +11,10 @@
 //!   (`writev`), `close`, close callbacks, `set_nodelay`; every read bounded by
 //!   `max_buffer_size` (100 MiB by default) and cancel-safe.
 //! - [`netutil`]: `bind_sockets` (IPv4/IPv6, port 0, `SO_REUSEPORT`), `bind_unix_socket`,
-//!   `add_accept_handler` (accepts until `EAGAIN`, backs off on `EMFILE` instead of spinning).
-//! - [`TCPServer`] and [`start_loops`] (n loops sharing a port), [`TCPClient`].
+//!   `add_accept_handler` (accepts until `EAGAIN`, backs off on `EMFILE` instead of spinning),
+//!   and under a `ConnectionLimit` `add_accept_handler_with_limit` (pauses accepting at a cap).
+//! - [`TCPServer`] (with `with_max_connections`) and [`start_loops`] (n loops sharing a port),
+//!   [`TCPClient`].
 //! - With the `tls` feature: `start_tls_server`/`start_tls_client`, TLS servers and clients, and
 //!   configuration helpers in [`tls`] (PEM loading, webpki roots or a given CA, ALPN).
 //!

@@ -366,13 +366,13 @@ pub struct ConnectionLimit {
 }
 
 impl ConnectionLimit {
-    /// A limit of `max` connections (`usize::MAX`: none).
+    /// A limit of `max` connections (`usize::MAX`: none; 0 is taken as 1, since a limit that
+    /// never lets a connection in would be a server that silently never serves).
     #[must_use]
     pub fn new(max: usize) -> Rc<Self> {
+        let max = max.max(1);
         let below = Event::new();
-        if max > 0 {
-            below.set();
-        }
+        below.set();
         Rc::new(Self {
             max,
             live: Cell::new(0),

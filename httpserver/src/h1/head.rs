@@ -412,9 +412,8 @@ fn is_authority_form(b: &[u8]) -> bool {
     let (host, port) = (&b[..colon], &b[colon + 1..]);
     !host.is_empty()
         && !host.iter().any(|c| matches!(c, b'/' | b'?' | b'#' | b'@'))
-        && !port.is_empty()
-        && port.len() <= 5
-        && port.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(port)
+            .is_ok_and(|p| p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok())
 }
 
 #[cfg(test)]
@@ -462,6 +461,8 @@ mod tests {
             ("CONNECT", "h"),
             ("CONNECT", "h:"),
             ("CONNECT", "u@h:80"),
+            ("CONNECT", "h:65536"),
+            ("CONNECT", "h:+80"),
             ("OPTIONS", "**"),
         ] {
             let req = format!("{method} {target} HTTP/1.1\r\nHost: h\r\n\r\n");
