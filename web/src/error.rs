@@ -128,6 +128,14 @@ impl HTTPError {
         Self::new(0)
     }
 
+    /// Keeps `source` as the cause, for the log's error chain (as `?` does for a 500, here
+    /// with any status): a 400 for a body that failed to read keeps the stream's error, say.
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
     /// Adds a message for the log (Tornado's `log_message`), never shown to clients.
     #[must_use]
     pub fn with_log_message(mut self, message: impl Into<String>) -> Self {

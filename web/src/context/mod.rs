@@ -285,7 +285,7 @@ impl Context {
         let chunk = reader
             .next_chunk()
             .await
-            .map_err(|error| HTTPError::new(error.status()).with_log_message(error.to_string()))?;
+            .map_err(|error| HTTPError::new(error.status()).with_source(error))?;
         if let Some(chunk) = &chunk {
             self.body_bytes += chunk.len() as u64;
             if self.body_bytes > self.max_body_size() {
@@ -801,6 +801,9 @@ impl Context {
             tracing::error!(target: "typhoon::application", status = error.status(), %method, %uri, "Uncaught exception {method} {uri} ({ip}): {}", error.log_message().unwrap_or_default());
         } else if let Some(message) = error.log_message() {
             tracing::warn!(target: "typhoon::general", status = error.status(), "{} {method} {uri} ({ip}): {message}", error.status());
+        } else if error.source().is_some() {
+            // A 4xx with a cause (a body that failed to read): the cause, once.
+            tracing::warn!(target: "typhoon::general", status = error.status(), "{} {method} {uri} ({ip}): {}", error.status(), error.chain());
         }
     }
 
