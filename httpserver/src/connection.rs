@@ -38,9 +38,10 @@ pub(crate) struct ConnectionHandle {
     pub(crate) stream: Rc<IOStream>,
     /// Waiting for the next request (nothing in flight).
     pub(crate) idle: Cell<bool>,
-    /// Since when (the loop's time) it has been waiting: at `max_connections` the server
-    /// closes the connection idle longest to make room (nginx's reusable connections).
-    pub(crate) idle_since: Cell<Instant>,
+    /// When it last went idle, as a server-wide sequence number (a counter, not a clock read):
+    /// at `max_connections` the server closes the connection idle longest, the smallest, to
+    /// make room (nginx's reusable connections).
+    pub(crate) idle_since: Cell<u64>,
 }
 
 /// What a connection keeps from one request to the next.
@@ -90,7 +91,7 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     let handle = Rc::new(ConnectionHandle {
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
-        idle_since: Cell::new(coarse_now()),
+        idle_since: Cell::new(server.idle_sequence()),
     });
     let registration = Registration {
         key: server.register(Rc::clone(&handle)),
@@ -128,7 +129,7 @@ async fn serve_requests(
     let mut wait_timer: Option<Sleep> = None;
     loop {
         handle.idle.set(true);
-        handle.idle_since.set(coarse_now());
+        handle.idle_since.set(server.idle_sequence());
         if server.draining.get() {
             return;
         }

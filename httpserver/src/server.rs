@@ -148,6 +148,8 @@ pub(crate) struct ServerShared {
     pub(crate) draining: Rc<Cell<bool>>,
     /// Live connections.
     connections: RefCell<Slab<Rc<ConnectionHandle>>>,
+    /// Counts connections going idle, to order them by idle time (`ConnectionHandle::idle_since`).
+    idle_counter: Cell<u64>,
     /// Set when the last connection goes away (what `shutdown` and `connections_closed`
     /// wait for; they clear it first).
     drained: Event,
@@ -165,6 +167,13 @@ impl ServerShared {
             .iter()
             .map(|(_, handle)| Rc::clone(handle))
             .collect()
+    }
+
+    /// The next number in the idle order: larger means went idle later.
+    pub(crate) fn idle_sequence(&self) -> u64 {
+        let n = self.idle_counter.get().wrapping_add(1);
+        self.idle_counter.set(n);
+        n
     }
 
     /// At `max_connections`, closes the keep-alive connection that has been idle longest
@@ -292,6 +301,7 @@ impl HTTPServer {
             handler: Box::new(move |request, writer| Box::pin(handler(request, writer))),
             draining: Rc::new(Cell::new(false)),
             connections: RefCell::new(Slab::new()),
+            idle_counter: Cell::new(0),
             drained: Event::new(),
         });
         let for_connections = Rc::clone(&shared);
