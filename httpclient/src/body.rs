@@ -231,14 +231,15 @@ impl<'a> Sink<'a> {
     }
 
     /// The body is complete: flush the inflater and return the collected body.
-    pub(crate) fn finish(self) -> Result<Vec<u8>> {
-        match self.stage {
-            Stage::Plain(output) => Ok(output.body),
+    pub(crate) fn finish(mut self) -> Result<Vec<u8>> {
+        let (received, discard) = (self.received, self.discard);
+        match &mut self.stage {
+            Stage::Plain(output) => Ok(std::mem::take(&mut output.body)),
             #[cfg(feature = "gzip")]
-            Stage::Gzip(mut gzip) => {
-                if self.received > 0 && !self.discard {
+            Stage::Gzip(gzip) => {
+                if received > 0 && !discard {
                     let finished = gzip.try_finish();
-                    inflated(&mut gzip, finished)?;
+                    inflated(gzip, finished)?;
                 }
                 Ok(std::mem::take(&mut gzip.get_mut().body))
             }
@@ -252,6 +253,19 @@ impl<'a> Sink<'a> {
             Stage::Plain(output) => output.body.capacity(),
             #[cfg(feature = "gzip")]
             Stage::Gzip(gzip) => gzip.get_ref().body.capacity(),
+        }
+    }
+}
+
+impl Drop for Sink<'_> {
+    fn drop(&mut self) {
+        // flate2 finishes the stream when its writer drops, writing out what it held back: a
+        // fetch that failed or was cancelled must not call the caller's callback after that.
+        #[cfg(feature = "gzip")]
+        if let Stage::Gzip(gzip) = &mut self.stage {
+            let output = gzip.get_mut();
+            output.callback = None;
+            output.limit = 0;
         }
     }
 }
@@ -285,6 +299,31 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(data).expect("in memory");
         encoder.finish().expect("in memory")
+    }
+
+    #[test]
+    fn dropped_sink_calls_no_callback() {
+        // A sync-flushed piece of a longer stream: the decoder holds part of it back, and would
+        // hand it to the callback when dropped (the fetch failed meanwhile).
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder
+            .write_all(&b"streamed ".repeat(1000))
+            .expect("in memory");
+        encoder.flush().expect("in memory");
+        let piece = encoder.get_ref().clone();
+        let calls = Rc::new(Cell::new(0));
+        let counted = Rc::clone(&calls);
+        let mut callback: Box<StreamingCallback> =
+            Box::new(move |_: &[u8]| counted.set(counted.get() + 1));
+        let mut sink = Sink::new(Some(&mut callback), false, u64::MAX, true);
+        sink.push(&piece).expect("valid gzip");
+        let before = calls.get();
+        drop(sink);
+        assert_eq!(
+            calls.get(),
+            before,
+            "the callback ran after the sink was dropped"
+        );
     }
 
     #[test]
