@@ -183,10 +183,17 @@ async fn handle_request(
         }
     };
     let mut request = HTTPServerRequest::from_head(head, peer_ip, &server.context, start);
-    let streaming = options
-        .stream_request_body
-        .as_ref()
-        .is_some_and(|wants| wants(&request));
+    // The application's predicate is its code too: a panic in it is a 500, as in a handler.
+    let streaming = match options.stream_request_body.as_ref() {
+        None => false,
+        Some(wants) => match catch_unwind_call(|| wants(&request), "stream_request_body") {
+            Ok(streaming) => streaming,
+            Err(_) => {
+                Box::pin(send_error_and_linger(stream, 500)).await;
+                return false;
+            }
+        },
+    };
     let timeouts = BodyTimeouts {
         inactivity: options.body_inactivity_timeout,
         deadline: options

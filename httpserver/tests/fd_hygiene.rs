@@ -52,6 +52,7 @@ fn hostile_heads() -> Vec<(&'static str, Vec<u8>, u16)> {
         ("absolute without host", b"GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 400),
         ("malformed trailer", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nno colon\r\n\r\n".to_vec(), 400),
         ("sync panic", b"GET /sync-panic HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 500),
+        ("predicate panic", b"GET /predicate-panic HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 500),
         ("async panic", b"GET /async-panic HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), 500),
         ("garbage", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03".to_vec(), 400),
         ("eof mid head", b"GET / HTTP/1.1\r\nHost:".to_vec(), 400),
@@ -63,6 +64,17 @@ fn hostile_heads() -> Vec<(&'static str, Vec<u8>, u16)> {
 
 /// Serves the routing app, returns the server and its address.
 fn serve() -> (HTTPServer, std::net::SocketAddr) {
+    let options = HTTPServerOptions {
+        // The application's body predicate panics for one path, before any handler runs.
+        stream_request_body: Some(std::rc::Rc::new(|request: &HTTPServerRequest| {
+            assert!(
+                request.path() != "/predicate-panic",
+                "the body predicate panicked"
+            );
+            false
+        })),
+        ..HTTPServerOptions::default()
+    };
     let server = HTTPServer::with_options(
         |request, response| {
             let path = request.path().to_owned();
@@ -76,7 +88,7 @@ fn serve() -> (HTTPServer, std::net::SocketAddr) {
                 response.write(path.as_bytes());
             })
         },
-        HTTPServerOptions::default(),
+        options,
     );
     let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
     (server, addr)
