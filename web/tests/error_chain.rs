@@ -1,6 +1,7 @@
 //! What the application log and `serve_traceback` print for an error a handler returns with
-//! `?`: the cause, once. (A test binary of its own: it asserts on the log, see
-//! `typhoon_testing::capture_logs`.)
+//! `?` (the cause, once) or a panic. (A test binary of its own, where every test captures the
+//! log: `tracing`'s per-call-site cache can miss a capture when other tests run the same call
+//! sites with no subscriber, see `typhoon_testing::capture_logs`.)
 
 mod util;
 
@@ -39,4 +40,32 @@ fn uncaught_error_names_its_cause_once() {
     assert_eq!(log.matches("disk on fire").count(), 1, "{log}");
     assert!(log.contains("caused by: disk on fire"), "{log}");
     assert_eq!(page.matches("disk on fire").count(), 1, "{page}");
+}
+
+struct Panicking;
+impl RequestHandler for Panicking {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        if cx.get_argument_or("kind", "") == "panic" {
+            panic!("handler exploded");
+        }
+        Err(HTTPError::new(403).with_log_message("nope"))
+    }
+}
+
+#[test]
+fn panic_in_handler_gives_500_and_logs() {
+    let ((), log) = capture_logs(|| {
+        run(async {
+            let (_s, addr) = serve(Application::new(vec![route("/", || Panicking)]));
+            let r = get(addr, "/?kind=panic").await;
+            assert_eq!(r.status, 500);
+            assert_eq!(
+                r.text(),
+                "<html><title>500: Internal Server Error</title><body>500: Internal Server Error</body></html>"
+            );
+            assert_eq!(get(addr, "/").await.status, 403, "the server goes on");
+        })
+    });
+    assert!(log.contains("handler exploded"), "{log}");
+    assert!(log.contains("typhoon::application"), "{log}");
 }
