@@ -570,22 +570,20 @@ async fn linger(stream: &IOStream) {
 /// `_GzipMessageDelegate`), so a form body parses as any other.
 #[cfg(feature = "gzip")]
 fn take_gzip_encoding(request: &mut HTTPServerRequest, options: &crate::HTTPServerOptions) -> bool {
-    let gzip = options.decompress_request
-        && request
-            .headers
-            .get("Content-Encoding")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
-    if gzip {
-        let encoding = request.headers.get("Content-Encoding").map(str::to_owned);
-        if let Some(encoding) = encoding {
-            // The value came from a parsed header, so it is valid as a header value.
-            let _ = request
-                .headers
-                .add("X-Consumed-Content-Encoding", &encoding);
-        }
-        request.headers.remove("Content-Encoding");
-    }
-    gzip
+    let Some(encoding) = request
+        .headers
+        .get("Content-Encoding")
+        .filter(|v| options.decompress_request && v.trim().eq_ignore_ascii_case("gzip"))
+        .map(str::to_owned)
+    else {
+        return false;
+    };
+    // The value came from a parsed header, so it is valid as a header value.
+    let _ = request
+        .headers
+        .add("X-Consumed-Content-Encoding", &encoding);
+    request.headers.remove("Content-Encoding");
+    true
 }
 
 /// Tornado's access log line: `200 GET / (127.0.0.1) 0.42ms`, level by status. Nothing is

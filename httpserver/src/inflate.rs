@@ -1,6 +1,6 @@
 //! Inflating a `Content-Encoding: gzip` request body as it arrives, in bounded steps (Tornado's
-//! `_GzipMessageDelegate`): no step produces more than about 96 KiB (see [`STEP`]), and the inflated
-//! total is held to `max_body_size`.
+//! `_GzipMessageDelegate`): no step produces more than about 96 KiB (see [`STEP`]), and the
+//! inflated total is held to `max_body_size`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -67,12 +67,13 @@ impl Inflater {
     }
 
     /// One bounded step: inflates pending input until about [`STEP`] bytes came out or the
-    /// input is used up (then what the decoder held back comes out too). Returns the bytes (possibly none).
+    /// input is used up (then what the decoder held back comes out too). Returns the bytes
+    /// (possibly none).
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::CorruptContentEncoding`] for input that is not gzip, or that follows
-    /// the end of the gzip stream; [`HttpInputError::BodyTooLarge`] once the output passes
+    /// [`HttpInputError::CorruptContentEncoding`] for input that is not gzip (bytes after a
+    /// member that do not start another one included); [`HttpInputError::BodyTooLarge`] once the output passes
     /// `limit`.
     pub(crate) fn step(&mut self) -> Result<Vec<u8>> {
         while self.has_pending() && self.decoder.get_ref().len() < STEP / 2 {

@@ -319,7 +319,7 @@ impl HTTPServer {
             }
         })
         .with_stream_options(stream_options)
-        .with_max_connections(shared.options.max_connections.max(1))
+        .with_max_connections(shared.options.max_connections)
         .with_handshake_timeout(shared.options.tls_handshake_timeout);
         #[cfg(feature = "tls")]
         let tcp = match tls {

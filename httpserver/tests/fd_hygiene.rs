@@ -11,15 +11,10 @@ use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::timeout;
-use util::{connect, raw, read_response, run, status_of};
+use util::{connect, open_fds, raw, raw_request_and_end, read_response, run, status_of};
 
 /// fd counts are process-wide: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Open descriptors of this process.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
-}
 
 /// An application shaped like web's: its synchronous half (before the first await) reads the
 /// path to route, as `Application::handle` does, and `/sync-panic` panics right there.
@@ -94,17 +89,6 @@ fn serve() -> (HTTPServer, std::net::SocketAddr) {
     (server, addr)
 }
 
-/// Sends `bytes` on a new connection, ends the client's side, and reads until the server closes.
-async fn send_and_end(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> {
-    let stream = connect(addr).await;
-    stream.write(bytes).await.expect("write");
-    stream.shutdown_write().expect("shutdown");
-    timeout(Duration::from_secs(10), stream.read_until_close())
-        .await
-        .expect("the server closes")
-        .unwrap_or_default()
-}
-
 /// A valid request on a fresh connection is still answered.
 async fn still_serves(addr: std::net::SocketAddr) {
     let reply = raw(
@@ -145,7 +129,7 @@ fn thousand_absolute_form_requests_leak_no_fd() {
         }
         for (name, bytes, want) in hostile_heads() {
             for _ in 0..20 {
-                let reply = send_and_end(addr, &bytes).await;
+                let reply = raw_request_and_end(addr, &bytes).await;
                 if want != 0 {
                     assert_eq!(
                         status_of(&reply),

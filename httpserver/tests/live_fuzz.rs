@@ -18,14 +18,10 @@ use std::time::{Duration, Instant};
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::{timeout, yield_now};
-use util::{connect, run_with_timeout, status_of};
+use util::{connect, open_fds, run_with_timeout, status_of};
 
 /// Panics anywhere in this process since the hook was installed.
 static PANICS: AtomicUsize = AtomicUsize::new(0);
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
-}
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.parse().ok()

@@ -9,17 +9,7 @@ use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_ioloop::{IOLoop, timeout};
-use util::run;
-
-/// This process's resident memory, in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+use util::{rss_kib, run};
 
 /// What a client that pipelines 100,000 GETs and never reads a byte costs the server: how many
 /// requests it got in, and how much the process's memory grew meanwhile (KiB).

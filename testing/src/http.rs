@@ -33,6 +33,23 @@ pub async fn raw_request(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// Sends `bytes` on a new connection, ends the client's side of it (`shutdown(SHUT_WR)`), and
+/// returns everything the server sends until it closes: what a server answers to input that
+/// stops, an incomplete head included.
+///
+/// # Panics
+///
+/// If the connection fails, or the server keeps it open for 10 s.
+pub async fn raw_request_and_end(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let stream = connect(addr).await;
+    stream.write(bytes).await.expect("write");
+    stream.shutdown_write().expect("shutdown");
+    timeout(Duration::from_secs(10), stream.read_until_close())
+        .await
+        .expect("server did not close the connection")
+        .unwrap_or_default()
+}
+
 /// A response read off the wire.
 #[derive(Debug)]
 pub struct RawResponse {

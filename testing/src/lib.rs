@@ -39,6 +39,7 @@
 
 mod http;
 mod logs;
+mod process;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 mod server;
@@ -48,8 +49,9 @@ use std::time::Duration;
 
 use typhoon_ioloop::IOLoop;
 
-pub use http::{RawResponse, connect, raw_request, read_response, status_of};
+pub use http::{RawResponse, connect, raw_request, raw_request_and_end, read_response, status_of};
 pub use logs::{LogBuffer, capture_logs, expect_log, expect_no_log};
+pub use process::{open_fds, rss_kib};
 #[cfg(feature = "web")]
 pub use server::{AsyncHTTPTestServer, bind_unused_port};
 

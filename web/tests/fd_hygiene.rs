@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use typhoon_ioloop::timeout;
-use typhoon_testing::{connect, raw_request, run_test_with_timeout, status_of};
+use typhoon_testing::{
+    open_fds, raw_request, raw_request_and_end, run_test_with_timeout, status_of,
+};
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
 
 struct MainHandler;
@@ -23,21 +25,6 @@ impl RequestHandler for MainHandler {
     }
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
-}
-
-/// Sends `bytes`, ends the client's side, reads until the server closes.
-async fn send_and_end(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> {
-    let stream = connect(addr).await;
-    stream.write(bytes).await.expect("write");
-    stream.shutdown_write().expect("shutdown");
-    timeout(Duration::from_secs(10), stream.read_until_close())
-        .await
-        .expect("the server closes")
-        .unwrap_or_default()
-}
-
 #[test]
 fn hello_world_survives_hostile_heads_without_leaking_fds() {
     run_test_with_timeout(Duration::from_secs(60), async {
@@ -49,7 +36,7 @@ fn hello_world_survives_hostile_heads_without_leaking_fds() {
         server.connections_closed().await;
         let before = open_fds();
         for _ in 0..1000 {
-            let reply = send_and_end(
+            let reply = raw_request_and_end(
                 addr,
                 b"GET http://a\xe2\x82\xac HTTP/1.1\r\nHost: a\r\n\r\n",
             )
@@ -85,7 +72,7 @@ fn hello_world_survives_hostile_heads_without_leaking_fds() {
         ];
         for (bytes, want) in hostile {
             for _ in 0..20 {
-                let reply = send_and_end(addr, bytes).await;
+                let reply = raw_request_and_end(addr, bytes).await;
                 assert_eq!(
                     status_of(&reply),
                     Some(*want),
@@ -94,7 +81,7 @@ fn hello_world_survives_hostile_heads_without_leaking_fds() {
                 );
             }
         }
-        let reply = send_and_end(
+        let reply = raw_request_and_end(
             addr,
             b"OPTIONS http://example.com HTTP/1.1\r\nHost: e\r\n\r\n",
         )

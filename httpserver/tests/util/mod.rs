@@ -6,7 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use typhoon_testing::{
-    RawResponse as Response, capture_logs, connect, raw_request as raw, read_response, status_of,
+    RawResponse as Response, capture_logs, connect, open_fds, raw_request as raw,
+    raw_request_and_end, read_response, rss_kib, status_of,
 };
 
 /// Every test is bounded by this.
