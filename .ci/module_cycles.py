@@ -174,7 +174,7 @@ class Crate:
             refs = []
             for m in re.finditer(r"\buse\s+([^;]+);", text):
                 refs.extend(expand_use(m.group(1)))
-            for m in re.finditer(r"(?<![\w:])((?:crate|super|self)(?:::\w+)+)", text):
+            for m in re.finditer(r"(?<![\w:])((?:crate|super|self)(?:::\w+)+)(?!\w|::\{)", text):
                 refs.append(m.group(1))
             for ref in refs:
                 target = self.resolve(mod, ref.split("::"))

@@ -2,7 +2,8 @@
 //! `parse_qs_bytes`, with outputs identical to Tornado 6.6 byte for byte.
 //!
 //! This is a leaf of the Typhoon workspace: it depends on no other Typhoon crate and does no I/O.
-//! `typhoon-httpserver` uses it to decode query strings and form bodies, `typhoon-template`
+//! `typhoon-httputil` uses it to decode query strings and form bodies for the server and the
+//! client, `typhoon-httpclient` to decode credentials in a URL, `typhoon-template`
 //! exposes its functions as template filters, and `typhoon-web` uses it for redirects, cookies
 //! and JSON responses.
 //!
@@ -71,7 +72,8 @@ pub use crate::html::{xhtml_escape, xhtml_escape_to, xhtml_unescape};
 pub use crate::json::{json_decode, json_encode};
 pub use crate::text::{ExtraParams, LinkifyParams, linkify, squeeze};
 pub use crate::url::{
-    QueryArgs, parse_qs_bytes, url_escape, url_escape_bytes, url_unescape, url_unescape_bytes,
+    QueryArgs, parse_qs_bytes, parse_qs_fields, url_escape, url_escape_bytes, url_unescape,
+    url_unescape_bytes, url_unescape_cow,
 };
 
 /// The errors of this crate; each mirrors an exception Tornado raises.

@@ -1,5 +1,6 @@
 //! URL escaping (`quote`/`quote_plus`, `unquote`/`unquote_plus`) and `parse_qs_bytes`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use percent_encoding::percent_encode_byte;
@@ -124,6 +125,25 @@ pub fn url_unescape_bytes(value: &[u8], plus: bool) -> Vec<u8> {
     out
 }
 
+/// [`url_unescape_bytes`] that borrows `value` when there is nothing to decode (no `%`, and no
+/// `+` when `plus`), as most query names and values are: no allocation then.
+///
+/// # Examples
+///
+/// ```
+/// use std::borrow::Cow;
+/// use typhoon_escape::url_unescape_cow;
+/// assert!(matches!(url_unescape_cow(b"plain", true), Cow::Borrowed(b"plain")));
+/// assert_eq!(url_unescape_cow(b"a+b%21", true), &b"a b!"[..]);
+/// ```
+pub fn url_unescape_cow(value: &[u8], plus: bool) -> Cow<'_, [u8]> {
+    if value.iter().any(|&b| b == b'%' || (plus && b == b'+')) {
+        Cow::Owned(url_unescape_bytes(value, plus))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
 /// Hex digit values, 0xFF for bytes that are not hex digits: one load per digit instead of a
 /// chain of range tests.
 static HEX_VALUE: [u8; 256] = {
@@ -206,8 +226,54 @@ pub fn parse_qs_bytes(
     max_num_fields: Option<usize>,
 ) -> Result<QueryArgs> {
     let mut result = QueryArgs::new();
+    parse_qs_fields(
+        qs,
+        keep_blank_values,
+        strict_parsing,
+        max_num_fields,
+        |name, value| {
+            let key: String = name.iter().copied().map(char::from).collect();
+            result.entry(key).or_default().push(value.into_owned());
+        },
+    )?;
+    Ok(result)
+}
+
+/// The field loop of [`parse_qs_bytes`], for a caller with its own map: calls `field(name,
+/// value)` for each field kept, in order, with both decoded (`+` as space, `%XX` escapes) and
+/// borrowed from `qs` when they hold nothing to decode. `typhoon-httputil` fills a request's
+/// arguments with it, decoding names as UTF-8 where [`parse_qs_bytes`] uses Latin-1.
+///
+/// The same rules and limits as [`parse_qs_bytes`]; the fields are counted before the first
+/// call, so on [`Error::TooManyFields`] `field` is never called.
+///
+/// # Errors
+///
+/// As [`parse_qs_bytes`]. Under `strict_parsing`, the fields before the bad one have been
+/// visited.
+///
+/// # Examples
+///
+/// ```
+/// let mut fields = Vec::new();
+/// typhoon_escape::parse_qs_fields(b"a=1&b=%41&c=", false, false, None, |name, value| {
+///     fields.push((name.into_owned(), value.into_owned()));
+/// })?;
+/// assert_eq!(fields, [(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"A".to_vec())]);
+/// # Ok::<(), typhoon_escape::Error>(())
+/// ```
+pub fn parse_qs_fields<'a, F>(
+    qs: &'a [u8],
+    keep_blank_values: bool,
+    strict_parsing: bool,
+    max_num_fields: Option<usize>,
+    mut field: F,
+) -> Result<()>
+where
+    F: FnMut(Cow<'a, [u8]>, Cow<'a, [u8]>),
+{
     if qs.is_empty() {
-        return Ok(result);
+        return Ok(());
     }
     if let Some(limit) = max_num_fields {
         let fields = 1 + qs.iter().filter(|&&b| b == b'&').count();
@@ -215,31 +281,24 @@ pub fn parse_qs_bytes(
             return Err(Error::TooManyFields { limit });
         }
     }
-    for field in qs.split(|&b| b == b'&') {
-        if field.is_empty() && !strict_parsing {
+    for pair in qs.split(|&b| b == b'&') {
+        if pair.is_empty() && !strict_parsing {
             continue;
         }
-        let (name, value) = match field.iter().position(|&b| b == b'=') {
-            Some(i) => (&field[..i], &field[i + 1..]),
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
             None if strict_parsing => {
                 return Err(Error::BadQueryField {
-                    field: field.to_vec(),
+                    field: pair.to_vec(),
                 });
             }
-            None => (field, &field[field.len()..]),
+            None => (pair, &pair[pair.len()..]),
         };
         if !value.is_empty() || keep_blank_values {
-            let key: String = url_unescape_bytes(name, true)
-                .into_iter()
-                .map(char::from)
-                .collect();
-            result
-                .entry(key)
-                .or_default()
-                .push(url_unescape_bytes(value, true));
+            field(url_unescape_cow(name, true), url_unescape_cow(value, true));
         }
     }
-    Ok(result)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ impl RequestHandler for NowHandler {
         cx.set_header("Content-Type", "text/plain; charset=UTF-8")?;
         cx.write(format!(
             "{} ({:.3} s since the epoch, served by {})\n",
-            typhoon_httpserver::httputil::format_timestamp(now),
+            typhoon_httputil::format_timestamp(now),
             unix.as_secs_f64(),
             std::thread::current().name().unwrap_or("an unnamed thread"),
         ));

@@ -10,6 +10,9 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use typhoon_escape::url_unescape;
 use typhoon_ioloop::locks::Semaphore;
 use typhoon_ioloop::{timeout, timeout_at};
 use typhoon_iostream::{StreamOptions, TCPClient};
@@ -19,7 +22,7 @@ use crate::connection::{
 };
 use crate::error::{HTTPClientError, Result, TimeoutPhase};
 use crate::pool::{Pool, PoolKey, TlsMode};
-use crate::request::{Body, HTTPRequest, base64};
+use crate::request::{Body, HTTPRequest};
 use crate::response::HTTPResponse;
 use crate::url::{Url, join};
 
@@ -342,13 +345,13 @@ impl AsyncHTTPClient {
         let credentials = request.auth.clone().or_else(|| {
             url.userinfo.as_ref().map(|info| {
                 let (user, password) = info.split_once(':').unwrap_or((info, ""));
-                (percent_decode(user), percent_decode(password))
+                (url_unescape(user, false), url_unescape(password, false))
             })
         });
         if let Some((user, password)) = credentials {
             extra.push((
                 "Authorization",
-                format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
+                format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))),
             ));
         }
         match &request.body {
@@ -484,36 +487,9 @@ fn redirect(request: &mut HTTPRequest, url: &Url, effective_url: &str, code: u16
     request.url = next;
 }
 
-/// `%XX` decoding of URL userinfo (invalid escapes are kept as they are).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = bytes.get(i + 1..i + 3)
-            && let Ok(hex) = std::str::from_utf8(hex)
-            && let Ok(byte) = u8::from_str_radix(hex, 16)
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn userinfo_decoding() {
-        assert_eq!(percent_decode("a%40b%3A"), "a@b:");
-        assert_eq!(percent_decode("100%"), "100%");
-    }
 
     #[test]
     fn redirect_rules() {

@@ -1,8 +1,9 @@
 //! The client side of one HTTP/1 exchange on a connection: write the request, read the response
 //! head (skipping 1xx), frame and read the body, decide whether the connection can be reused.
 //!
-//! It reuses the server crate's wire code: [`parse_response_start_line`], [`HTTPHeaders`] line
-//! parsing and the [`ChunkedDecoder`] with its [`Limits`].
+//! The wire code is `typhoon-httputil`'s, shared with the server: [`parse_response_head`] (on
+//! httparse, as the server's request heads), [`HTTPHeaders`] and the [`ChunkedDecoder`] with its
+//! [`Limits`].
 
 use std::cell::Cell;
 use std::pin::pin;
@@ -10,9 +11,11 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use typhoon_httpserver::HttpInputError;
-use typhoon_httpserver::h1::{Chunk, ChunkedDecoder, Limits};
-use typhoon_httpserver::httputil::{HTTPHeaders, parse_response_start_line};
+use typhoon_httputil::HTTPHeaders;
+use typhoon_httputil::HTTPInputError;
+use typhoon_httputil::h1::{
+    Chunk, ChunkedDecoder, Limits, ResponseHead, Version, parse_response_head,
+};
 use typhoon_iostream::{IOStream, StreamError};
 
 use crate::body::{BodyWriter, Sink};
@@ -298,47 +301,31 @@ async fn read_head(
     max_header_size: usize,
     started: &Cell<bool>,
 ) -> Result<(bool, u16, String, HTTPHeaders)> {
-    let mut scanned = 0;
+    let limits = Limits {
+        max_header_size,
+        ..Limits::default()
+    };
+    let mut head = ResponseHead::new();
     loop {
-        let found = {
-            let buf = stream.read_buffer();
-            let skip = buf
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
-            if skip > 0 && skip == buf.len() {
-                drop(buf);
-                stream.consume(skip);
-                scanned = 0;
-                None
-            } else {
-                let head = &buf[skip..];
-                match find_head_end(head, scanned) {
-                    Some(end) if end > max_header_size => {
-                        return Err(HTTPClientError::HeaderTooLarge {
-                            limit: max_header_size,
-                        });
-                    }
-                    Some(end) => Some((skip, end)),
-                    None if head.len() > max_header_size => {
-                        return Err(HTTPClientError::HeaderTooLarge {
-                            limit: max_header_size,
-                        });
-                    }
-                    None => {
-                        scanned = head.len();
-                        None
-                    }
-                }
+        let parsed = parse_response_head(&stream.read_buffer(), &limits, &mut head);
+        match parsed {
+            Ok(Some(n)) => {
+                stream.consume(n);
+                let headers = std::mem::take(head.headers_mut());
+                return Ok((
+                    head.version() == Version::Http11,
+                    head.code(),
+                    head.take_reason(),
+                    headers,
+                ));
             }
-        };
-        if let Some((skip, end)) = found {
-            let parsed = {
-                let buf = stream.read_buffer();
-                parse_head(&buf[skip..skip + end])
-            };
-            stream.consume(skip + end);
-            return parsed;
+            Ok(None) => {}
+            Err(HTTPInputError::HeaderTooLarge) => {
+                return Err(HTTPClientError::HeaderTooLarge {
+                    limit: max_header_size,
+                });
+            }
+            Err(source) => return Err(HTTPClientError::InvalidResponse { source }),
         }
         match stream.fill_buffer().await {
             Ok(0) => return Err(HTTPClientError::ConnectionClosed { source: None }),
@@ -351,40 +338,6 @@ async fn read_head(
             Err(error) => return Err(HTTPClientError::closed(error)),
         }
     }
-}
-
-/// The end of a head (just past its empty line, CRLF or bare LF), scanning from about `from`.
-fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
-    let start = from.saturating_sub(3);
-    let mut i = start;
-    while let Some(pos) = buf[i..].iter().position(|&b| b == b'\n') {
-        let lf = i + pos;
-        match buf.get(lf + 1) {
-            Some(b'\n') => return Some(lf + 2),
-            Some(b'\r') if buf.get(lf + 2) == Some(&b'\n') => return Some(lf + 3),
-            _ => i = lf + 1,
-        }
-    }
-    None
-}
-
-/// Parses a complete head: the status line, then header lines.
-fn parse_head(bytes: &[u8]) -> Result<(bool, u16, String, HTTPHeaders)> {
-    let invalid = |source| HTTPClientError::InvalidResponse { source };
-    // Latin-1, as Tornado decodes heads: every byte is a char, nothing is lost.
-    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let start = parse_response_start_line(lines.next().unwrap_or_default()).map_err(invalid)?;
-    let mut headers = HTTPHeaders::new();
-    for line in lines {
-        headers.parse_line(line).map_err(invalid)?;
-    }
-    Ok((
-        start.version == "HTTP/1.1",
-        start.code,
-        start.reason,
-        headers,
-    ))
 }
 
 /// Whether `code` is a redirect the client follows.
@@ -408,7 +361,7 @@ fn framing(method: &str, code: u16, headers: &HTTPHeaders) -> Result<Framing> {
     }
     if headers.contains("Transfer-Encoding") {
         if headers.contains("Content-Length") {
-            return Err(invalid(HttpInputError::TransferEncodingWithContentLength));
+            return Err(invalid(HTTPInputError::TransferEncodingWithContentLength));
         }
         let last = headers
             .get_list("Transfer-Encoding")
@@ -428,13 +381,13 @@ fn framing(method: &str, code: u16, headers: &HTTPHeaders) -> Result<Framing> {
     {
         let value = value.trim();
         if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(HttpInputError::InvalidContentLength));
+            return Err(invalid(HTTPInputError::InvalidContentLength));
         }
         let n: u64 = value
             .parse()
-            .map_err(|_| invalid(HttpInputError::InvalidContentLength))?;
+            .map_err(|_| invalid(HTTPInputError::InvalidContentLength))?;
         if length.is_some_and(|m| m != n) {
-            return Err(invalid(HttpInputError::ConflictingContentLength));
+            return Err(invalid(HTTPInputError::ConflictingContentLength));
         }
         length = Some(n);
     }
@@ -488,7 +441,7 @@ async fn read_chunked(stream: &IOStream, sink: &mut Sink<'_>, limit: u64) -> Res
         let (used, done, need_more) = {
             let buf = stream.read_buffer();
             let (used, chunk) = decoder.decode(&buf).map_err(|error| match error {
-                HttpInputError::BodyTooLarge => HTTPClientError::BodyTooLarge { limit },
+                HTTPInputError::BodyTooLarge => HTTPClientError::BodyTooLarge { limit },
                 source => HTTPClientError::InvalidResponse { source },
             })?;
             match chunk {
@@ -544,15 +497,6 @@ mod tests {
     }
 
     #[test]
-    fn head_end() {
-        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\n\r\nbody", 0), Some(19));
-        assert_eq!(find_head_end(b"HTTP/1.0 200 OK\n\nbody", 0), Some(17));
-        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n", 0), None);
-        let full = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n";
-        assert_eq!(find_head_end(full, 23), Some(full.len()));
-    }
-
-    #[test]
     fn framing_rules() {
         let none = HTTPHeaders::new();
         assert_eq!(
@@ -591,22 +535,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn heads() {
-        let (v11, code, reason, h) =
-            parse_head(b"HTTP/1.0 404 Not Found\r\nX-A: 1\r\nX-A: 2\r\n\r\n").expect("valid");
-        assert!(!v11);
-        assert_eq!((code, reason.as_str()), (404, "Not Found"));
-        assert_eq!(h.get_list("x-a").collect::<Vec<_>>(), ["1", "2"]);
-        assert!(matches!(
-            parse_head(b"HTTP/1.1 2OO OK\r\n\r\n"),
-            Err(HTTPClientError::InvalidResponse { .. })
-        ));
-        assert!(matches!(
-            parse_head(b"ICY 200 OK\r\n\r\n"),
-            Err(HTTPClientError::InvalidResponse { .. })
-        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use typhoon_httpserver::HttpInputError;
+use typhoon_httputil::HTTPInputError;
 use typhoon_iostream::StreamError;
 
 use crate::response::HTTPResponse;
@@ -96,7 +96,7 @@ pub enum HTTPClientError {
     InvalidResponse {
         /// What the parser refused.
         #[source]
-        source: HttpInputError,
+        source: HTTPInputError,
     },
     /// The connection closed before the body announced by `Content-Length` or chunked framing
     /// was complete (a lying `Content-Length`, a truncated chunked body).

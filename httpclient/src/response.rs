@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use typhoon_httpserver::httputil::HTTPHeaders;
+use typhoon_httputil::HTTPHeaders;
 
 use crate::error::{HTTPClientError, Result};
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use typhoon_iostream::IOStream;
 
-use crate::error::{HttpInputError, Result};
-use crate::h1::{BodyKind, Chunk, ChunkedDecoder, Limits};
+use typhoon_httputil::h1::{BodyKind, Chunk, ChunkedDecoder, Limits};
+use typhoon_httputil::{HTTPInputError, Result};
 
 /// How a body is delimited, and how much is left.
 enum State {
@@ -20,7 +20,7 @@ enum State {
     /// Everything was read.
     Done,
     /// A framing error or a broken connection: the connection must close.
-    Failed(HttpInputError),
+    Failed(HTTPInputError),
 }
 
 /// The body timeouts of a request.
@@ -104,7 +104,7 @@ impl BodyReader {
         matches!(self.state, State::Done)
     }
 
-    fn fail(&mut self, error: HttpInputError) -> HttpInputError {
+    fn fail(&mut self, error: HTTPInputError) -> HTTPInputError {
         #[cfg(feature = "gzip")]
         {
             self.inflater = None;
@@ -122,11 +122,11 @@ impl BodyReader {
         }
         match self.stream.fill_buffer_before(deadline).await {
             Some(Ok(n)) if n > 0 => Ok(()),
-            Some(Ok(_)) => Err(self.fail(HttpInputError::IncompleteBody { source: None })),
-            Some(Err(error)) => Err(self.fail(HttpInputError::IncompleteBody {
+            Some(Ok(_)) => Err(self.fail(HTTPInputError::IncompleteBody { source: None })),
+            Some(Err(error)) => Err(self.fail(HTTPInputError::IncompleteBody {
                 source: Some(std::sync::Arc::new(error)),
             })),
-            None => Err(self.fail(HttpInputError::BodyTimeout)),
+            None => Err(self.fail(HTTPInputError::BodyTimeout)),
         }
     }
 
@@ -136,10 +136,10 @@ impl BodyReader {
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::BodyTooLarge`] past `max_body_size` (counted after inflating, for a
-    /// body the server inflates), chunked framing errors, [`HttpInputError::BodyTimeout`],
-    /// [`HttpInputError::IncompleteBody`] if the client went away (with the stream's error, if
-    /// it failed), [`HttpInputError::CorruptContentEncoding`] for a gzip body that does not
+    /// [`HTTPInputError::BodyTooLarge`] past `max_body_size` (counted after inflating, for a
+    /// body the server inflates), chunked framing errors, [`HTTPInputError::BodyTimeout`],
+    /// [`HTTPInputError::IncompleteBody`] if the client went away (with the stream's error, if
+    /// it failed), [`HTTPInputError::CorruptContentEncoding`] for a gzip body that does not
     /// inflate. After an error every call returns it again, and the connection closes after the
     /// response.
     ///
@@ -207,7 +207,7 @@ impl BodyReader {
                 .await
                 .is_err()
             {
-                return Err(self.fail(HttpInputError::IncompleteBody { source: None }));
+                return Err(self.fail(HTTPInputError::IncompleteBody { source: None }));
             }
         }
         loop {

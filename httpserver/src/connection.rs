@@ -15,11 +15,11 @@ use typhoon_ioloop::{
 use typhoon_iostream::{IOStream, PeerAddr, StreamError};
 
 use crate::body::{BodyReader, BodyTimeouts};
-use crate::error::HttpInputError;
-use crate::h1::{BodyKind, RequestHead, parse_request_head, request_framing};
 use crate::request::HTTPServerRequest;
 use crate::response::{ResponseState, ResponseWriter};
 use crate::server::ServerShared;
+use typhoon_httputil::HTTPInputError;
+use typhoon_httputil::h1::{BodyKind, RequestHead, parse_request_head, request_framing};
 
 /// How long a lingering close keeps draining the client's input after an error response.
 const LINGER: Duration = Duration::from_secs(2);
@@ -61,7 +61,7 @@ enum HeadOutcome {
     /// The client closed, went idle too long, or the server is draining: close quietly.
     Close,
     /// Malformed or over a limit: answer with the error's status and close.
-    Error(HttpInputError),
+    Error(HTTPInputError),
 }
 
 /// A connection's place in the server's registry, held for exactly as long as the connection
@@ -223,7 +223,7 @@ async fn handle_request(
                 Ok(body) => request.body = body,
                 Err(error) => {
                     tracing::debug!(target: "typhoon::general", %peer, %error, "bad request body");
-                    if matches!(error, HttpInputError::IncompleteBody { .. }) {
+                    if matches!(error, HTTPInputError::IncompleteBody { .. }) {
                         return false;
                     }
                     Box::pin(send_error_and_linger(stream, error.status())).await;
@@ -436,7 +436,7 @@ async fn read_head(
                     HeadOutcome::Close
                 } else {
                     // EOF in the middle of a head.
-                    HeadOutcome::Error(HttpInputError::MalformedRequestLine)
+                    HeadOutcome::Error(HTTPInputError::MalformedRequestLine)
                 };
             }
             Ok(Ok(_)) => {
@@ -445,7 +445,7 @@ async fn read_head(
                 }
             }
             Ok(Err(StreamError::BufferFull { .. })) => {
-                return HeadOutcome::Error(HttpInputError::HeaderTooLarge);
+                return HeadOutcome::Error(HTTPInputError::HeaderTooLarge);
             }
             // Reset, timeout (silent close, as nginx and hyper do), or closed by shutdown.
             Ok(Err(error)) => {
@@ -457,7 +457,7 @@ async fn read_head(
                     // Idle a while: keep nothing for the next request, then wait on.
                     stream.release_all_buffers();
                     release_response(true);
-                    head.release();
+                    *head = RequestHead::new();
                     released_all = true;
                     continue;
                 }
@@ -529,7 +529,7 @@ fn coarse_now() -> Instant {
 /// shut down our side, drain what the client still sends (bounded), close. The client reads
 /// the answer instead of a reset, and nothing it sent after the error is ever answered.
 async fn send_error_and_linger(stream: &IOStream, status: u16) {
-    let reason = crate::httputil::reason_phrase(status).unwrap_or("Error");
+    let reason = typhoon_httputil::reason_phrase(status).unwrap_or("Error");
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\nServer: TyphoonServer/0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );

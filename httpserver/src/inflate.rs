@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::error::{HttpInputError, Result};
+use typhoon_httputil::{HTTPInputError, Result};
 
 /// The inflated bytes one step aims for (Tornado's `chunk_size`, 64 KiB). flate2's writer emits
 /// at most 32 KiB per write, and holds back its last write's output until the next write or a
@@ -30,8 +30,8 @@ pub(crate) struct Inflater {
     limit: u64,
 }
 
-fn corrupt(error: std::io::Error) -> HttpInputError {
-    HttpInputError::CorruptContentEncoding {
+fn corrupt(error: std::io::Error) -> HTTPInputError {
+    HTTPInputError::CorruptContentEncoding {
         source: Arc::new(error),
     }
 }
@@ -72,8 +72,8 @@ impl Inflater {
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::CorruptContentEncoding`] for input that is not gzip (bytes after a
-    /// member that do not start another one included); [`HttpInputError::BodyTooLarge`] once the output passes
+    /// [`HTTPInputError::CorruptContentEncoding`] for input that is not gzip (bytes after a
+    /// member that do not start another one included); [`HTTPInputError::BodyTooLarge`] once the output passes
     /// `limit`.
     pub(crate) fn step(&mut self) -> Result<Vec<u8>> {
         while self.has_pending() && self.decoder.get_ref().len() < STEP / 2 {
@@ -134,7 +134,7 @@ impl Inflater {
             .inflated
             .saturating_add(self.decoder.get_ref().len() as u64);
         if total > self.limit {
-            return Err(HttpInputError::BodyTooLarge);
+            return Err(HTTPInputError::BodyTooLarge);
         }
         Ok(())
     }
@@ -209,7 +209,7 @@ mod tests {
         assert!(inflate(&compressed, 4096, 1 << 20).is_ok());
         assert!(matches!(
             inflate(&compressed, 4096, (1 << 20) - 1),
-            Err(HttpInputError::BodyTooLarge)
+            Err(HTTPInputError::BodyTooLarge)
         ));
     }
 
@@ -217,25 +217,25 @@ mod tests {
     fn corrupt_truncated_and_trailing() {
         assert!(matches!(
             inflate(b"not gzip at all", 4, u64::MAX),
-            Err(HttpInputError::CorruptContentEncoding { .. })
+            Err(HTTPInputError::CorruptContentEncoding { .. })
         ));
         let compressed = gzip(b"hello");
         assert!(matches!(
             inflate(&compressed[..compressed.len() - 3], 100, u64::MAX),
-            Err(HttpInputError::CorruptContentEncoding { .. })
+            Err(HTTPInputError::CorruptContentEncoding { .. })
         ));
         let mut trailing = compressed.clone();
         trailing.extend_from_slice(b"junk that is not a gzip member");
         assert!(matches!(
             inflate(&trailing, 100, u64::MAX),
-            Err(HttpInputError::CorruptContentEncoding { .. })
+            Err(HTTPInputError::CorruptContentEncoding { .. })
         ));
         let mut flipped = compressed;
         let n = flipped.len();
         flipped[n - 6] ^= 0xff; // the CRC32
         assert!(matches!(
             inflate(&flipped, 100, u64::MAX),
-            Err(HttpInputError::CorruptContentEncoding { .. })
+            Err(HTTPInputError::CorruptContentEncoding { .. })
         ));
     }
 }

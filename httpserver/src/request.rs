@@ -7,11 +7,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::body::BodyReader;
-use crate::error::Result;
-use crate::h1::{RequestHead, Version};
-use crate::httputil::{
+use typhoon_httputil::Result;
+use typhoon_httputil::h1::{RequestHead, Version};
+use typhoon_httputil::{
     Arguments, Files, HTTPHeaders, ParseBodyConfig, parse_body_arguments, parse_cookie,
-    parse_qs_bytes, split_host_and_port,
+    parse_query_arguments, split_host_and_port,
 };
 
 /// The server's settings that shape each request (xheaders), shared by its connections.
@@ -159,7 +159,7 @@ impl HTTPServerRequest {
     /// If the query has more than 1000 fields (Tornado's limit).
     pub fn query_arguments(&self) -> Result<Arguments> {
         let mut arguments = Arguments::new();
-        parse_qs_bytes(self.query().as_bytes(), true, Some(1000), &mut arguments)?;
+        parse_query_arguments(self.query().as_bytes(), true, Some(1000), &mut arguments)?;
         Ok(arguments)
     }
 

@@ -10,9 +10,9 @@ use typhoon_ioloop::IOLoop;
 
 use typhoon_iostream::{IOStream, StreamError};
 
-use crate::error::Result;
-use crate::h1::Version;
-use crate::httputil::{HTTPHeaders, reason_phrase, write_timestamp};
+use typhoon_httputil::Result;
+use typhoon_httputil::h1::Version;
+use typhoon_httputil::{HTTPHeaders, reason_phrase, write_timestamp};
 
 /// The `Server` header every response carries.
 const SERVER_HEADER: &str = "TyphoonServer/0.1";

@@ -15,9 +15,9 @@ use typhoon_ioloop::{IOLoop, timeout_at};
 use typhoon_iostream::{MultiLoopServer, StreamOptions, TCPServer};
 
 use crate::connection::{self, ConnectionHandle};
-use crate::h1::Limits;
 use crate::request::{HTTPServerRequest, RequestContext};
 use crate::response::ResponseWriter;
+use typhoon_httputil::h1::Limits;
 
 /// The boxed future of a request handler.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;

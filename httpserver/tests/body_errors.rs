@@ -7,14 +7,15 @@ use std::io::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
-use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HttpInputError};
+use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
+use typhoon_httputil::HTTPInputError;
 use typhoon_ioloop::{IOLoop, timeout};
 use util::run;
 
 #[test]
 fn reset_mid_body_keeps_the_stream_error() {
     run(async {
-        let seen: Rc<RefCell<Option<HttpInputError>>> = Rc::new(RefCell::new(None));
+        let seen: Rc<RefCell<Option<HTTPInputError>>> = Rc::new(RefCell::new(None));
         let record = Rc::clone(&seen);
         // The handler says when it has read the first half, so the client resets only then.
         let (got_half, half_read) = std::sync::mpsc::channel::<()>();
@@ -72,7 +73,7 @@ fn reset_mid_body_keeps_the_stream_error() {
         assert!(
             matches!(
                 &*seen,
-                Some(HttpInputError::IncompleteBody { source: Some(_) })
+                Some(HTTPInputError::IncompleteBody { source: Some(_) })
             ),
             "{seen:?}"
         );

@@ -10,8 +10,8 @@ mod corpus;
 
 use corpus::{Outcome, cases};
 use proptest::prelude::*;
-use typhoon_httpserver::HttpInputError;
-use typhoon_httpserver::h1::{
+use typhoon_httputil::HTTPInputError;
+use typhoon_httputil::h1::{
     BodyKind, Chunk, ChunkedDecoder, Limits, RequestHead, Version, parse_request_head,
     request_framing,
 };
@@ -29,7 +29,7 @@ fn run(buf: &[u8]) -> Outcome {
     run_with(buf, &Limits::default())
 }
 
-fn run_inner(buf: &[u8], limits: &Limits) -> Result<Option<Outcome>, HttpInputError> {
+fn run_inner(buf: &[u8], limits: &Limits) -> Result<Option<Outcome>, HTTPInputError> {
     let mut head = RequestHead::new();
     let Some(n) = parse_request_head(buf, limits, &mut head)? else {
         return Ok(None);

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
-use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HttpInputError};
+use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
+use typhoon_httputil::HTTPInputError;
 use util::{raw, run, status_of};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -46,7 +47,7 @@ struct Seen {
     /// The largest chunk.
     largest: usize,
     /// The body's error, if any.
-    error: Option<HttpInputError>,
+    error: Option<HTTPInputError>,
     /// `Content-Encoding`, `X-Consumed-Content-Encoding`.
     headers: (Option<String>, Option<String>),
     /// Times another task ran while the body was being read.
@@ -162,7 +163,7 @@ fn streamed_gzip_bomb_is_413() {
         assert_eq!(status_of(&reply), Some(413));
         let seen = seen.borrow();
         assert!(
-            matches!(seen.error, Some(HttpInputError::BodyTooLarge)),
+            matches!(seen.error, Some(HTTPInputError::BodyTooLarge)),
             "{seen:?}"
         );
         assert!(
@@ -191,7 +192,7 @@ fn corrupt_gzip_body_is_400() {
             assert!(
                 matches!(
                     seen.error,
-                    Some(HttpInputError::CorruptContentEncoding { .. })
+                    Some(HTTPInputError::CorruptContentEncoding { .. })
                 ),
                 "{seen:?}"
             );

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use typhoon_httpserver::httputil::format_timestamp;
+use typhoon_httputil::format_timestamp;
 
 use crate::error::{Error, Result};
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use typhoon_httpserver::httputil::reason_phrase;
+use typhoon_httputil::reason_phrase;
 
 /// What can go wrong in the framework itself (building routes, setting headers, rendering).
 ///
@@ -33,7 +33,7 @@ pub enum Error {
     },
     /// A header name or value that would break the response (CR/LF, control characters).
     #[error("invalid header")]
-    InvalidHeader(#[from] typhoon_httpserver::HttpInputError),
+    InvalidHeader(#[from] typhoon_httputil::HTTPInputError),
     /// A cookie name or value with characters a cookie cannot carry.
     #[error("invalid cookie name or value {0:?}")]
     InvalidCookie(String),

@@ -3,7 +3,7 @@
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use typhoon_httpserver::httputil::{format_timestamp, parse_http_date};
+use typhoon_httputil::{format_timestamp, parse_http_date};
 
 use crate::context::{Context, etag_matches};
 use crate::error::HTTPError;

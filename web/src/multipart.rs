@@ -4,7 +4,7 @@
 use std::fmt;
 
 use memchr::memmem;
-use typhoon_httpserver::httputil::HTTPHeaders;
+use typhoon_httputil::HTTPHeaders;
 
 use crate::error::HTTPError;
 

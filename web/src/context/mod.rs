@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use sha1::{Digest, Sha1};
-use typhoon_httpserver::httputil::{Arguments, Files, HTTPHeaders, reason_phrase};
 use typhoon_httpserver::{BodyReader, HTTPServerRequest, ResponseWriter};
+use typhoon_httputil::{Arguments, Files, HTTPHeaders, reason_phrase};
 
 use crate::application::AppInner;
 use crate::cookies;

@@ -1,8 +1,8 @@
 //! The incremental chunked-body decoder, [`ChunkedDecoder`] (RFC 9112 §7.1).
 
-use crate::error::{HttpInputError, Result};
+use crate::error::{HTTPInputError, Result};
 use crate::h1::Limits;
-use crate::httputil::is_tchar;
+use crate::headers::is_tchar;
 
 /// One step of [`ChunkedDecoder::decode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ enum State {
 /// # Examples
 ///
 /// ```
-/// use typhoon_httpserver::h1::{Chunk, ChunkedDecoder, Limits};
+/// use typhoon_httputil::h1::{Chunk, ChunkedDecoder, Limits};
 ///
 /// let mut decoder = ChunkedDecoder::new(&Limits::default());
 /// let mut input: &[u8] = b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\nNEXT";
@@ -74,7 +74,7 @@ enum State {
 /// }
 /// assert_eq!(body, b"Wikipedia");
 /// assert_eq!(input, b"NEXT");
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
@@ -93,7 +93,7 @@ pub struct ChunkedDecoder {
     /// Data bytes declared so far (bounded by `max_body_size`).
     body_len: u64,
     /// The error, once one happened: every later call returns it again.
-    failed: Option<HttpInputError>,
+    failed: Option<HTTPInputError>,
     max_body_size: u64,
     max_line: usize,
     max_ext: usize,
@@ -166,12 +166,12 @@ impl ChunkedDecoder {
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::InvalidChunkSize`] for a size that is not hex or overflows 64 bits, or a
-    /// malformed size line; [`HttpInputError::ChunkLineTooLong`] for a size line or the body's
-    /// extensions over their limits; [`HttpInputError::InvalidChunkTerminator`] for data not
-    /// followed by CRLF; [`HttpInputError::BodyTooLarge`] when the sizes add up past
-    /// `max_body_size` (before the chunk's data is read); [`HttpInputError::MalformedTrailer`] and
-    /// [`HttpInputError::TrailerTooLarge`] for the trailer section. After an error the decoder
+    /// [`HTTPInputError::InvalidChunkSize`] for a size that is not hex or overflows 64 bits, or a
+    /// malformed size line; [`HTTPInputError::ChunkLineTooLong`] for a size line or the body's
+    /// extensions over their limits; [`HTTPInputError::InvalidChunkTerminator`] for data not
+    /// followed by CRLF; [`HTTPInputError::BodyTooLarge`] when the sizes add up past
+    /// `max_body_size` (before the chunk's data is read); [`HTTPInputError::MalformedTrailer`] and
+    /// [`HTTPInputError::TrailerTooLarge`] for the trailer section. After an error the decoder
     /// returns the same error forever: the connection must close.
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Chunk<'a>)> {
         if let Some(e) = &self.failed {
@@ -206,7 +206,7 @@ impl ChunkedDecoder {
                         // The digit is ASCII hex: to_digit cannot fail.
                         let d = u64::from(char::from(b).to_digit(16).unwrap_or(0));
                         if self.remaining > (u64::MAX >> 4) {
-                            return Err(HttpInputError::InvalidChunkSize);
+                            return Err(HTTPInputError::InvalidChunkSize);
                         }
                         self.remaining = (self.remaining << 4) | d;
                         self.digits += 1;
@@ -221,7 +221,7 @@ impl ChunkedDecoder {
                         self.count_line()?;
                     }
                     b'\r' if self.digits > 0 => self.state = State::SizeLf,
-                    _ => return Err(HttpInputError::InvalidChunkSize),
+                    _ => return Err(HTTPInputError::InvalidChunkSize),
                 },
                 State::SizeWs => match b {
                     b' ' | b'\t' => self.count_line()?,
@@ -229,7 +229,7 @@ impl ChunkedDecoder {
                         self.state = State::Ext;
                         self.count_line()?;
                     }
-                    _ => return Err(HttpInputError::InvalidChunkSize),
+                    _ => return Err(HTTPInputError::InvalidChunkSize),
                 },
                 State::Ext => match b {
                     b'\r' => self.state = State::SizeLf,
@@ -237,14 +237,14 @@ impl ChunkedDecoder {
                         self.count_line()?;
                         self.ext_total += 1;
                         if self.ext_total > self.max_ext {
-                            return Err(HttpInputError::ChunkLineTooLong);
+                            return Err(HTTPInputError::ChunkLineTooLong);
                         }
                     }
-                    _ => return Err(HttpInputError::InvalidChunkSize),
+                    _ => return Err(HTTPInputError::InvalidChunkSize),
                 },
                 State::SizeLf => {
                     if b != b'\n' {
-                        return Err(HttpInputError::InvalidChunkSize);
+                        return Err(HTTPInputError::InvalidChunkSize);
                     }
                     self.line_len = 0;
                     self.digits = 0;
@@ -255,19 +255,19 @@ impl ChunkedDecoder {
                             .body_len
                             .checked_add(self.remaining)
                             .filter(|&total| total <= self.max_body_size)
-                            .ok_or(HttpInputError::BodyTooLarge)?;
+                            .ok_or(HTTPInputError::BodyTooLarge)?;
                         self.state = State::Data;
                     }
                 }
                 State::DataCr if b == b'\r' => self.state = State::DataLf,
                 State::DataLf if b == b'\n' => self.state = State::Size,
                 State::DataCr | State::DataLf => {
-                    return Err(HttpInputError::InvalidChunkTerminator);
+                    return Err(HTTPInputError::InvalidChunkTerminator);
                 }
                 State::TrailerStart | State::TrailerName | State::TrailerLine => {
                     self.trailer_len += 1;
                     if self.trailer_len > self.max_trailer {
-                        return Err(HttpInputError::TrailerTooLarge);
+                        return Err(HTTPInputError::TrailerTooLarge);
                     }
                     // A trailer line is a field line, as in the head (RFC 9112 §7.1.2): a
                     // token name, a colon, a value; anything else is a framing error.
@@ -279,7 +279,7 @@ impl ChunkedDecoder {
                         (State::TrailerName, b':') => State::TrailerLine,
                         (State::TrailerLine, b'\r') => State::TrailerLf,
                         (State::TrailerLine, _) if is_line_byte(b) => State::TrailerLine,
-                        _ => return Err(HttpInputError::MalformedTrailer),
+                        _ => return Err(HTTPInputError::MalformedTrailer),
                     };
                 }
                 State::TrailerLf if b == b'\n' => self.state = State::TrailerStart,
@@ -287,7 +287,7 @@ impl ChunkedDecoder {
                     self.state = State::Done;
                     return Ok((i, Chunk::Done));
                 }
-                State::TrailerLf | State::EndLf => return Err(HttpInputError::MalformedTrailer),
+                State::TrailerLf | State::EndLf => return Err(HTTPInputError::MalformedTrailer),
                 State::Done => return Ok((i - 1, Chunk::Done)),
                 State::Data => unreachable!("handled above"),
             }
@@ -301,7 +301,7 @@ impl ChunkedDecoder {
     fn count_line(&mut self) -> Result<()> {
         self.line_len += 1;
         if self.line_len > self.max_line {
-            return Err(HttpInputError::ChunkLineTooLong);
+            return Err(HTTPInputError::ChunkLineTooLong);
         }
         Ok(())
     }
@@ -334,7 +334,7 @@ mod tests {
             }
             pending = buf.to_vec();
         }
-        Err(HttpInputError::InvalidChunkTerminator)
+        Err(HTTPInputError::InvalidChunkTerminator)
     }
 
     #[test]
@@ -363,14 +363,14 @@ mod tests {
             b";x\r\n",
         ] {
             assert!(
-                matches!(decode_split(bad, 64), Err(HttpInputError::InvalidChunkSize)),
+                matches!(decode_split(bad, 64), Err(HTTPInputError::InvalidChunkSize)),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
         }
         assert!(matches!(
             decode_split(b"ffffffffffffffff\r\n", 64),
-            Err(HttpInputError::BodyTooLarge)
+            Err(HTTPInputError::BodyTooLarge)
         ));
     }
 
@@ -378,21 +378,21 @@ mod tests {
     fn rejects_bad_terminators_and_trailers() {
         assert!(matches!(
             decode_split(b"3\r\nfooXX0\r\n\r\n", 64),
-            Err(HttpInputError::InvalidChunkTerminator)
+            Err(HTTPInputError::InvalidChunkTerminator)
         ));
         assert!(matches!(
             decode_split(b"0\r\nX: y\n\r\n", 64),
-            Err(HttpInputError::MalformedTrailer)
+            Err(HTTPInputError::MalformedTrailer)
         ));
         assert!(matches!(
             decode_split(b"0\r\n\n", 64),
-            Err(HttpInputError::MalformedTrailer)
+            Err(HTTPInputError::MalformedTrailer)
         ));
         let mut big = b"0\r\n".to_vec();
         big.extend(std::iter::repeat_n(b'a', 20_000));
         assert!(matches!(
             decode_split(&big, 4096),
-            Err(HttpInputError::TrailerTooLarge)
+            Err(HTTPInputError::TrailerTooLarge)
         ));
     }
 
@@ -411,7 +411,7 @@ mod tests {
                 let (n, c) = d.decode(buf)?;
                 buf = &buf[n..];
                 match c {
-                    Chunk::Done => return Ok::<_, HttpInputError>(true),
+                    Chunk::Done => return Ok::<_, HTTPInputError>(true),
                     Chunk::NeedMore => return Ok(false),
                     Chunk::Data(_) => {}
                 }
@@ -420,15 +420,15 @@ mod tests {
         assert!(run(b"5\r\naaaaa\r\n5\r\naaaaa\r\n0\r\n\r\n").unwrap());
         assert!(matches!(
             run(b"5\r\naaaaa\r\n6\r\n"),
-            Err(HttpInputError::BodyTooLarge)
+            Err(HTTPInputError::BodyTooLarge)
         ));
         assert!(matches!(
             run(b"1;abcdefgh\r\n"),
-            Err(HttpInputError::ChunkLineTooLong)
+            Err(HTTPInputError::ChunkLineTooLong)
         ));
         assert!(matches!(
             run(b"1;abcd\r\na\r\n1;abcd\r\na\r\n1;abcd\r\n"),
-            Err(HttpInputError::ChunkLineTooLong)
+            Err(HTTPInputError::ChunkLineTooLong)
         ));
     }
 
@@ -438,7 +438,7 @@ mod tests {
         assert!(d.decode(b"z").is_err());
         assert!(matches!(
             d.decode(b"0\r\n\r\n"),
-            Err(HttpInputError::InvalidChunkSize)
+            Err(HTTPInputError::InvalidChunkSize)
         ));
         d.reset();
         assert_eq!(d.decode(b"0\r\n\r\nGET").unwrap(), (5, Chunk::Done));

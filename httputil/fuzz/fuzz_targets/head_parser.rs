@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use typhoon_httpserver::h1::{Limits, RequestHead, parse_request_head, request_framing};
+use typhoon_httputil::h1::{Limits, RequestHead, parse_request_head, request_framing};
 
 fn outcome(data: &[u8], limits: &Limits, head: &mut RequestHead) -> Option<Result<usize, u16>> {
     match parse_request_head(data, limits, head) {

@@ -1,8 +1,8 @@
 //! Body framing, keep-alive and `Expect: 100-continue`: [`request_framing`].
 
-use crate::error::{HttpInputError, Result};
+use crate::error::{HTTPInputError, Result};
 use crate::h1::{RequestHead, Version};
-use crate::httputil::{is_token, trim_ows};
+use crate::headers::{is_token, trim_ows};
 
 /// How a request's body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub struct RequestFraming {
 /// pass over its headers.
 ///
 /// ```
-/// use typhoon_httpserver::h1::{BodyKind, Limits, RequestHead, parse_request_head, request_framing};
+/// use typhoon_httputil::h1::{BodyKind, Limits, RequestHead, parse_request_head, request_framing};
 ///
 /// let mut head = RequestHead::new();
 /// let req = b"POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
@@ -41,22 +41,22 @@ pub struct RequestFraming {
 /// let framing = request_framing(&head, Limits::default().max_body_size)?;
 /// assert_eq!(framing.body, BodyKind::Length(5));
 /// assert!(framing.keep_alive && framing.expect_continue);
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 ///
 /// # Errors
 ///
-/// - [`HttpInputError::InvalidContentLength`] (400): a `Content-Length` element that is not plain
+/// - [`HTTPInputError::InvalidContentLength`] (400): a `Content-Length` element that is not plain
 ///   digits (no sign, no underscore, no other whitespace than SP/HTAB around list commas);
-/// - [`HttpInputError::ConflictingContentLength`] (400): several values that differ (identical
+/// - [`HTTPInputError::ConflictingContentLength`] (400): several values that differ (identical
 ///   ones, as a proxy may duplicate, are accepted);
-/// - [`HttpInputError::BodyTooLarge`] (413): a `Content-Length` over `max_body_size`, before any
+/// - [`HTTPInputError::BodyTooLarge`] (413): a `Content-Length` over `max_body_size`, before any
 ///   body byte is read;
-/// - [`HttpInputError::TransferEncodingWithContentLength`] and
-///   [`HttpInputError::TransferEncodingInHttp10`] (400);
-/// - [`HttpInputError::InvalidTransferEncoding`] (400): `chunked` not last or repeated, or a value
+/// - [`HTTPInputError::TransferEncodingWithContentLength`] and
+///   [`HTTPInputError::TransferEncodingInHttp10`] (400);
+/// - [`HTTPInputError::InvalidTransferEncoding`] (400): `chunked` not last or repeated, or a value
 ///   that is not a list of tokens;
-/// - [`HttpInputError::UnsupportedTransferEncoding`] (501): any other coding, alone or before the
+/// - [`HTTPInputError::UnsupportedTransferEncoding`] (501): any other coding, alone or before the
 ///   final `chunked` (Tornado answers 400; RFC 9112 §6.1 asks for 501 for a coding the server
 ///   does not implement).
 pub fn request_framing(head: &RequestHead, max_body_size: u64) -> Result<RequestFraming> {
@@ -71,11 +71,11 @@ pub fn request_framing(head: &RequestHead, max_body_size: u64) -> Result<Request
                 for element in value.split(',') {
                     let element = trim_ows(element);
                     if element.is_empty() || !element.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(HttpInputError::InvalidContentLength);
+                        return Err(HTTPInputError::InvalidContentLength);
                     }
                     match content_length {
                         Some(first) if first != element => {
-                            return Err(HttpInputError::ConflictingContentLength);
+                            return Err(HTTPInputError::ConflictingContentLength);
                         }
                         _ => content_length = Some(element),
                     }
@@ -99,18 +99,18 @@ pub fn request_framing(head: &RequestHead, max_body_size: u64) -> Result<Request
     let version = head.version();
     let body = if has_te {
         if content_length.is_some() {
-            return Err(HttpInputError::TransferEncodingWithContentLength);
+            return Err(HTTPInputError::TransferEncodingWithContentLength);
         }
         if version == Version::Http10 {
-            return Err(HttpInputError::TransferEncodingInHttp10);
+            return Err(HTTPInputError::TransferEncodingInHttp10);
         }
         check_transfer_encoding(head)?;
         BodyKind::Chunked
     } else if let Some(digits) = content_length {
         // Plain digits that overflow u64 are certainly over the limit.
-        let n: u64 = digits.parse().map_err(|_| HttpInputError::BodyTooLarge)?;
+        let n: u64 = digits.parse().map_err(|_| HTTPInputError::BodyTooLarge)?;
         if n > max_body_size {
-            return Err(HttpInputError::BodyTooLarge);
+            return Err(HTTPInputError::BodyTooLarge);
         }
         BodyKind::Length(n)
     } else {
@@ -150,7 +150,7 @@ fn check_transfer_encoding(head: &RequestHead) -> Result<()> {
     for value in head.headers().get_list("transfer-encoding") {
         for coding in value.split(',').map(trim_ows) {
             if !is_token(coding.as_bytes()) {
-                return Err(HttpInputError::InvalidTransferEncoding);
+                return Err(HTTPInputError::InvalidTransferEncoding);
             }
             codings += 1;
             last_is_chunked = coding.eq_ignore_ascii_case("chunked");
@@ -160,8 +160,8 @@ fn check_transfer_encoding(head: &RequestHead) -> Result<()> {
     match (codings, chunked, last_is_chunked) {
         (1, 1, true) => Ok(()),
         // Only codings this server does not decode (`gzip` alone, or before `chunked`): 501.
-        (_, 0, _) | (_, 1, true) => Err(HttpInputError::UnsupportedTransferEncoding),
-        _ => Err(HttpInputError::InvalidTransferEncoding),
+        (_, 0, _) | (_, 1, true) => Err(HTTPInputError::UnsupportedTransferEncoding),
+        _ => Err(HTTPInputError::InvalidTransferEncoding),
     }
 }
 
@@ -188,29 +188,29 @@ mod tests {
         assert_eq!(f.unwrap().body, BodyKind::Chunked);
         assert!(matches!(
             framing("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\n\r\n"),
-            Err(HttpInputError::BodyTooLarge)
+            Err(HTTPInputError::BodyTooLarge)
         ));
         assert!(matches!(
             framing(
                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n"
             ),
-            Err(HttpInputError::BodyTooLarge)
+            Err(HTTPInputError::BodyTooLarge)
         ));
         assert!(matches!(
             framing("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
-            Err(HttpInputError::UnsupportedTransferEncoding)
+            Err(HTTPInputError::UnsupportedTransferEncoding)
         ));
         assert!(matches!(
             framing("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"),
-            Err(HttpInputError::UnsupportedTransferEncoding)
+            Err(HTTPInputError::UnsupportedTransferEncoding)
         ));
         assert!(matches!(
             framing("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
-            Err(HttpInputError::InvalidTransferEncoding)
+            Err(HTTPInputError::InvalidTransferEncoding)
         ));
         assert!(matches!(
             framing("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked,\r\n\r\n"),
-            Err(HttpInputError::InvalidTransferEncoding)
+            Err(HTTPInputError::InvalidTransferEncoding)
         ));
     }
 

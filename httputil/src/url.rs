@@ -1,8 +1,7 @@
-//! URLs: [`url_concat`], [`split_host_and_port`] and the percent-decoding shared by forms.
+//! URLs: [`url_concat`] and [`split_host_and_port`].
 
-use std::borrow::Cow;
-
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use typhoon_escape::url_unescape;
 
 /// What Python's `quote_plus` leaves alone: ASCII letters, digits and `_.-~`.
 const QUOTE_PLUS: &AsciiSet = &NON_ALPHANUMERIC
@@ -10,22 +9,6 @@ const QUOTE_PLUS: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'-')
     .remove(b'~');
-
-/// Python's `unquote_to_bytes(s.replace(b"+", b" "))`: `+` is a space, `%XX` a byte, and a `%`
-/// not followed by two hex digits stays as it is. Borrows when there is nothing to decode.
-pub(crate) fn unquote_plus(s: &[u8]) -> Cow<'_, [u8]> {
-    if !s.iter().any(|&b| b == b'+' || b == b'%') {
-        return Cow::Borrowed(s);
-    }
-    if !s.contains(&b'+') {
-        return percent_decode(s).into();
-    }
-    let spaced: Vec<u8> = s
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    Cow::Owned(percent_decode(&spaced).collect())
-}
 
 /// Appends Python's `quote_plus(s)` to `out`.
 fn push_quote_plus(out: &mut String, s: &str) {
@@ -39,7 +22,7 @@ fn push_quote_plus(out: &mut String, s: &str) {
 /// values kept), a fragment stays at the end.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::url_concat;
+/// use typhoon_httputil::url_concat;
 /// assert_eq!(url_concat("http://example.com/foo?a=b", [("c", "d"), ("c", "d2")]),
 ///            "http://example.com/foo?a=b&c=d&c=d2");
 /// ```
@@ -70,8 +53,7 @@ where
     };
     for field in query.split('&').filter(|f| !f.is_empty()) {
         let (k, v) = field.split_once('=').unwrap_or((field, ""));
-        let k = String::from_utf8_lossy(&unquote_plus(k.as_bytes())).into_owned();
-        let v = String::from_utf8_lossy(&unquote_plus(v.as_bytes())).into_owned();
+        let (k, v) = (url_unescape(k, true), url_unescape(v, true));
         push_pair(&mut out, &k, &v);
     }
     for (k, v) in args {
@@ -89,7 +71,7 @@ where
 /// `netloc` is the host. A port that does not fit in 16 bits is treated as no port.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::split_host_and_port;
+/// use typhoon_httputil::split_host_and_port;
 /// assert_eq!(split_host_and_port("example.com:8080"), ("example.com", Some(8080)));
 /// assert_eq!(split_host_and_port("[::1]:80"), ("[::1]", Some(80)));
 /// assert_eq!(split_host_and_port("[::1]"), ("[::1]", None));
@@ -110,13 +92,6 @@ pub fn split_host_and_port(netloc: &str) -> (&str, Option<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unquote() {
-        assert_eq!(&*unquote_plus(b"a+b%20c%zz%4"), b"a b c%zz%4");
-        assert!(matches!(unquote_plus(b"plain"), Cow::Borrowed(_)));
-        assert_eq!(&*unquote_plus(b"%e9"), b"\xe9");
-    }
 
     #[test]
     fn host_and_port() {

@@ -1,23 +1,4 @@
-//! HTTP/1.1 wire format, sans IO: request heads, body framing and the chunked decoder.
-//!
-//! Each piece is a pure function or state machine over `&[u8]`; the connection layer feeds it the
-//! bytes it has read and acts on the answer. The order for a server connection:
-//!
-//! 1. [`parse_request_head`] on the read buffer until it returns `Some(n)` (or an error: answer
-//!    [`HttpInputError::status`](crate::HttpInputError::status) and close);
-//! 2. [`request_framing`] on the head: no body, `Content-Length(n)` or chunked, whether the
-//!    connection stays open, whether to send `100 Continue`;
-//! 3. for a chunked body, a [`ChunkedDecoder`] fed from `buf[n..]` and later reads.
-//!
-//! Every limit is in [`Limits`], with the defaults of `shared/HTTP-LIMITS.md`.
-
-mod chunked;
-mod framing;
-mod head;
-
-pub use chunked::{Chunk, ChunkedDecoder};
-pub use framing::{BodyKind, RequestFraming, request_framing};
-pub use head::{RequestHead, Version, parse_request_head};
+//! [`Limits`]: what a peer may send, each bound with its default.
 
 /// Limits on what a peer may send, each with a default that answers with the right status.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,13 @@
 //! Form bodies and query strings: [`parse_body_arguments`], [`parse_multipart_form_data`],
-//! [`parse_qs_bytes`], with Tornado 6.6's limits ([`ParseBodyConfig`]).
+//! [`parse_query_arguments`], with Tornado 6.6's limits ([`ParseBodyConfig`]).
 
 use std::collections::HashMap;
 
 use memchr::memmem;
 
-use crate::error::{HttpInputError, Result};
-use crate::httputil::headers::HTTPHeaders;
-use crate::httputil::url::unquote_plus;
+use crate::error::{HTTPInputError, Result};
+use crate::headers::HTTPHeaders;
+use typhoon_escape::parse_qs_fields;
 
 /// Arguments by name, each with its values in order (Tornado's `dict[str, list[bytes]]`).
 pub type Arguments = HashMap<String, Vec<Vec<u8>>>;
@@ -75,56 +75,45 @@ pub struct ParseBodyConfig {
     pub urlencoded: ParseUrlEncodedConfig,
 }
 
-/// Parses a query string into `arguments`, as Tornado's `parse_qs_bytes`: fields split on `&`
-/// (never `;`), `+` is a space, `%XX` a byte; a field without `=` has an empty value; fields with
-/// an empty value are kept only with `keep_blank_values`. Values stay bytes; names are decoded as
-/// UTF-8 with replacement characters (Tornado decodes them as Latin-1, which garbles non-ASCII
-/// names; ASCII names are the same either way).
+/// Parses a query string into `arguments`, as Tornado's `HTTPServerRequest` fills its
+/// `arguments` with `escape.parse_qs_bytes` ([`typhoon_escape::parse_qs_fields`] does the
+/// splitting and decoding): fields split on `&` (never `;`), `+` is a space, `%XX` a byte; a field
+/// without `=` has an empty value; fields with an empty value are kept only with
+/// `keep_blank_values`. Values stay bytes; names are decoded as UTF-8 with replacement
+/// characters (Tornado decodes them as Latin-1, which garbles non-ASCII names; ASCII names are
+/// the same either way).
 ///
 /// ```
-/// use typhoon_httpserver::httputil::{parse_qs_bytes, Arguments};
+/// use typhoon_httputil::{Arguments, parse_query_arguments};
 /// let mut args = Arguments::new();
-/// parse_qs_bytes(b"a=1&b=2&a=3&c=", false, Some(1000), &mut args)?;
+/// parse_query_arguments(b"a=1&b=2&a=3&c=", false, Some(1000), &mut args)?;
 /// assert_eq!(args["a"], [b"1".to_vec(), b"3".to_vec()]);
 /// assert!(!args.contains_key("c"));
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 ///
 /// # Errors
 ///
-/// [`HttpInputError::TooManyFields`] when there are more than `max_num_fields` fields (counted
+/// [`HTTPInputError::TooManyFields`] when there are more than `max_num_fields` fields (counted
 /// before parsing, so an attacker's string costs one scan); `arguments` is then unchanged.
-pub fn parse_qs_bytes(
+pub fn parse_query_arguments(
     qs: &[u8],
     keep_blank_values: bool,
     max_num_fields: Option<usize>,
     arguments: &mut Arguments,
 ) -> Result<()> {
-    if qs.is_empty() {
-        return Ok(());
-    }
-    if let Some(max) = max_num_fields
-        && 1 + memchr::memchr_iter(b'&', qs).count() > max
-    {
-        return Err(HttpInputError::TooManyFields);
-    }
-    for field in qs.split(|&b| b == b'&') {
-        if field.is_empty() {
-            continue;
-        }
-        let (name, value) = match memchr::memchr(b'=', field) {
-            Some(i) => (&field[..i], &field[i + 1..]),
-            None => (field, &b""[..]),
-        };
-        if !value.is_empty() || keep_blank_values {
-            let name = String::from_utf8_lossy(&unquote_plus(name)).into_owned();
-            arguments
-                .entry(name)
-                .or_default()
-                .push(unquote_plus(value).into_owned());
-        }
-    }
-    Ok(())
+    let fields = parse_qs_fields(
+        qs,
+        keep_blank_values,
+        false,
+        max_num_fields,
+        |name, value| {
+            let name = String::from_utf8_lossy(&name).into_owned();
+            arguments.entry(name).or_default().push(value.into_owned());
+        },
+    );
+    // Without strict parsing, the field count is the only failure.
+    fields.map_err(|_| HTTPInputError::TooManyFields)
 }
 
 /// Parses a form body into `arguments` and `files`, as Tornado's `parse_body_arguments`:
@@ -133,9 +122,9 @@ pub fn parse_qs_bytes(
 ///
 /// # Errors
 ///
-/// [`HttpInputError::UnsupportedContentEncoding`] when `headers` has a `Content-Encoding` (the
-/// connection should have decoded it); [`HttpInputError::TooManyFields`] as in
-/// [`parse_qs_bytes`]; [`HttpInputError::InvalidMultipart`] for a `multipart/form-dataxyz` type
+/// [`HTTPInputError::UnsupportedContentEncoding`] when `headers` has a `Content-Encoding` (the
+/// connection should have decoded it); [`HTTPInputError::TooManyFields`] as in
+/// [`parse_query_arguments`]; [`HTTPInputError::InvalidMultipart`] for a `multipart/form-dataxyz` type
 /// or no boundary; and every error of [`parse_multipart_form_data`].
 pub fn parse_body_arguments(
     content_type: &str,
@@ -148,16 +137,16 @@ pub fn parse_body_arguments(
     let encoded = headers.is_some_and(|h| h.contains("Content-Encoding"));
     if content_type.starts_with("application/x-www-form-urlencoded") {
         if encoded {
-            return Err(HttpInputError::UnsupportedContentEncoding);
+            return Err(HTTPInputError::UnsupportedContentEncoding);
         }
-        parse_qs_bytes(body, true, Some(config.urlencoded.max_arguments), arguments)
+        parse_query_arguments(body, true, Some(config.urlencoded.max_arguments), arguments)
     } else if content_type.starts_with("multipart/form-data") {
         if encoded {
-            return Err(HttpInputError::UnsupportedContentEncoding);
+            return Err(HTTPInputError::UnsupportedContentEncoding);
         }
         let mut fields = content_type.split(';');
         if fields.next().map(str::trim) != Some("multipart/form-data") {
-            return Err(HttpInputError::InvalidMultipart("invalid content type"));
+            return Err(HTTPInputError::InvalidMultipart("invalid content type"));
         }
         for field in fields {
             let field = field.trim();
@@ -172,7 +161,7 @@ pub fn parse_body_arguments(
                 );
             }
         }
-        Err(HttpInputError::InvalidMultipart("boundary not found"))
+        Err(HTTPInputError::InvalidMultipart("boundary not found"))
     } else {
         Ok(())
     }
@@ -185,10 +174,10 @@ pub fn parse_body_arguments(
 ///
 /// # Errors
 ///
-/// [`HttpInputError::MultipartDisabled`], [`HttpInputError::TooManyParts`],
-/// [`HttpInputError::PartHeaderTooLarge`] per `config`; [`HttpInputError::InvalidMultipart`] for
+/// [`HTTPInputError::MultipartDisabled`], [`HTTPInputError::TooManyParts`],
+/// [`HTTPInputError::PartHeaderTooLarge`] per `config`; [`HTTPInputError::InvalidMultipart`] for
 /// a missing final boundary, a part without headers, disposition or name, or a part not ended by
-/// CRLF; [`HttpInputError::InvalidHeaderValue`] and the other [`HTTPHeaders::parse`] errors for a
+/// CRLF; [`HTTPInputError::InvalidHeaderValue`] and the other [`HTTPHeaders::parse`] errors for a
 /// bad part header (a bare CR, a control character). Parts parsed before an error stay in
 /// `arguments` and `files`.
 pub fn parse_multipart_form_data(
@@ -199,7 +188,7 @@ pub fn parse_multipart_form_data(
     config: &ParseMultipartConfig,
 ) -> Result<()> {
     if !config.enabled {
-        return Err(HttpInputError::MultipartDisabled);
+        return Err(HTTPInputError::MultipartDisabled);
     }
     let boundary = match boundary {
         [b'"'] => &b""[..],
@@ -211,7 +200,7 @@ pub fn parse_multipart_form_data(
     final_boundary.extend_from_slice(boundary);
     final_boundary.extend_from_slice(b"--");
     let final_index = memmem::rfind(data, &final_boundary)
-        .ok_or(HttpInputError::InvalidMultipart("no final boundary found"))?;
+        .ok_or(HTTPInputError::InvalidMultipart("no final boundary found"))?;
     let data = &data[..final_index];
     // The separator is "--boundary\r\n": reuse the buffer.
     final_boundary.truncate(boundary.len() + 2);
@@ -226,7 +215,7 @@ pub fn parse_multipart_form_data(
         .count()
         + 1;
     if pieces > config.max_parts {
-        return Err(HttpInputError::TooManyParts);
+        return Err(HTTPInputError::TooManyParts);
     }
     let mut start = 0;
     let mut ends = separator.find_iter(data);
@@ -252,22 +241,22 @@ fn parse_part(
     config: &ParseMultipartConfig,
 ) -> Result<()> {
     let eoh = memmem::find(part, b"\r\n\r\n")
-        .ok_or(HttpInputError::InvalidMultipart("missing headers"))?;
+        .ok_or(HTTPInputError::InvalidMultipart("missing headers"))?;
     if eoh > config.max_part_header_size {
-        return Err(HttpInputError::PartHeaderTooLarge);
+        return Err(HTTPInputError::PartHeaderTooLarge);
     }
     let text = std::str::from_utf8(&part[..eoh])
-        .map_err(|_| HttpInputError::InvalidMultipart("part headers are not UTF-8"))?;
+        .map_err(|_| HTTPInputError::InvalidMultipart("part headers are not UTF-8"))?;
     let headers = HTTPHeaders::parse(text)?;
     let disposition = headers.get_joined("Content-Disposition");
     let (disposition, mut params) = parse_header(disposition.as_deref().unwrap_or(""));
     if disposition != "form-data" || !part.ends_with(b"\r\n") {
-        return Err(HttpInputError::InvalidMultipart("invalid part"));
+        return Err(HTTPInputError::InvalidMultipart("invalid part"));
     }
     let value = part.get(eoh + 4..part.len() - 2).unwrap_or_default();
     let name = match params.remove("name") {
         Some(n) if !n.is_empty() => n,
-        _ => return Err(HttpInputError::InvalidMultipart("missing name")),
+        _ => return Err(HTTPInputError::InvalidMultipart("missing name")),
     };
     match params.remove("filename") {
         Some(filename) if !filename.is_empty() => {
@@ -501,11 +490,11 @@ mod tests {
     fn max_fields_counts_before_parsing() {
         let mut args = Arguments::new();
         assert!(matches!(
-            parse_qs_bytes(b"a=1&b=2&c=3", true, Some(2), &mut args),
-            Err(HttpInputError::TooManyFields)
+            parse_query_arguments(b"a=1&b=2&c=3", true, Some(2), &mut args),
+            Err(HTTPInputError::TooManyFields)
         ));
         assert!(args.is_empty());
-        parse_qs_bytes(b"a=1&b=2", true, Some(2), &mut args).unwrap();
+        parse_query_arguments(b"a=1&b=2", true, Some(2), &mut args).unwrap();
         assert_eq!(args.len(), 2);
     }
 
@@ -527,6 +516,6 @@ mod tests {
             &mut f,
             &ParseMultipartConfig::default(),
         );
-        assert!(matches!(r, Err(HttpInputError::InvalidMultipart(_))));
+        assert!(matches!(r, Err(HTTPInputError::InvalidMultipart(_))));
     }
 }

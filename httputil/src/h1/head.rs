@@ -2,9 +2,10 @@
 
 use std::mem::MaybeUninit;
 
-use crate::error::{HttpInputError, Result};
+use crate::error::{HTTPInputError, Result};
 use crate::h1::Limits;
-use crate::httputil::{HTTPHeaders, RequestStartLine, is_token};
+use crate::headers::{HTTPHeaders, is_token};
+use crate::start_line::RequestStartLine;
 
 /// The HTTP version of a request this crate accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -62,11 +63,6 @@ impl RequestHead {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Frees the storage kept for parsing the next head (a connection idle for a while).
-    pub(crate) fn release(&mut self) {
-        *self = Self::default();
     }
 
     /// The method, e.g. `GET`.
@@ -161,7 +157,7 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 /// # Examples
 ///
 /// ```
-/// use typhoon_httpserver::h1::{Limits, RequestHead, Version, parse_request_head};
+/// use typhoon_httputil::h1::{Limits, RequestHead, Version, parse_request_head};
 ///
 /// let mut head = RequestHead::new();
 /// let buf = b"GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\nnext";
@@ -171,25 +167,25 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 /// assert_eq!((head.method(), head.path(), head.version()), ("GET", "/index.html", Version::Http11));
 /// assert_eq!(head.query(), "x=1");
 /// assert_eq!(head.headers().get("host"), Some("example.com"));
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 ///
 /// # Errors
 ///
-/// - [`HttpInputError::MalformedRequestLine`] for a request line that is not `token SP target SP
+/// - [`HTTPInputError::MalformedRequestLine`] for a request line that is not `token SP target SP
 ///   HTTP/1.x` (one space each, no control bytes, a UTF-8 target);
-/// - [`HttpInputError::InvalidRequestTarget`] for a target whose form the method does not allow
+/// - [`HTTPInputError::InvalidRequestTarget`] for a target whose form the method does not allow
 ///   (RFC 9112 §3.2: `host:port` only for `CONNECT`, `*` only for `OPTIONS`);
-/// - [`HttpInputError::MalformedHeader`] for a bad header name or value byte, a space before the
+/// - [`HTTPInputError::MalformedHeader`] for a bad header name or value byte, a space before the
 ///   colon, obs-fold, or a bare CR;
-/// - [`HttpInputError::MissingHost`], [`HttpInputError::MultipleHost`] and
-///   [`HttpInputError::InvalidHost`] for the `Host` rules of RFC 9112 §3.2 and Tornado;
-/// - [`HttpInputError::UriTooLong`] (414) when the target exceeds `max_uri_len`, even before the
+/// - [`HTTPInputError::MissingHost`], [`HTTPInputError::MultipleHost`] and
+///   [`HTTPInputError::InvalidHost`] for the `Host` rules of RFC 9112 §3.2 and Tornado;
+/// - [`HTTPInputError::UriTooLong`] (414) when the target exceeds `max_uri_len`, even before the
 ///   request line is complete;
-/// - [`HttpInputError::HeaderTooLarge`] and [`HttpInputError::TooManyHeaders`] (431) past
+/// - [`HTTPInputError::HeaderTooLarge`] and [`HTTPInputError::TooManyHeaders`] (431) past
 ///   `max_header_size` bytes (complete or not) or `max_headers` fields;
-/// - [`HttpInputError::UnsupportedVersion`] (505) for a well-formed version other than 1.0/1.1,
-///   and [`HttpInputError::Http2Preface`] for `PRI * HTTP/2.0`.
+/// - [`HTTPInputError::UnsupportedVersion`] (505) for a well-formed version other than 1.0/1.1,
+///   and [`HTTPInputError::Http2Preface`] for `PRI * HTTP/2.0`.
 pub fn parse_request_head(
     buf: &[u8],
     limits: &Limits,
@@ -200,7 +196,7 @@ pub fn parse_request_head(
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(buf.len());
     if buf[line_start..].starts_with(H2_PREFACE) {
-        return Err(HttpInputError::Http2Preface);
+        return Err(HTTPInputError::Http2Preface);
     }
     let mut stack = [MaybeUninit::<httparse::Header<'_>>::uninit(); STACK_HEADERS];
     let mut heap;
@@ -216,18 +212,18 @@ pub fn parse_request_head(
         Ok(httparse::Status::Partial) => {
             return check_partial(buf, line_start, req.path, limits).map(|()| None);
         }
-        Err(httparse::Error::TooManyHeaders) => return Err(HttpInputError::TooManyHeaders),
+        Err(httparse::Error::TooManyHeaders) => return Err(HTTPInputError::TooManyHeaders),
         Err(e) => return Err(classify_error(&e, &buf[line_start..])),
     };
     let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
         // httparse sets all three before it reports a complete head.
-        return Err(HttpInputError::MalformedRequestLine);
+        return Err(HTTPInputError::MalformedRequestLine);
     };
     if target.len() > limits.max_uri_len {
-        return Err(HttpInputError::UriTooLong);
+        return Err(HTTPInputError::UriTooLong);
     }
     if consumed > limits.max_header_size {
-        return Err(HttpInputError::HeaderTooLarge);
+        return Err(HTTPInputError::HeaderTooLarge);
     }
     let version = match minor {
         0 => Version::Http10,
@@ -251,7 +247,7 @@ pub fn parse_request_head(
         if h.name.eq_ignore_ascii_case("host") {
             hosts += 1;
             if hosts > 1 {
-                return Err(HttpInputError::MultipleHost);
+                return Err(HTTPInputError::MultipleHost);
             }
             check_host(h.value)?;
         }
@@ -262,7 +258,7 @@ pub fn parse_request_head(
         }
     }
     if hosts == 0 && version == Version::Http11 {
-        return Err(HttpInputError::MissingHost);
+        return Err(HTTPInputError::MissingHost);
     }
     Ok(Some(consumed))
 }
@@ -276,7 +272,7 @@ fn check_partial(
     limits: &Limits,
 ) -> Result<()> {
     if parsed_target.is_some_and(|t| t.len() > limits.max_uri_len) {
-        return Err(HttpInputError::UriTooLong);
+        return Err(HTTPInputError::UriTooLong);
     }
     let line_incomplete = parsed_target.is_none();
     if line_incomplete {
@@ -286,40 +282,40 @@ fn check_partial(
             let rest = &line[sp + 1..];
             let end = memchr::memchr2(b' ', b'\n', rest).unwrap_or(rest.len());
             if end > limits.max_uri_len {
-                return Err(HttpInputError::UriTooLong);
+                return Err(HTTPInputError::UriTooLong);
             }
         }
     }
     if buf.len() > limits.max_header_size {
-        return Err(HttpInputError::HeaderTooLarge);
+        return Err(HTTPInputError::HeaderTooLarge);
     }
     Ok(())
 }
 
 /// Turns an httparse error into ours by looking at the request line: if it is itself malformed
 /// (or has an unsupported version) that is the error, otherwise a header line is to blame.
-fn classify_error(e: &httparse::Error, line: &[u8]) -> HttpInputError {
+fn classify_error(e: &httparse::Error, line: &[u8]) -> HTTPInputError {
     let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
     let line = &line[..end];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut parts = line.splitn(3, |&b| b == b' ');
     let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
     else {
-        return HttpInputError::MalformedRequestLine;
+        return HTTPInputError::MalformedRequestLine;
     };
     let target_ok = !target.is_empty()
         && std::str::from_utf8(target).is_ok()
         && target.iter().all(|&b| b > b' ' && b != 0x7f);
     let version_form = matches!(version, [b'H', b'T', b'T', b'P', b'/', a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit());
     if !is_token(method) || !target_ok || !version_form {
-        return HttpInputError::MalformedRequestLine;
+        return HTTPInputError::MalformedRequestLine;
     }
     if version != b"HTTP/1.0" && version != b"HTTP/1.1" {
-        return HttpInputError::UnsupportedVersion;
+        return HTTPInputError::UnsupportedVersion;
     }
     match e {
-        httparse::Error::TooManyHeaders => HttpInputError::TooManyHeaders,
-        _ => HttpInputError::MalformedHeader,
+        httparse::Error::TooManyHeaders => HTTPInputError::TooManyHeaders,
+        _ => HTTPInputError::MalformedHeader,
     }
 }
 
@@ -329,18 +325,18 @@ fn check_host(value: &[u8]) -> Result<()> {
     let mut i = 0;
     while i < value.len() {
         match value[i] {
-            b',' => return Err(HttpInputError::MultipleHost),
+            b',' => return Err(HTTPInputError::MultipleHost),
             b'%' => {
                 let hex = value.get(i + 1..i + 3);
                 if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                    return Err(HttpInputError::InvalidHost);
+                    return Err(HTTPInputError::InvalidHost);
                 }
                 i += 2;
             }
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {}
             b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b';' | b'=' => {}
             b'[' | b']' | b':' => {}
-            _ => return Err(HttpInputError::InvalidHost),
+            _ => return Err(HTTPInputError::InvalidHost),
         }
         i += 1;
     }
@@ -356,7 +352,7 @@ fn check_host(value: &[u8]) -> Result<()> {
 /// - asterisk-form (`*`) only for `OPTIONS`, and the range is the whole target.
 ///
 /// Anything else (`GET !`, `GET *`, `GET a:80`, `GET http://`) is
-/// [`HttpInputError::InvalidRequestTarget`].
+/// [`HTTPInputError::InvalidRequestTarget`].
 fn request_target_path(method: &str, target: &str) -> Result<std::ops::Range<usize>> {
     let b = target.as_bytes();
     let query_at = |from: usize| memchr::memchr(b'?', &b[from..]).map_or(b.len(), |i| from + i);
@@ -366,7 +362,7 @@ fn request_target_path(method: &str, target: &str) -> Result<std::ops::Range<usi
             return if method == "OPTIONS" {
                 Ok(0..1)
             } else {
-                Err(HttpInputError::InvalidRequestTarget)
+                Err(HTTPInputError::InvalidRequestTarget)
             };
         }
         _ => {}
@@ -376,7 +372,7 @@ fn request_target_path(method: &str, target: &str) -> Result<std::ops::Range<usi
             memchr::memchr2(b'/', b'?', &b[authority..]).map_or(b.len(), |i| authority + i);
         if path_start == authority {
             // `http://` or `http:///x`: no host.
-            return Err(HttpInputError::InvalidRequestTarget);
+            return Err(HTTPInputError::InvalidRequestTarget);
         }
         let path_end = if b.get(path_start) == Some(&b'?') {
             path_start
@@ -388,7 +384,7 @@ fn request_target_path(method: &str, target: &str) -> Result<std::ops::Range<usi
     if method == "CONNECT" && is_authority_form(b) {
         return Ok(0..b.len());
     }
-    Err(HttpInputError::InvalidRequestTarget)
+    Err(HTTPInputError::InvalidRequestTarget)
 }
 
 /// Where the authority starts in an absolute-form target (`scheme "://" ...`, RFC 3986 scheme
@@ -469,7 +465,7 @@ mod tests {
             assert!(
                 matches!(
                     parse(req.as_bytes()),
-                    Err(HttpInputError::InvalidRequestTarget)
+                    Err(HTTPInputError::InvalidRequestTarget)
                 ),
                 "{method} {target}"
             );
@@ -524,11 +520,11 @@ mod tests {
         assert!(parse(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").is_ok());
         assert!(matches!(
             parse(b"GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n"),
-            Err(HttpInputError::InvalidHost)
+            Err(HTTPInputError::InvalidHost)
         ));
         assert!(matches!(
             parse(b"GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n"),
-            Err(HttpInputError::MultipleHost)
+            Err(HTTPInputError::MultipleHost)
         ));
     }
 
@@ -550,6 +546,6 @@ mod tests {
                 .is_some()
         );
         assert_eq!(head.headers().len(), 120);
-        assert!(matches!(parse(&req), Err(HttpInputError::TooManyHeaders)));
+        assert!(matches!(parse(&req), Err(HTTPInputError::TooManyHeaders)));
     }
 }

@@ -49,7 +49,7 @@ fn unquote_cookie(s: &str) -> String {
 /// are unquoted, and the last of several cookies with one name wins.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::parse_cookie;
+/// use typhoon_httputil::parse_cookie;
 /// let c = parse_cookie("chips=ahoy; vienna=finger");
 /// assert_eq!(c["chips"], "ahoy");
 /// assert_eq!(c["vienna"], "finger");

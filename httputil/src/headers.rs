@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::error::{HttpInputError, Result};
+use crate::error::{HTTPInputError, Result};
 
 /// HTTP header fields: a case-insensitive multimap that keeps insertion order and duplicates.
 ///
@@ -27,7 +27,7 @@ use crate::error::{HttpInputError, Result};
 /// # Examples
 ///
 /// ```
-/// use typhoon_httpserver::httputil::HTTPHeaders;
+/// use typhoon_httputil::HTTPHeaders;
 ///
 /// let mut h = HTTPHeaders::new();
 /// h.add("Set-Cookie", "A=B")?;
@@ -35,7 +35,7 @@ use crate::error::{HttpInputError, Result};
 /// assert_eq!(h.get("SET-COOKIE"), Some("A=B"));
 /// assert_eq!(h.get_joined("set-cookie").as_deref(), Some("A=B,C=D"));
 /// assert_eq!(h.get_list("Set-Cookie").collect::<Vec<_>>(), ["A=B", "C=D"]);
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct HTTPHeaders {
@@ -110,8 +110,8 @@ impl HTTPHeaders {
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::InvalidHeaderName`] if `name` is not a token;
-    /// [`HttpInputError::InvalidHeaderValue`] if `value` holds a control character (other than
+    /// [`HTTPInputError::InvalidHeaderName`] if `name` is not a token;
+    /// [`HTTPInputError::InvalidHeaderValue`] if `value` holds a control character (other than
     /// HTAB) or starts or ends with SP or HTAB.
     pub fn add(&mut self, name: &str, value: &str) -> Result<()> {
         validate_name(name)?;
@@ -135,7 +135,8 @@ impl HTTPHeaders {
 
     /// An empty map with the capacity this one has: for handing a parsed head's headers away
     /// while the parser keeps a map that will not grow again for a similar request.
-    pub(crate) fn empty_like(&self) -> Self {
+    #[must_use]
+    pub fn empty_like(&self) -> Self {
         Self::with_capacity(self.entries.capacity(), self.buf.capacity())
     }
 
@@ -288,9 +289,9 @@ impl HTTPHeaders {
     ///
     /// # Errors
     ///
-    /// [`HttpInputError::MalformedHeader`] for a line that starts with whitespace (obs-fold) or
-    /// has no colon; [`HttpInputError::InvalidHeaderName`] or
-    /// [`HttpInputError::InvalidHeaderValue`] as for [`add`](Self::add) (a bare CR is a control
+    /// [`HTTPInputError::MalformedHeader`] for a line that starts with whitespace (obs-fold) or
+    /// has no colon; [`HTTPInputError::InvalidHeaderName`] or
+    /// [`HTTPInputError::InvalidHeaderValue`] as for [`add`](Self::add) (a bare CR is a control
     /// character in the value).
     pub fn parse(text: &str) -> Result<Self> {
         let mut h = Self::new();
@@ -321,11 +322,11 @@ impl HTTPHeaders {
             return Ok(());
         }
         if line.starts_with([' ', '\t']) {
-            return Err(HttpInputError::MalformedHeader);
+            return Err(HTTPInputError::MalformedHeader);
         }
         let (name, value) = line
             .split_once(':')
-            .ok_or(HttpInputError::MalformedHeader)?;
+            .ok_or(HTTPInputError::MalformedHeader)?;
         self.add(name, trim_ows(value))
     }
 }
@@ -334,7 +335,7 @@ fn validate_name(name: &str) -> Result<()> {
     if is_token(name.as_bytes()) {
         Ok(())
     } else {
-        Err(HttpInputError::InvalidHeaderName)
+        Err(HTTPInputError::InvalidHeaderName)
     }
 }
 
@@ -342,7 +343,7 @@ fn validate_value(value: &str) -> Result<()> {
     let b = value.as_bytes();
     let edge_ws = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t'));
     if edge_ws(b.first()) || edge_ws(b.last()) || b.iter().any(|&c| is_forbidden_value_byte(c)) {
-        Err(HttpInputError::InvalidHeaderValue)
+        Err(HTTPInputError::InvalidHeaderValue)
     } else {
         Ok(())
     }

@@ -1,17 +1,17 @@
-//! The crate's one error type, [`HttpInputError`].
+//! The crate's one error type, [`HTTPInputError`].
 
 /// A message, or a part of one, that the peer sent and that Typhoon refuses.
 ///
 /// Mirrors Tornado's `HTTPInputError`, split into variants so that the connection can answer each
-/// with the precise status ([`HttpInputError::status`]) and tests can match on the cause. Every
-/// variant means "answer with [`status`](HttpInputError::status), then close": after a framing
+/// with the precise status ([`HTTPInputError::status`]) and tests can match on the cause. Every
+/// variant means "answer with [`status`](HTTPInputError::status), then close": after a framing
 /// error the rest of the connection's bytes cannot be trusted.
 ///
 /// Clone is cheap: the causes that come from outside (a stream error, a decoder's error) are
 /// shared through an `Arc`, so a body reader can hand the same failure to every later call.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-pub enum HttpInputError {
+pub enum HTTPInputError {
     /// The request line is not `method SP request-target SP HTTP-version`.
     #[error("malformed HTTP request line")]
     MalformedRequestLine,
@@ -124,9 +124,10 @@ pub enum HttpInputError {
     #[error("connection closed before the request body was complete")]
     IncompleteBody {
         /// Why the stream ended: `None` for the client's orderly close (EOF), else the stream's
-        /// error (a reset, a send timeout, a TLS alert).
+        /// error (a reset, a send timeout, a TLS alert): a `typhoon_iostream::StreamError` from
+        /// the server, which this sans-IO crate names only as an error (downcast to reach it).
         #[source]
-        source: Option<std::sync::Arc<typhoon_iostream::StreamError>>,
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// A `Content-Encoding: gzip` request body (with `decompress_request`) that does not
     /// inflate: a corrupt, truncated or trailing-garbage gzip stream.
@@ -138,7 +139,7 @@ pub enum HttpInputError {
     },
 }
 
-impl HttpInputError {
+impl HTTPInputError {
     /// The HTTP status a server answers this error with (then it closes the connection).
     ///
     /// 400 for malformed input, 413 for a body over `max_body_size`, 414 for a long target, 431
@@ -159,5 +160,5 @@ impl HttpInputError {
     }
 }
 
-/// `Result` with [`HttpInputError`] as the default error.
-pub type Result<T, E = HttpInputError> = std::result::Result<T, E>;
+/// `Result` with [`HTTPInputError`] as the default error.
+pub type Result<T, E = HTTPInputError> = std::result::Result<T, E>;

@@ -1,13 +1,13 @@
 //! Head parsing and chunked decoding throughput, and the overhead of Typhoon's layer over raw
 //! `httparse` on the same bytes.
 //!
-//! Run: `cargo bench -p typhoon-httpserver --bench parse -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p typhoon-httputil --bench parse -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use typhoon_httpserver::h1::{
+use typhoon_httputil::h1::{
     Chunk, ChunkedDecoder, Limits, RequestHead, parse_request_head, request_framing,
 };
 

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use typhoon_httpserver::h1::{Chunk, ChunkedDecoder, Limits};
+use typhoon_httputil::h1::{Chunk, ChunkedDecoder, Limits};
 
 /// Body, bytes consumed when done (None if not done), and the error status if any.
 fn decode(data: &[u8], step: usize, limits: &Limits) -> (Vec<u8>, Option<usize>, Option<u16>) {

@@ -1,7 +1,7 @@
 //! Request and response start lines (Tornado's `RequestStartLine`, `ResponseStartLine`).
 
-use crate::error::{HttpInputError, Result};
-use crate::httputil::headers::is_token;
+use crate::error::{HTTPInputError, Result};
+use crate::headers::is_token;
 
 /// The first line of a request: `method SP target SP version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,27 +42,27 @@ fn is_request_target(t: &str) -> bool {
 /// Parses an HTTP/1.x request line, as Tornado's `parse_request_start_line`.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::parse_request_start_line;
+/// use typhoon_httputil::parse_request_start_line;
 /// let l = parse_request_start_line("GET /foo HTTP/1.1")?;
 /// assert_eq!((l.method.as_str(), l.path.as_str(), l.version.as_str()), ("GET", "/foo", "HTTP/1.1"));
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 ///
 /// # Errors
 ///
-/// [`HttpInputError::MalformedRequestLine`] unless the line is exactly `token SP target SP
-/// HTTP/d.d`; [`HttpInputError::UnsupportedVersion`] for a well-formed version that is not 1.x.
+/// [`HTTPInputError::MalformedRequestLine`] unless the line is exactly `token SP target SP
+/// HTTP/d.d`; [`HTTPInputError::UnsupportedVersion`] for a well-formed version that is not 1.x.
 pub fn parse_request_start_line(line: &str) -> Result<RequestStartLine> {
     let mut parts = line.splitn(3, ' ');
     let (Some(method), Some(path), Some(version)) = (parts.next(), parts.next(), parts.next())
     else {
-        return Err(HttpInputError::MalformedRequestLine);
+        return Err(HTTPInputError::MalformedRequestLine);
     };
     if !is_token(method.as_bytes()) || !is_request_target(path) || !is_http_version(version) {
-        return Err(HttpInputError::MalformedRequestLine);
+        return Err(HTTPInputError::MalformedRequestLine);
     }
     if !version.starts_with("HTTP/1") {
-        return Err(HttpInputError::UnsupportedVersion);
+        return Err(HTTPInputError::UnsupportedVersion);
     }
     Ok(RequestStartLine {
         method: method.to_owned(),
@@ -74,19 +74,19 @@ pub fn parse_request_start_line(line: &str) -> Result<RequestStartLine> {
 /// Parses an HTTP/1.x status line, as Tornado's `parse_response_start_line`.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::parse_response_start_line;
+/// use typhoon_httputil::parse_response_start_line;
 /// let l = parse_response_start_line("HTTP/1.1 200 OK")?;
 /// assert_eq!((l.version.as_str(), l.code, l.reason.as_str()), ("HTTP/1.1", 200, "OK"));
-/// # Ok::<(), typhoon_httpserver::HttpInputError>(())
+/// # Ok::<(), typhoon_httputil::HTTPInputError>(())
 /// ```
 ///
 /// # Errors
 ///
-/// [`HttpInputError::MalformedResponseLine`] unless the line is `HTTP/d.d SP 3DIGIT SP
+/// [`HTTPInputError::MalformedResponseLine`] unless the line is `HTTP/d.d SP 3DIGIT SP
 /// [reason]` with a reason of visible characters, SP and HTAB;
-/// [`HttpInputError::UnsupportedVersion`] for a version that is not 1.x.
+/// [`HTTPInputError::UnsupportedVersion`] for a version that is not 1.x.
 pub fn parse_response_start_line(line: &str) -> Result<ResponseStartLine> {
-    let bad = HttpInputError::MalformedResponseLine;
+    let bad = HTTPInputError::MalformedResponseLine;
     let (version, rest) = line.split_once(' ').ok_or(bad.clone())?;
     let (code, reason) = rest.split_once(' ').ok_or(bad.clone())?;
     let reason_ok = reason
@@ -100,7 +100,7 @@ pub fn parse_response_start_line(line: &str) -> Result<ResponseStartLine> {
         return Err(bad);
     }
     if !version.starts_with("HTTP/1") {
-        return Err(HttpInputError::UnsupportedVersion);
+        return Err(HTTPInputError::UnsupportedVersion);
     }
     Ok(ResponseStartLine {
         version: version.to_owned(),
@@ -129,14 +129,14 @@ mod tests {
             assert!(
                 matches!(
                     parse_request_start_line(bad),
-                    Err(HttpInputError::MalformedRequestLine)
+                    Err(HTTPInputError::MalformedRequestLine)
                 ),
                 "{bad:?}"
             );
         }
         assert!(matches!(
             parse_request_start_line("GET / HTTP/2.0"),
-            Err(HttpInputError::UnsupportedVersion)
+            Err(HTTPInputError::UnsupportedVersion)
         ));
     }
 
@@ -153,7 +153,7 @@ mod tests {
         assert!(parse_response_start_line("HTTP/1.1 200 O\rK").is_err());
         assert!(matches!(
             parse_response_start_line("HTTP/2.0 200 OK"),
-            Err(HttpInputError::UnsupportedVersion)
+            Err(HTTPInputError::UnsupportedVersion)
         ));
     }
 }

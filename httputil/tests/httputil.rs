@@ -3,15 +3,15 @@
 //! Left out: pickling and `copy.deepcopy` (Rust's `Clone` covers `test_copy`), the memory-budget
 //! tests (CPython-specific), `HTTPServerRequestTest` (the request type comes with the connection
 //! layer; its query-argument limit is `query_arguments_within_limit` / `max_query_arguments`
-//! below, on `parse_qs_bytes`), and `format_timestamp`'s Python input types (Rust has one,
+//! below, on `parse_query_arguments`), and `format_timestamp`'s Python input types (Rust has one,
 //! `SystemTime`).
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use typhoon_httpserver::HttpInputError;
-use typhoon_httpserver::httputil::{
+use typhoon_httputil::HTTPInputError;
+use typhoon_httputil::{
     Arguments, Files, HTTPHeaders, ParseBodyConfig, ParseMultipartConfig, format_timestamp,
-    parse_body_arguments, parse_cookie, parse_multipart_form_data, parse_qs_bytes,
+    parse_body_arguments, parse_cookie, parse_multipart_form_data, parse_query_arguments,
     parse_request_start_line, url_concat,
 };
 
@@ -23,7 +23,7 @@ fn crlf(s: &str) -> Vec<u8> {
     s.replace('\n', "\r\n").into_bytes()
 }
 
-fn multipart(data: &[u8]) -> Result<(Arguments, Files), HttpInputError> {
+fn multipart(data: &[u8]) -> Result<(Arguments, Files), HTTPInputError> {
     let (mut args, mut files) = form_data_args();
     parse_multipart_form_data(
         b"1234",
@@ -165,14 +165,14 @@ fn max_arguments() {
         &mut files,
         &ParseBodyConfig::default(),
     );
-    assert!(matches!(r, Err(HttpInputError::TooManyFields)));
+    assert!(matches!(r, Err(HTTPInputError::TooManyFields)));
 }
 
 #[test]
 fn query_arguments_within_limit() {
     let qs: Vec<String> = (0..1000).map(|i| format!("a={i}")).collect();
     let mut args = Arguments::new();
-    parse_qs_bytes(qs.join("&").as_bytes(), true, Some(1000), &mut args).unwrap();
+    parse_query_arguments(qs.join("&").as_bytes(), true, Some(1000), &mut args).unwrap();
     assert_eq!(args["a"].len(), 1000);
 }
 
@@ -180,8 +180,8 @@ fn query_arguments_within_limit() {
 fn max_query_arguments() {
     let qs: Vec<String> = (0..1001).map(|i| format!("a={i}")).collect();
     let mut args = Arguments::new();
-    let r = parse_qs_bytes(qs.join("&").as_bytes(), true, Some(1000), &mut args);
-    assert!(matches!(r, Err(HttpInputError::TooManyFields)));
+    let r = parse_query_arguments(qs.join("&").as_bytes(), true, Some(1000), &mut args);
+    assert!(matches!(r, Err(HTTPInputError::TooManyFields)));
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn urlencoded_content_encoding_rejected() {
         &mut files,
         &ParseBodyConfig::default(),
     );
-    assert!(matches!(r, Err(HttpInputError::UnsupportedContentEncoding)));
+    assert!(matches!(r, Err(HTTPInputError::UnsupportedContentEncoding)));
 }
 
 // --- QsParseTest ---
@@ -205,7 +205,7 @@ fn urlencoded_content_encoding_rejected() {
 #[test]
 fn parsing() {
     let mut args = Arguments::new();
-    parse_qs_bytes(b"a=1&b=2&a=3", false, None, &mut args).unwrap();
+    parse_query_arguments(b"a=1&b=2&a=3", false, None, &mut args).unwrap();
     assert_eq!(args["a"], [b"1".to_vec(), b"3".to_vec()]);
     assert_eq!(args["b"], [b"2".to_vec()]);
 }
@@ -267,7 +267,7 @@ fn invalid_chars() {
             "--1234\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\n\nFoo\n--1234--"
         ));
         assert!(
-            matches!(multipart(&data), Err(HttpInputError::InvalidHeaderValue)),
+            matches!(multipart(&data), Err(HTTPInputError::InvalidHeaderValue)),
             "{filename:?}"
         );
     }
@@ -315,7 +315,7 @@ fn missing_headers() {
     let data = crlf("--1234\n\nFoo\n--1234--");
     assert!(matches!(
         multipart(&data),
-        Err(HttpInputError::InvalidMultipart("missing headers"))
+        Err(HTTPInputError::InvalidMultipart("missing headers"))
     ));
 }
 
@@ -326,7 +326,7 @@ fn invalid_content_disposition() {
     );
     assert!(matches!(
         multipart(&data),
-        Err(HttpInputError::InvalidMultipart(_))
+        Err(HTTPInputError::InvalidMultipart(_))
     ));
 }
 
@@ -337,7 +337,7 @@ fn line_does_not_end_with_correct_line_break() {
     );
     assert!(matches!(
         multipart(&data),
-        Err(HttpInputError::InvalidMultipart(_))
+        Err(HTTPInputError::InvalidMultipart(_))
     ));
 }
 
@@ -346,7 +346,7 @@ fn content_disposition_header_without_name_parameter() {
     let data = crlf("--1234\nContent-Disposition: form-data; filename=\"ab.txt\"\n\nFoo\n--1234--");
     assert!(matches!(
         multipart(&data),
-        Err(HttpInputError::InvalidMultipart("missing name"))
+        Err(HTTPInputError::InvalidMultipart("missing name"))
     ));
 }
 
@@ -400,21 +400,21 @@ fn multipart_config() {
             max_parts: 0,
             ..Default::default()
         }),
-        Err(HttpInputError::TooManyParts)
+        Err(HTTPInputError::TooManyParts)
     ));
     assert!(matches!(
         run(ParseMultipartConfig {
             max_part_header_size: 10,
             ..Default::default()
         }),
-        Err(HttpInputError::PartHeaderTooLarge)
+        Err(HTTPInputError::PartHeaderTooLarge)
     ));
     assert!(matches!(
         run(ParseMultipartConfig {
             enabled: false,
             ..Default::default()
         }),
-        Err(HttpInputError::MultipartDisabled)
+        Err(HTTPInputError::MultipartDisabled)
     ));
 }
 
@@ -439,11 +439,11 @@ fn multipart_through_parse_body_arguments() {
     );
     assert!(matches!(
         run("multipart/form-dataxyz; boundary=1234"),
-        Err(HttpInputError::InvalidMultipart("invalid content type"))
+        Err(HTTPInputError::InvalidMultipart("invalid content type"))
     ));
     assert!(matches!(
         run("multipart/form-data"),
-        Err(HttpInputError::InvalidMultipart("boundary not found"))
+        Err(HTTPInputError::InvalidMultipart("boundary not found"))
     ));
     assert!(run("text/plain").unwrap().is_empty());
 }
@@ -560,7 +560,7 @@ fn invalid_header_names() {
         assert!(
             matches!(
                 headers.add(name, "bar"),
-                Err(HttpInputError::InvalidHeaderName)
+                Err(HTTPInputError::InvalidHeaderName)
             ),
             "{name:?}"
         );

@@ -53,7 +53,7 @@ fn unix_seconds(t: SystemTime) -> i64 {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use typhoon_httpserver::httputil::format_timestamp;
+/// use typhoon_httputil::format_timestamp;
 /// let t = UNIX_EPOCH + Duration::from_secs(784111777);
 /// assert_eq!(format_timestamp(t), "Sun, 06 Nov 1994 08:49:37 GMT");
 /// ```
@@ -127,7 +127,7 @@ fn to_system_time(y: i64, m: u32, d: u32, sod: i64) -> Option<SystemTime> {
 /// the weekday name is checked for form, not for agreement with the date.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::{format_timestamp, parse_http_date};
+/// use typhoon_httputil::{format_timestamp, parse_http_date};
 /// let t = parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").unwrap();
 /// assert_eq!(format_timestamp(t), "Sun, 06 Nov 1994 08:49:37 GMT");
 /// ```

@@ -3,7 +3,7 @@
 /// The reason phrase for `code`, as Python's `http.client.responses` (which Tornado uses) has it.
 ///
 /// ```
-/// use typhoon_httpserver::httputil::reason_phrase;
+/// use typhoon_httputil::reason_phrase;
 /// assert_eq!(reason_phrase(404), Some("Not Found"));
 /// assert_eq!(reason_phrase(599), None);
 /// ```
