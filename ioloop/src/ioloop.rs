@@ -720,7 +720,7 @@ impl IOLoop {
             match runnable {
                 Some(runnable) => {
                     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| runnable.run())) {
-                        log_panic("task", &crate::error::panic_message(&*payload));
+                        log_panic("task", crate::error::panic_message(&*payload));
                     }
                 }
                 None => break,
@@ -936,7 +936,7 @@ impl Drop for RunningGuard {
 /// Runs a callback, catching and logging a panic.
 fn run_guarded(what: &str, callback: impl FnOnce()) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
-        log_panic(what, &crate::error::panic_message(&*payload));
+        log_panic(what, crate::error::panic_message(&*payload));
     }
 }
 

@@ -118,7 +118,7 @@ mod wait;
 mod waiters;
 
 pub use async_io::Async;
-pub use error::{LoopError, Result};
+pub use error::{LoopError, Result, panic_message};
 pub use executor::{CatchUnwind, JoinHandle, catch_unwind, catch_unwind_call};
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;

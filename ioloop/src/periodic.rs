@@ -164,7 +164,7 @@ impl PeriodicInner {
             {
                 crate::error::log_panic(
                     "periodic callback",
-                    &crate::error::panic_message(&*payload),
+                    crate::error::panic_message(&*payload),
                 );
             }
         }
