@@ -26,7 +26,7 @@ use crate::pool::ThreadPool;
 use crate::reactor::{Entry, HandlerFn, Interest, Reactor, Readiness};
 use crate::sys::Registration;
 use crate::timer::{TimeoutHandle, TimerAction, Timers};
-use crate::wait::Waiter;
+use crate::wait::EventBuffers;
 
 /// How many task polls one iteration may run before the loop polls for I/O and fires timers
 /// again: a task that keeps waking itself cannot starve I/O (tokio uses 61; a `Poller::wait`
@@ -90,7 +90,7 @@ pub(crate) struct Inner {
     /// (and drop, on this thread) every task's future.
     active: RefCell<Slab<Waker>>,
     /// Waits for events, with its reused buffers.
-    waiter: RefCell<Waiter>,
+    events: RefCell<EventBuffers>,
     /// True while `start`/`run_sync` drive the loop (a second start panics).
     running: Cell<bool>,
     /// Set by `stop()` on the loop's thread; consumed by `start`.
@@ -281,7 +281,7 @@ impl IOLoop {
                 timers: RefCell::new(Timers::default()),
                 reactor: RefCell::new(Reactor::default()),
                 active: RefCell::new(Slab::new()),
-                waiter: RefCell::new(Waiter::new()),
+                events: RefCell::new(EventBuffers::new()),
                 running: Cell::new(false),
                 stopping: Cell::new(false),
                 now: Cell::new(Instant::now()),
@@ -730,8 +730,8 @@ impl IOLoop {
 
     fn poll_io(&self, timeout: Option<Duration>) {
         let inner = &*self.inner;
-        let mut waiter = inner.waiter.borrow_mut();
-        let result = waiter.wait(
+        let mut events = inner.events.borrow_mut();
+        let result = events.wait(
             &inner.shared.poller,
             timeout,
             &mut |key, readable, writable| {

@@ -115,7 +115,7 @@ mod reactor;
 mod sys;
 mod timer;
 mod wait;
-mod waiters;
+mod wait_queue;
 
 pub use async_io::Async;
 pub use error::{LoopError, Result, panic_message};
