@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 use async_task::{FallibleTask, Runnable};
 
 use crate::error::{LoopError, log_panic, panic_message};
-use crate::ioloop::Shared;
+use crate::shared::Shared;
 
 /// A loop's local run queue.
 pub(crate) type LocalQueue = RefCell<VecDeque<Runnable>>;

@@ -104,6 +104,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_io;
+mod engine;
 mod error;
 mod executor;
 mod ioloop;
@@ -112,8 +113,10 @@ mod periodic;
 mod pool;
 pub mod queues;
 mod reactor;
+mod shared;
 mod sys;
 mod timer;
+mod timer_queue;
 mod wait;
 mod wait_queue;
 
@@ -124,9 +127,9 @@ pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use reactor::{Interest, Readiness};
 pub use timer::{
-    Sleep, Timeout, TimeoutHandle, deadline_after, sleep, sleep_until, timeout, timeout_at,
-    yield_now,
+    Sleep, Timeout, deadline_after, sleep, sleep_until, timeout, timeout_at, yield_now,
 };
+pub use timer_queue::TimeoutHandle;
 
 /// Spawns a future onto the current loop ([`IOLoop::spawn`] on [`IOLoop::current`]).
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::ioloop::IOLoop;
-use crate::timer::TimeoutHandle;
+use crate::timer_queue::TimeoutHandle;
 
 /// Runs a callback every `period` (Tornado's `PeriodicCallback`).
 ///
