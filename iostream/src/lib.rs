@@ -74,6 +74,7 @@ mod tcpserver;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
+mod transport;
 
 pub use error::{Result, StreamError};
 pub use netutil::PeerAddr;

@@ -15,7 +15,8 @@ use socket2::{Domain, Socket, Type};
 use typhoon_ioloop::locks::Event;
 use typhoon_ioloop::{Async, IOLoop, JoinHandle, panic_message, sleep};
 
-use crate::stream::{IOStream, StreamOptions, Transport};
+use crate::stream::{IOStream, StreamOptions};
+use crate::transport::Transport;
 
 /// The listen backlog by default: 1024, as tokio's and mio's listeners use (Tornado's 128 drops
 /// SYNs when thousands of clients connect at once while the loop is busy, and each dropped SYN

@@ -9,9 +9,10 @@ use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{IOStream, Transport};
+use super::IOStream;
 use crate::buffer::MAX_IOVECS;
 use crate::error::{Result, StreamError, copy_io_error};
+use crate::transport::Transport;
 
 impl IOStream {
     /// Bytes queued and not yet written to the kernel.
