@@ -1,11 +1,12 @@
 //! `IOStream`: a buffered non-blocking stream over TCP, a Unix socket or TLS.
 //!
-//! This file holds the type and its life cycle (open, close); the read side (the buffer,
-//! `read_until` and friends, the one-reader rule) is in `read.rs`, the write side (the queue,
-//! `flush`, the write timeout) in `write.rs`, and upgrading to TLS (`start_tls_*`) in
-//! `start_tls.rs`. The socket under it is a [`Transport`] (`transport.rs`).
+//! This file holds the type and its life cycle (open, close). The read side (the buffer,
+//! `read_until` and friends, the one-reader rule) is in `read.rs`; the write side (the queue,
+//! `flush`, the write timeout) in `write.rs`; `send_file` in `sendfile.rs`; upgrading to TLS
+//! (`start_tls_*`) in `start_tls.rs`. The socket under it is a [`Transport`] (`transport.rs`).
 
 mod read;
+mod sendfile;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 mod start_tls;
