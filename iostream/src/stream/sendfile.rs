@@ -1,5 +1,6 @@
 //! Sending a file on an [`IOStream`]: `send_file`, with `sendfile(2)` on Linux over plain
-//! sockets (after the queued head goes out with `MSG_MORE`), else copied in 64 KiB pieces.
+//! sockets (after the queued head goes out with `MSG_MORE`), else copied in 64 KiB pieces by
+//! [`write_file_range`] (`file_range.rs`).
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use std::future::poll_fn;
@@ -13,6 +14,7 @@ use std::task::Poll;
 
 use super::IOStream;
 use crate::error::{Result, StreamError, copy_io_error};
+use crate::file_range::write_file_range;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::transport::Transport;
 
@@ -164,30 +166,15 @@ impl IOStream {
         offset: u64,
         count: u64,
     ) -> Result<u64> {
-        use std::os::unix::fs::FileExt;
-        const PIECE: u64 = 64 * 1024;
-        let mut buf = vec![0u8; usize::try_from(count.min(PIECE)).unwrap_or(64 * 1024)];
-        let mut position = offset;
-        let end = offset + count; // checked in send_file
-        while position < end {
-            let want = usize::try_from((end - position).min(buf.len() as u64)).unwrap_or(buf.len());
-            let read = match file.read_at(&mut buf[..want], position) {
-                Ok(0) => Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file ended before the range to send",
-                )),
-                other => other,
-            };
-            let n = match read {
-                Ok(n) => n,
-                Err(error) => {
-                    self.close_with(Some(copy_io_error(&error)));
-                    return Err(StreamError::Io(error));
-                }
-            };
-            self.write(&buf[..n]).await?;
-            position += n as u64;
+        let copied = write_file_range(file, offset, count, async |piece: &[u8]| {
+            self.write(piece).await
+        })
+        .await;
+        // `write` fails with `Closed` or `BufferFull`, never `Io`: an `Io` error is the file's
+        // (unreadable, or shorter than the range), and the response is cut short.
+        if let Err(StreamError::Io(error)) = &copied {
+            self.close_with(Some(copy_io_error(error)));
         }
-        Ok(count)
+        copied
     }
 }
