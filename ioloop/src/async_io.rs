@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 
 use polling::{Event, PollMode};
 
-use crate::ioloop::{IOLoop, Inner};
+use crate::engine::Inner;
+use crate::ioloop::IOLoop;
 use crate::reactor::{Entry, SourceState};
 use crate::sys::Registration;
 

@@ -38,14 +38,31 @@ pub enum LoopError {
 /// `Result` with [`LoopError`] as the default error.
 pub type Result<T, E = LoopError> = std::result::Result<T, E>;
 
-/// The message of a caught panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The message of a caught panic payload: the `&str` or `String` that `panic!` was given, or
+/// `"non-string panic payload"` for any other payload (`std::panic::panic_any` with another type).
+///
+/// For code that catches panics itself (with [`std::panic::catch_unwind`]) and logs them as the
+/// loop does; [`catch_unwind`](crate::catch_unwind) and [`catch_unwind_call`](crate::catch_unwind_call)
+/// already put this message in [`LoopError::Panicked`].
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_ioloop::panic_message;
+///
+/// let n = 7;
+/// let payload = std::panic::catch_unwind(|| panic!("boom {n}")).unwrap_err();
+/// assert_eq!(panic_message(&*payload), "boom 7");
+/// let payload = std::panic::catch_unwind(|| std::panic::panic_any(7_u32)).unwrap_err();
+/// assert_eq!(panic_message(&*payload), "non-string panic payload");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
-        (*s).to_owned()
+        s
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        s
     } else {
-        "non-string panic payload".to_owned()
+        "non-string panic payload"
     }
 }
 

@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 use async_task::{FallibleTask, Runnable};
 
 use crate::error::{LoopError, log_panic, panic_message};
-use crate::ioloop::Shared;
+use crate::shared::Shared;
 
 /// A loop's local run queue.
 pub(crate) type LocalQueue = RefCell<VecDeque<Runnable>>;
@@ -125,7 +125,7 @@ pub fn catch_unwind<F: Future>(future: F, what: &'static str) -> CatchUnwind<F> 
 /// ```
 pub fn catch_unwind_call<T>(f: impl FnOnce() -> T, what: &'static str) -> Result<T, LoopError> {
     std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        let message = panic_message(&*payload);
+        let message = panic_message(&*payload).to_owned();
         log_panic(what, &message);
         LoopError::Panicked { message }
     })
@@ -165,7 +165,7 @@ impl<F: Future, G> Future for CatchUnwind<F, G> {
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {
                 *this.done = true;
-                let message = panic_message(&*payload);
+                let message = panic_message(&*payload).to_owned();
                 log_panic(this.what, &message);
                 Poll::Ready(Err(LoopError::Panicked { message }))
             }

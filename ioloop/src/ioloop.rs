@@ -1,45 +1,28 @@
-//! `IOLoop`, its cross-thread `LoopHandle`, and the loop's iteration.
+//! `IOLoop`, the public face of a loop, and `LoopHandle`, its `Send + Sync` handle for other
+//! threads. The loop's state and iteration are in `engine.rs`; the cross-thread half that a
+//! `LoopHandle` reaches is in `shared.rs`.
 
-use std::cell::{Cell, RefCell, RefMut};
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use async_task::Runnable;
-use polling::{PollMode, Poller};
-use slab::Slab;
+use polling::PollMode;
 
-use crate::error::{LoopError, log_panic};
-use crate::executor::{
-    CatchUnwind, JoinHandle, LocalQueue, register_local_queue, schedule_fn, unregister_local_queue,
-};
+use crate::engine::{self, ActiveGuard, Inner};
+use crate::error::LoopError;
+use crate::executor::{CatchUnwind, JoinHandle, schedule_fn};
 use crate::pool::ThreadPool;
-use crate::reactor::{Entry, HandlerFn, Interest, Reactor, Readiness};
+use crate::reactor::{Entry, HandlerFn, Interest, Readiness};
+use crate::shared::Shared;
 use crate::sys::Registration;
-use crate::timer::{TimeoutHandle, TimerAction, Timers};
-use crate::wait::Waiter;
-
-/// How many task polls one iteration may run before the loop polls for I/O and fires timers
-/// again: a task that keeps waking itself cannot starve I/O (tokio uses 61; a `Poller::wait`
-/// costs five syscalls here, so a larger batch amortises it better).
-const TASK_BUDGET: usize = 256;
-
-/// Source of loop ids (the key of a loop's run queue in the thread-local table).
-static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    /// The thread's current loop (`IOLoop::current`).
-    static CURRENT: RefCell<Option<IOLoop>> = const { RefCell::new(None) };
-}
+use crate::timer_queue::{TimeoutHandle, TimerAction};
 
 /// A single-threaded event loop and futures executor: Tornado's `IOLoop`.
 ///
@@ -68,101 +51,6 @@ thread_local! {
 pub struct IOLoop {
     /// The loop itself; `IOLoop` handles and running code share it.
     inner: Rc<Inner>,
-}
-
-/// The state of one loop. Only the loop's thread touches it; what other threads need is in
-/// [`Shared`].
-pub(crate) struct Inner {
-    /// This loop's id, the key of its run queue in the thread-local queue table.
-    id: u64,
-    /// The part other threads reach: poller, remote queues, stop flag.
-    shared: Arc<Shared>,
-    /// Runnable tasks woken on this thread (no lock).
-    tasks: Rc<LocalQueue>,
-    /// `add_callback` callbacks, run in FIFO order; those added while running wait for the
-    /// next iteration (Tornado's rule), so a callback that re-adds itself cannot starve I/O.
-    callbacks: RefCell<VecDeque<Box<dyn FnOnce()>>>,
-    /// Pending timeouts and sleeps.
-    timers: RefCell<Timers>,
-    /// fd handlers and async sources by poller key.
-    reactor: RefCell<Reactor>,
-    /// A waker of every live task spawned with `IOLoop::spawn`, so dropping the loop can cancel
-    /// (and drop, on this thread) every task's future.
-    active: RefCell<Slab<Waker>>,
-    /// Waits for events, with its reused buffers.
-    waiter: RefCell<Waiter>,
-    /// True while `start`/`run_sync` drive the loop (a second start panics).
-    running: Cell<bool>,
-    /// Set by `stop()` on the loop's thread; consumed by `start`.
-    stopping: Cell<bool>,
-    /// The time read after the last wait: a lower bound of "now" that futures may use instead
-    /// of reading the clock (a `Sleep` checks it before registering its timer).
-    now: Cell<Instant>,
-    /// The blocking-work pool of `run_in_executor`, started on first use.
-    executor: RefCell<Option<Arc<ThreadPool>>>,
-    /// The pool's thread limit.
-    executor_threads: Cell<usize>,
-}
-
-/// The part of a loop that other threads reach through a [`LoopHandle`] or a waker.
-pub(crate) struct Shared {
-    /// The poller; `notify` wakes a loop blocked in `wait`.
-    pub(crate) poller: Arc<Poller>,
-    /// Work sent from other threads.
-    remote: Mutex<Remote>,
-    /// Whether `remote` holds anything: lets each iteration skip the lock when it is empty.
-    has_remote: AtomicBool,
-    /// `LoopHandle::stop` was called.
-    stop_requested: AtomicBool,
-}
-
-/// Work sent from other threads, drained by the loop every iteration.
-#[derive(Default)]
-struct Remote {
-    /// `LoopHandle::add_callback`.
-    callbacks: Vec<Box<dyn FnOnce() + Send>>,
-    /// Tasks woken on other threads (and `LoopHandle::spawn`).
-    tasks: Vec<Runnable>,
-    /// The loop is gone: new work is dropped.
-    closed: bool,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Remote> {
-        // A panic while holding this lock cannot leave `Remote` inconsistent (pushes and swaps).
-        self.remote.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn push_remote_task(&self, runnable: Runnable) {
-        let mut remote = self.lock();
-        if remote.closed {
-            drop(remote);
-            drop(runnable);
-            return;
-        }
-        remote.tasks.push(runnable);
-        self.has_remote.store(true, Ordering::Release);
-        drop(remote);
-        self.notify();
-    }
-
-    fn push_remote_callback(&self, callback: Box<dyn FnOnce() + Send>) -> bool {
-        let mut remote = self.lock();
-        if remote.closed {
-            return false;
-        }
-        remote.callbacks.push(callback);
-        self.has_remote.store(true, Ordering::Release);
-        drop(remote);
-        self.notify();
-        true
-    }
-
-    fn notify(&self) {
-        if let Err(error) = self.poller.notify() {
-            tracing::error!(target: "typhoon::general", %error, "could not wake the event loop");
-        }
-    }
 }
 
 /// A `Send + Sync` handle to a loop, for other threads: Tornado's thread-safe
@@ -242,7 +130,9 @@ impl IOLoop {
     /// If the OS refuses to create the poller (no fds left); [`try_new`](Self::try_new) reports
     /// that as an error instead.
     pub fn new() -> Self {
-        Self::try_new().expect("could not create the event loop's poller")
+        Self {
+            inner: Inner::new_default(),
+        }
     }
 
     /// Creates a loop.
@@ -251,8 +141,7 @@ impl IOLoop {
     ///
     /// If the poller cannot be created (the process ran out of file descriptors).
     pub fn try_new() -> io::Result<Self> {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::with_executor_threads(5 * cpus)
+        Inner::try_new_default().map(|inner| Self { inner })
     }
 
     /// Creates a loop whose [`run_in_executor`](Self::run_in_executor) pool runs at most
@@ -262,63 +151,30 @@ impl IOLoop {
     ///
     /// If the poller cannot be created.
     pub fn with_executor_threads(threads: usize) -> io::Result<Self> {
-        let poller = Arc::new(Poller::new()?);
-        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
-        let tasks = Rc::new(LocalQueue::default());
-        register_local_queue(id, Rc::clone(&tasks));
-        let shared = Arc::new(Shared {
-            poller,
-            remote: Mutex::new(Remote::default()),
-            has_remote: AtomicBool::new(false),
-            stop_requested: AtomicBool::new(false),
-        });
-        Ok(Self {
-            inner: Rc::new(Inner {
-                id,
-                shared,
-                tasks,
-                callbacks: RefCell::new(VecDeque::new()),
-                timers: RefCell::new(Timers::default()),
-                reactor: RefCell::new(Reactor::default()),
-                active: RefCell::new(Slab::new()),
-                waiter: RefCell::new(Waiter::new()),
-                running: Cell::new(false),
-                stopping: Cell::new(false),
-                now: Cell::new(Instant::now()),
-                executor: RefCell::new(None),
-                executor_threads: Cell::new(threads.max(1)),
-            }),
-        })
+        Inner::new(threads).map(|inner| Self { inner })
     }
 
     /// The thread's current loop: the running loop, or the one made current, or a new loop
     /// (made current) if the thread has none yet.
     pub fn current() -> IOLoop {
-        if let Some(ioloop) = Self::try_current() {
-            return ioloop;
+        IOLoop {
+            inner: engine::current(),
         }
-        let ioloop = IOLoop::new();
-        ioloop.make_current();
-        ioloop
     }
 
     /// The thread's current loop, if it has one.
     pub fn try_current() -> Option<IOLoop> {
-        CURRENT
-            .try_with(|current| current.borrow().clone())
-            .ok()
-            .flatten()
+        engine::try_current().map(|inner| IOLoop { inner })
     }
 
     /// Makes this loop the thread's current loop.
     pub fn make_current(&self) {
-        CURRENT.with(|current| *current.borrow_mut() = Some(self.clone()));
+        engine::make_current(&self.inner);
     }
 
     /// Clears the thread's current loop (the loop itself is dropped with its last handle).
     pub fn clear_current() {
-        let previous = CURRENT.with(|current| current.borrow_mut().take());
-        drop(previous);
+        engine::clear_current();
     }
 
     /// A `Send + Sync` handle for other threads.
@@ -343,10 +199,10 @@ impl IOLoop {
     ///
     /// If the loop is already running (`start` or `run_sync` called from inside the loop).
     pub fn start(&self) {
-        let _running = self.enter();
+        let _running = self.inner.enter();
         loop {
-            self.run_once();
-            if self.take_stop() {
+            self.inner.run_once();
+            if self.inner.take_stop() {
                 break;
             }
         }
@@ -371,15 +227,15 @@ impl IOLoop {
     {
         let mut handle = self.spawn(future);
         {
-            let _running = self.enter();
+            let _running = self.inner.enter();
             self.inner.stopping.set(false);
             self.inner
                 .shared
                 .stop_requested
                 .store(false, Ordering::SeqCst);
             while !handle.is_finished() {
-                self.run_once();
-                if self.take_stop() && !handle.is_finished() {
+                self.inner.run_once();
+                if self.inner.take_stop() && !handle.is_finished() {
                     panic!("IOLoop::run_sync: the loop was stopped before the future completed");
                 }
             }
@@ -648,295 +504,6 @@ impl IOLoop {
 
     pub(crate) fn downgrade(&self) -> Weak<Inner> {
         Rc::downgrade(&self.inner)
-    }
-
-    /// Marks the loop running and current for the duration of the guard.
-    fn enter(&self) -> RunningGuard {
-        assert!(
-            !self.inner.running.get(),
-            "IOLoop is already running: start() and run_sync() cannot be nested; \
-             spawn the future or add a callback instead"
-        );
-        self.inner.running.set(true);
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(self.clone()));
-        RunningGuard {
-            ioloop: self.clone(),
-            previous,
-        }
-    }
-
-    fn take_stop(&self) -> bool {
-        let local = self.inner.stopping.replace(false);
-        let remote = self
-            .inner
-            .shared
-            .stop_requested
-            .swap(false, Ordering::SeqCst);
-        local || remote
-    }
-
-    /// One iteration: wait for I/O (not at all if work is ready), dispatch events, take work
-    /// from other threads, fire due timers, run the callbacks queued before this iteration, run
-    /// up to [`TASK_BUDGET`] task polls.
-    fn run_once(&self) {
-        let inner = &*self.inner;
-        inner.drain_remote();
-        let has_work = !inner.tasks.borrow().is_empty() || !inner.callbacks.borrow().is_empty();
-        let timeout = if has_work || inner.stopping.get() {
-            Some(Duration::ZERO)
-        } else {
-            inner
-                .timers()
-                .next_deadline()
-                .map(|deadline| deadline.saturating_duration_since(Instant::now()))
-        };
-        self.poll_io(timeout);
-        inner.drain_remote();
-
-        let now = Instant::now();
-        inner.now.set(now);
-        inner.timers().take_due(now);
-        loop {
-            let action = inner.timers().next_firing();
-            match action {
-                Some(TimerAction::Callback(callback)) => run_guarded("timeout callback", callback),
-                Some(TimerAction::Wake(Some(waker))) => waker.wake(),
-                Some(TimerAction::Wake(None)) => {}
-                None => break,
-            }
-        }
-
-        let queued = inner.callbacks.borrow().len();
-        for _ in 0..queued {
-            let callback = inner.callbacks.borrow_mut().pop_front();
-            match callback {
-                Some(callback) => run_guarded("callback", callback),
-                None => break,
-            }
-        }
-
-        for _ in 0..TASK_BUDGET {
-            let runnable = inner.tasks.borrow_mut().pop_front();
-            match runnable {
-                Some(runnable) => {
-                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| runnable.run())) {
-                        log_panic("task", &crate::error::panic_message(&*payload));
-                    }
-                }
-                None => break,
-            }
-        }
-    }
-
-    fn poll_io(&self, timeout: Option<Duration>) {
-        let inner = &*self.inner;
-        let mut waiter = inner.waiter.borrow_mut();
-        let result = waiter.wait(
-            &inner.shared.poller,
-            timeout,
-            &mut |key, readable, writable| {
-                inner.dispatch(key, readable, writable);
-            },
-        );
-        if let Err(error) = result {
-            tracing::error!(target: "typhoon::general", %error, "polling for I/O events failed");
-            // Do not spin if the failure persists.
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Inner {
-    pub(crate) fn timers(&self) -> RefMut<'_, Timers> {
-        self.timers.borrow_mut()
-    }
-
-    /// The time read after the loop's last wait (never later than the real time).
-    pub(crate) fn cached_now(&self) -> Instant {
-        self.now.get()
-    }
-
-    pub(crate) fn poller(&self) -> &Arc<Poller> {
-        &self.shared.poller
-    }
-
-    pub(crate) fn reactor(&self) -> RefMut<'_, Reactor> {
-        self.reactor.borrow_mut()
-    }
-
-    /// Moves work sent by other threads into the local queues.
-    fn drain_remote(&self) {
-        if !self.shared.has_remote.load(Ordering::Acquire) {
-            return;
-        }
-        let (callbacks, tasks) = {
-            let mut remote = self.shared.lock();
-            self.shared.has_remote.store(false, Ordering::Release);
-            (
-                std::mem::take(&mut remote.callbacks),
-                std::mem::take(&mut remote.tasks),
-            )
-        };
-        if !callbacks.is_empty() {
-            let mut local = self.callbacks.borrow_mut();
-            local.extend(callbacks.into_iter().map(|cb| cb as Box<dyn FnOnce()>));
-        }
-        if !tasks.is_empty() {
-            self.tasks.borrow_mut().extend(tasks);
-        }
-    }
-
-    /// Delivers one poller event to its registration.
-    fn dispatch(&self, key: usize, readable: bool, writable: bool) {
-        let mut reactor = self.reactor.borrow_mut();
-        match reactor.entries.get_mut(key) {
-            Some(Entry::Source(state)) => {
-                let state = Rc::clone(state);
-                drop(reactor);
-                state.on_event(readable, writable);
-            }
-            Some(Entry::Handler {
-                fd,
-                callback,
-                generation,
-                ..
-            }) => {
-                let Some(mut taken) = callback.take() else {
-                    return;
-                };
-                let (fd, generation) = (*fd, *generation);
-                drop(reactor);
-                let readiness = Readiness { readable, writable };
-                run_guarded("fd handler", || taken(fd, readiness));
-                let mut reactor = self.reactor.borrow_mut();
-                if let Some(Entry::Handler {
-                    callback,
-                    generation: current,
-                    ..
-                }) = reactor.entries.get_mut(key)
-                    && *current == generation
-                    && callback.is_none()
-                {
-                    *callback = Some(taken);
-                    return;
-                }
-                drop(reactor);
-                drop(taken);
-            }
-            None => {}
-        }
-    }
-
-    /// Cancels every task and drops every callback, timer and registration, on this thread.
-    fn close(&self) {
-        for _ in 0..16 {
-            // Wake every live task so its runnable lands in the local queue, then drop the
-            // runnables: that cancels the tasks and drops their futures here, on the loop's
-            // thread (they may hold `Rc`s). Dropping futures can wake or free other tasks, hence
-            // the loop until nothing is left.
-            let wakers: Vec<Waker> = self.active.borrow_mut().drain().collect();
-            for waker in wakers {
-                waker.wake();
-            }
-            self.drain_remote();
-            let runnables: Vec<Runnable> = self.tasks.borrow_mut().drain(..).collect();
-            let callbacks: Vec<_> = self.callbacks.borrow_mut().drain(..).collect();
-            let timers = self.timers().clear();
-            let entries: Vec<Entry> = {
-                let mut reactor = self.reactor.borrow_mut();
-                reactor.handlers_by_fd.clear();
-                reactor.entries.drain().collect()
-            };
-            let done = runnables.is_empty()
-                && callbacks.is_empty()
-                && timers.is_empty()
-                && entries.is_empty();
-            for entry in &entries {
-                if let Entry::Source(state) = entry {
-                    state.wake_all();
-                }
-            }
-            drop((runnables, callbacks, timers, entries));
-            if done && self.active.borrow().is_empty() {
-                break;
-            }
-        }
-        if let Some(pool) = self.executor.borrow_mut().take() {
-            pool.shutdown();
-        }
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.close();
-        {
-            let mut remote = self.shared.lock();
-            remote.closed = true;
-        }
-        self.drain_remote_on_drop();
-        unregister_local_queue(self.id);
-    }
-}
-
-impl Inner {
-    fn drain_remote_on_drop(&self) {
-        let (callbacks, tasks) = {
-            let mut remote = self.shared.lock();
-            (
-                std::mem::take(&mut remote.callbacks),
-                std::mem::take(&mut remote.tasks),
-            )
-        };
-        drop((callbacks, tasks));
-        let runnables: Vec<Runnable> = self.tasks.borrow_mut().drain(..).collect();
-        drop(runnables);
-    }
-}
-
-/// Removes a task from the loop's live set when its future completes or is dropped.
-struct ActiveGuard {
-    /// The loop (weak: a task must not keep its loop alive).
-    inner: Weak<Inner>,
-    /// The task's key in `Inner::active`.
-    index: usize,
-}
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.upgrade() {
-            let removed = inner
-                .active
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut active| active.try_remove(self.index));
-            drop(removed);
-        }
-    }
-}
-
-/// Restores the previous current loop and clears `running` when `start`/`run_sync` returns.
-struct RunningGuard {
-    /// The loop that was entered.
-    ioloop: IOLoop,
-    /// The thread's current loop before it.
-    previous: Option<IOLoop>,
-}
-
-impl Drop for RunningGuard {
-    fn drop(&mut self) {
-        self.ioloop.inner.running.set(false);
-        let previous = self.previous.take();
-        let replaced =
-            CURRENT.try_with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
-        drop(replaced);
-    }
-}
-
-/// Runs a callback, catching and logging a panic.
-fn run_guarded(what: &str, callback: impl FnOnce()) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(callback)) {
-        log_panic(what, &crate::error::panic_message(&*payload));
     }
 }
 

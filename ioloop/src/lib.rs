@@ -104,6 +104,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_io;
+mod engine;
 mod error;
 mod executor;
 mod ioloop;
@@ -112,21 +113,23 @@ mod periodic;
 mod pool;
 pub mod queues;
 mod reactor;
+mod shared;
 mod sys;
 mod timer;
+mod timer_queue;
 mod wait;
-mod waiters;
+mod wait_queue;
 
 pub use async_io::Async;
-pub use error::{LoopError, Result};
+pub use error::{LoopError, Result, panic_message};
 pub use executor::{CatchUnwind, JoinHandle, catch_unwind, catch_unwind_call};
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use reactor::{Interest, Readiness};
 pub use timer::{
-    Sleep, Timeout, TimeoutHandle, deadline_after, sleep, sleep_until, timeout, timeout_at,
-    yield_now,
+    Sleep, Timeout, deadline_after, sleep, sleep_until, timeout, timeout_at, yield_now,
 };
+pub use timer_queue::TimeoutHandle;
 
 /// Spawns a future onto the current loop ([`IOLoop::spawn`] on [`IOLoop::current`]).
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::error::{LoopError, Result};
 use crate::timer::timeout;
-use crate::waiters::{WaitQueue, Waiter};
+use crate::wait_queue::{QueuePlace, WaitQueue};
 
 /// Tasks wait until another task notifies them (Tornado's `locks.Condition`).
 ///
@@ -54,7 +54,7 @@ impl Condition {
     /// Cancel-safe: a dropped wait leaves the queue (a notification it already received is
     /// lost with it, as in Tornado).
     pub async fn wait(&self) {
-        let mut waiter = Waiter::new(&self.waiters, false);
+        let mut waiter = QueuePlace::new(&self.waiters, false);
         poll_fn(|cx| {
             if waiter.poll_notified() {
                 waiter.done();
@@ -139,7 +139,7 @@ impl Event {
     ///
     /// Cancel-safe.
     pub async fn wait(&self) {
-        let mut waiter = Waiter::new(&self.inner.waiters, false);
+        let mut waiter = QueuePlace::new(&self.inner.waiters, false);
         poll_fn(|cx| {
             if self.inner.set.get() || waiter.poll_notified() {
                 waiter.done();
@@ -257,7 +257,7 @@ impl Semaphore {
     /// Cancel-safe: a dropped wait takes no permit and passes its turn on.
     pub async fn acquire(&self) -> SemaphoreGuard {
         let inner = &*self.inner;
-        let mut waiter = Waiter::new(&inner.waiters, true);
+        let mut waiter = QueuePlace::new(&inner.waiters, true);
         poll_fn(|cx| {
             if inner.value.get() > 0 && waiter.may_take() {
                 inner.value.set(inner.value.get() - 1);

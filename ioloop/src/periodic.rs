@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::ioloop::IOLoop;
-use crate::timer::TimeoutHandle;
+use crate::timer_queue::TimeoutHandle;
 
 /// Runs a callback every `period` (Tornado's `PeriodicCallback`).
 ///
@@ -164,7 +164,7 @@ impl PeriodicInner {
             {
                 crate::error::log_panic(
                     "periodic callback",
-                    &crate::error::panic_message(&*payload),
+                    crate::error::panic_message(&*payload),
                 );
             }
         }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::error::{LoopError, Result};
 use crate::locks::Event;
 use crate::timer::maybe_timeout;
-use crate::waiters::{WaitQueue, Waiter};
+use crate::wait_queue::{QueuePlace, WaitQueue};
 
 /// The order a queue keeps its items in.
 pub trait QueueStorage<T>: Default {
@@ -230,7 +230,7 @@ impl<T, S: QueueStorage<T>> Queue<T, S> {
 
     async fn put_inner(&self, item: T, duration: Option<Duration>) -> Result<()> {
         let mut item = Some(item);
-        let mut waiter = Waiter::new(&self.inner.putters, true);
+        let mut waiter = QueuePlace::new(&self.inner.putters, true);
         let wait = poll_fn(|cx| {
             if !self.full() && waiter.may_take() {
                 waiter.done();
@@ -263,7 +263,7 @@ impl<T, S: QueueStorage<T>> Queue<T, S> {
     ///
     /// Cancel-safe: an item is removed only when the future completes.
     pub async fn get(&self) -> T {
-        let mut waiter = Waiter::new(&self.inner.getters, true);
+        let mut waiter = QueuePlace::new(&self.inner.getters, true);
         poll_fn(|cx| {
             if !self.empty() && waiter.may_take() {
                 waiter.done();

@@ -23,8 +23,9 @@ const NOTIFY_KEY: u64 = usize::MAX as u64;
 #[cfg(target_os = "linux")]
 const PRECISE_BELOW: Duration = Duration::from_millis(10);
 
-/// Reused event buffers.
-pub(crate) struct Waiter {
+/// The loop's reused event buffers and the wait that fills them (one per loop, in
+/// `Inner::events`; not to be confused with a task's `wait_queue::QueuePlace`).
+pub(crate) struct EventBuffers {
     /// `polling`'s buffer, for the portable path and the notifier drain.
     events: Events,
     /// The raw epoll buffer of the fast path.
@@ -32,7 +33,7 @@ pub(crate) struct Waiter {
     raw: Vec<rustix::event::epoll::Event>,
 }
 
-impl Waiter {
+impl EventBuffers {
     pub(crate) fn new() -> Self {
         Self {
             events: Events::new(),
@@ -121,8 +122,8 @@ impl Waiter {
     }
 }
 
-impl std::fmt::Debug for Waiter {
+impl std::fmt::Debug for EventBuffers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Waiter").finish()
+        f.debug_struct("EventBuffers").finish()
     }
 }

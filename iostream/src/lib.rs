@@ -10,6 +10,8 @@
 //!   parsing (`fill_buffer`, `read_buffer`, `consume`), `write`/`write_buffered`/`flush`
 //!   (`writev`), `close`, close callbacks, `set_nodelay`; every read bounded by
 //!   `max_buffer_size` (100 MiB by default) and cancel-safe.
+//! - [`write_file_range`]: a range of a file in 64 KiB pieces through any async writer (how
+//!   `send_file` copies where it cannot use `sendfile(2)`).
 //! - [`netutil`]: `bind_sockets` (IPv4/IPv6, port 0, `SO_REUSEPORT`), `bind_unix_socket`,
 //!   `add_accept_handler` (accepts until `EAGAIN`, backs off on `EMFILE` instead of spinning),
 //!   and under a `ConnectionLimit` `add_accept_handler_with_limit` (pauses accepting at a cap).
@@ -67,6 +69,7 @@
 
 mod buffer;
 mod error;
+mod file_range;
 pub mod netutil;
 mod stream;
 mod tcpclient;
@@ -74,8 +77,10 @@ mod tcpserver;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
+mod transport;
 
 pub use error::{Result, StreamError};
+pub use file_range::write_file_range;
 pub use netutil::PeerAddr;
 pub use stream::{IOStream, StreamOptions};
 pub use tcpclient::TCPClient;

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 use typhoon_ioloop::locks::Event;
-use typhoon_ioloop::{Async, IOLoop, JoinHandle, sleep};
+use typhoon_ioloop::{Async, IOLoop, JoinHandle, panic_message, sleep};
 
-use crate::stream::{IOStream, StreamOptions, Transport};
+use crate::stream::{IOStream, StreamOptions};
+use crate::transport::Transport;
 
 /// The listen backlog by default: 1024, as tokio's and mio's listeners use (Tornado's 128 drops
 /// SYNs when thousands of clients connect at once while the loop is busy, and each dropped SYN
@@ -491,11 +492,7 @@ pub fn add_accept_handler_with_limit(
                     }
                     let call = std::panic::AssertUnwindSafe(|| callback(socket, peer));
                     if let Err(payload) = std::panic::catch_unwind(call) {
-                        let message = payload
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
+                        let message = panic_message(&*payload);
                         tracing::error!(target: "typhoon::application", panic = %message, "accept callback panicked");
                     }
                 }

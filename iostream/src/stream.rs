@@ -1,18 +1,22 @@
 //! `IOStream`: a buffered non-blocking stream over TCP, a Unix socket or TLS.
 //!
-//! This file holds the type, its transports and its life cycle (open, close); the read side
-//! (the buffer, `read_until` and friends, the one-reader rule) is in `read.rs`, the write side
-//! (the queue, `flush`, `send_file`, the write timeout) in `write.rs`.
+//! This file holds the type and its life cycle (open, close). The read side (the buffer,
+//! `read_until` and friends, the one-reader rule) is in `read.rs`; the write side (the queue,
+//! `flush`, the write timeout) in `write.rs`; `send_file` in `sendfile.rs`; upgrading to TLS
+//! (`start_tls_*`) in `start_tls.rs`. The socket under it is a [`Transport`] (`transport.rs`).
 
 mod read;
+mod sendfile;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+mod start_tls;
 mod write;
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use typhoon_ioloop::locks::Event;
@@ -20,6 +24,7 @@ use typhoon_ioloop::{Async, IOLoop};
 
 use crate::buffer::{ReadBuffer, WriteQueue};
 use crate::error::{Result, StreamError, copy_io_error};
+use crate::transport::Transport;
 
 /// Limits and sizes of one stream (Tornado's `IOStream(max_buffer_size=..., ...)`).
 #[derive(Clone, Debug)]
@@ -45,119 +50,6 @@ impl Default for StreamOptions {
             write_timeout: None,
         }
     }
-}
-
-/// The socket under a stream.
-pub(crate) enum Transport {
-    /// Plain TCP.
-    Tcp(Async<TcpStream>),
-    /// A Unix-domain stream socket.
-    Unix(Async<UnixStream>),
-    /// TLS over TCP.
-    #[cfg(feature = "tls")]
-    Tls(Box<crate::tls::TlsTransport>),
-}
-
-impl Transport {
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        match self {
-            Transport::Tcp(socket) => poll_read_socket(socket, cx, buf),
-            Transport::Unix(socket) => poll_read_socket(socket, cx, buf),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.poll_read(cx, buf),
-        }
-    }
-
-    fn poll_write(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        match self {
-            Transport::Tcp(socket) => poll_write_socket(socket, cx, bufs),
-            Transport::Unix(socket) => poll_write_socket(socket, cx, bufs),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.poll_write(cx, bufs),
-        }
-    }
-
-    /// Pushes out bytes the transport itself buffers (TLS records).
-    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let _ = &cx; // used by the TLS arm only
-        match self {
-            Transport::Tcp(_) | Transport::Unix(_) => Poll::Ready(Ok(())),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.poll_flush(cx),
-        }
-    }
-
-    /// A count that moves when the transport itself got bytes out (TLS records); plain
-    /// sockets have no buffer of their own, so the stream's count says it all.
-    fn write_progress(&self) -> u64 {
-        match self {
-            Transport::Tcp(_) | Transport::Unix(_) => 0,
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.records_written(),
-        }
-    }
-
-    fn wake_waiters(&self) {
-        match self {
-            Transport::Tcp(socket) => socket.wake_waiters(),
-            Transport::Unix(socket) => socket.wake_waiters(),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.socket().wake_waiters(),
-        }
-    }
-
-    fn tcp(&self) -> Option<&TcpStream> {
-        match self {
-            Transport::Tcp(socket) => Some(socket.get_ref()),
-            Transport::Unix(_) => None,
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => Some(tls.socket().get_ref()),
-        }
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        match self {
-            Transport::Tcp(socket) => socket.get_ref().shutdown(Shutdown::Write),
-            Transport::Unix(socket) => socket.get_ref().shutdown(Shutdown::Write),
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => tls.shutdown_write(),
-        }
-    }
-}
-
-/// Reads from a socket. A short read is *not* taken to mean "drained": the peer's FIN may have
-/// arrived together with the data, and in edge mode its event was already consumed, so only a
-/// read that returns `WouldBlock` clears readiness (otherwise an EOF could go unnoticed).
-fn poll_read_socket<T: io::Read + std::os::fd::AsFd>(
-    socket: &Async<T>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>>
-where
-    for<'a> &'a T: io::Read,
-{
-    socket.poll_read_with(cx, &mut |s: &T| {
-        let mut s = s;
-        s.read(buf)
-    })
-}
-
-fn poll_write_socket<T: std::os::fd::AsFd>(
-    socket: &Async<T>,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>>
-where
-    for<'a> &'a T: io::Write,
-{
-    socket.poll_write_with(cx, &mut |s: &T| {
-        let mut s = s;
-        if bufs.len() == 1 {
-            s.write(&bufs[0])
-        } else {
-            s.write_vectored(bufs)
-        }
-    })
 }
 
 /// A buffered, non-blocking stream: Tornado's `IOStream` (and `SSLIOStream` with the `tls`
@@ -372,10 +264,7 @@ impl IOStream {
         *self.close_cause.borrow_mut() = Some(cause);
         let transport = self.transport.borrow_mut().take();
         if let Some(transport) = transport {
-            #[cfg(feature = "tls")]
-            if let Transport::Tls(tls) = &transport {
-                tls.send_close_notify();
-            }
+            transport.send_close_notify();
             transport.wake_waiters();
             drop(transport);
         }
@@ -405,46 +294,24 @@ impl IOStream {
             source: self.error(),
         }
     }
-
-    /// Runs `f` on the TLS transport, if this is a TLS stream.
-    #[cfg(feature = "tls")]
-    pub(crate) fn with_tls<R>(&self, f: impl FnOnce(&crate::tls::TlsTransport) -> R) -> Option<R> {
-        match self.transport.borrow().as_ref() {
-            Some(Transport::Tls(tls)) => Some(f(tls)),
-            _ => None,
-        }
-    }
-
-    #[cfg(feature = "tls")]
-    pub(crate) fn take_transport(&self) -> Option<Transport> {
-        self.transport.borrow_mut().take()
-    }
-
-    #[cfg(feature = "tls")]
-    pub(crate) fn has_buffered_io(&self) -> bool {
-        !self.read_buf.borrow().is_empty() || !self.write_queue.borrow().is_empty()
-    }
 }
 
 impl Drop for IOStream {
     fn drop(&mut self) {
         // Send a TLS close_notify if we can; plain sockets just close.
-        #[cfg(feature = "tls")]
-        if let Some(Transport::Tls(tls)) = self.transport.get_mut().as_ref() {
-            tls.send_close_notify();
+        if let Some(transport) = self.transport.get_mut().as_ref() {
+            transport.send_close_notify();
         }
     }
 }
 
 impl fmt::Debug for IOStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.transport.borrow().as_ref() {
-            Some(Transport::Tcp(_)) => "tcp",
-            Some(Transport::Unix(_)) => "unix",
-            #[cfg(feature = "tls")]
-            Some(Transport::Tls(_)) => "tls",
-            None => "closed",
-        };
+        let kind = self
+            .transport
+            .borrow()
+            .as_ref()
+            .map_or("closed", Transport::kind);
         f.debug_struct("IOStream")
             .field("transport", &kind)
             .field("buffered", &self.read_buf.borrow().len())

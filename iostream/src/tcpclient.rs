@@ -10,7 +10,8 @@ use socket2::{Domain, Socket, Type};
 use typhoon_ioloop::{Async, IOLoop, LoopError, timeout};
 
 use crate::error::{Result, StreamError};
-use crate::stream::{IOStream, StreamOptions, Transport};
+use crate::stream::{IOStream, StreamOptions};
+use crate::transport::Transport;
 
 /// Connects to servers: resolves names off the loop, tries each address, bounds it all by a
 /// timeout, optionally wraps the stream in TLS.

@@ -1,4 +1,6 @@
-//! TLS on rustls (feature `tls`): the transport pump, `start_tls`, and configuration helpers.
+//! TLS on rustls (feature `tls`): the transport pump and configuration helpers. Upgrading a
+//! stream (`IOStream::start_tls_server`/`start_tls_client`) is with the stream, in
+//! `stream/start_tls.rs`.
 //!
 //! The provider is rustls's `ring`: a clean build of rustls with `ring` took 30 s on our 2-core
 //! machines against 50 s for `aws-lc-rs` (which compiles AWS-LC's C and assembly); see the
@@ -15,11 +17,10 @@ use std::task::{Context, Poll};
 
 use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use typhoon_ioloop::Async;
 
 use crate::error::{Result, StreamError};
-use crate::stream::{IOStream, Transport};
 
 /// A TLS connection over a registered TCP socket.
 pub(crate) struct TlsTransport {
@@ -36,6 +37,15 @@ fn invalid_data(error: rustls::Error) -> io::Error {
 }
 
 impl TlsTransport {
+    /// A TLS connection, not yet handshaken, over a plain TCP socket.
+    pub(crate) fn new(socket: Async<TcpStream>, conn: rustls::Connection) -> Self {
+        Self {
+            socket,
+            conn: RefCell::new(conn),
+            records_written: std::cell::Cell::new(0),
+        }
+    }
+
     pub(crate) fn socket(&self) -> &Async<TcpStream> {
         &self.socket
     }
@@ -179,8 +189,13 @@ impl TlsTransport {
         self.socket.get_ref().shutdown(Shutdown::Write)
     }
 
+    /// The protocol agreed by ALPN, once the handshake is done.
+    pub(crate) fn alpn_protocol(&self) -> Option<Vec<u8>> {
+        self.conn.borrow().alpn_protocol().map(<[u8]>::to_vec)
+    }
+
     /// Drives the handshake to completion.
-    async fn handshake(&self) -> io::Result<()> {
+    pub(crate) async fn handshake(&self) -> io::Result<()> {
         poll_fn(|cx| {
             loop {
                 let (handshaking, wants_write) = {
@@ -211,95 +226,6 @@ impl TlsTransport {
             }
         })
         .await
-    }
-}
-
-impl IOStream {
-    fn into_tls(self, conn: rustls::Connection) -> Result<TlsTransport> {
-        if self.has_buffered_io() {
-            return Err(StreamError::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "start_tls needs a stream with empty read and write buffers",
-            )));
-        }
-        match self.take_transport() {
-            Some(Transport::Tcp(socket)) => Ok(TlsTransport {
-                socket,
-                conn: RefCell::new(conn),
-                records_written: std::cell::Cell::new(0),
-            }),
-            Some(_) => Err(StreamError::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "start_tls needs a plain TCP stream",
-            ))),
-            None => Err(StreamError::closed()),
-        }
-    }
-
-    async fn finish_tls(tls: TlsTransport, options: crate::StreamOptions) -> Result<IOStream> {
-        match tls.handshake().await {
-            Ok(()) => Ok(IOStream::from_transport(
-                Transport::Tls(Box::new(tls)),
-                options,
-            )),
-            Err(error) => Err(StreamError::Closed {
-                source: Some(error),
-            }),
-        }
-    }
-
-    /// Upgrades a plain TCP stream to TLS as the server (Tornado's `start_tls(server_side=True)`)
-    /// and completes the handshake.
-    ///
-    /// # Errors
-    ///
-    /// [`StreamError::Closed`] with the cause (a TLS alert, EOF) if the handshake fails: the
-    /// error is this stream's only. `Io(InvalidInput)` if the stream is not plain TCP or has
-    /// buffered data.
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel-safe: dropping it mid-handshake drops the connection.
-    pub async fn start_tls_server(self, config: Arc<ServerConfig>) -> Result<IOStream> {
-        let conn = rustls::ServerConnection::new(config)?;
-        let options = self.options().clone();
-        let tls = self.into_tls(conn.into())?;
-        Self::finish_tls(tls, options).await
-    }
-
-    /// Upgrades a plain TCP stream to TLS as the client, with SNI `server_name` (also the
-    /// name the certificate must match), and completes the handshake.
-    ///
-    /// # Errors
-    ///
-    /// As [`start_tls_server`](Self::start_tls_server); `Io(InvalidInput)` for an invalid
-    /// server name.
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel-safe.
-    pub async fn start_tls_client(
-        self,
-        config: Arc<ClientConfig>,
-        server_name: &str,
-    ) -> Result<IOStream> {
-        let name = ServerName::try_from(server_name.to_owned())
-            .map_err(|error| StreamError::Io(io::Error::new(io::ErrorKind::InvalidInput, error)))?;
-        let conn = rustls::ClientConnection::new(config, name)?;
-        let options = self.options().clone();
-        let tls = self.into_tls(conn.into())?;
-        Self::finish_tls(tls, options).await
-    }
-
-    /// The protocol agreed by ALPN, on a TLS stream.
-    pub fn alpn_protocol(&self) -> Option<Vec<u8>> {
-        self.with_tls(|tls| tls.conn.borrow().alpn_protocol().map(<[u8]>::to_vec))
-            .flatten()
-    }
-
-    /// Whether this is a TLS stream.
-    pub fn is_tls(&self) -> bool {
-        self.with_tls(|_| ()).is_some()
     }
 }
 

@@ -1,17 +1,17 @@
-//! The write side of [`IOStream`]: queue, flush with `writev`, `send_file`, the write timeout.
+//! The write side of [`IOStream`]: queue, flush with `writev`, the write timeout. Sending a
+//! file (`send_file`) is in `sendfile.rs`.
 
 use std::cell::Cell;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{IOStream, Transport};
+use super::IOStream;
 use crate::buffer::MAX_IOVECS;
 use crate::error::{Result, StreamError, copy_io_error};
+use crate::transport::Transport;
 
 impl IOStream {
     /// Bytes queued and not yet written to the kernel.
@@ -111,182 +111,8 @@ impl IOStream {
         self.flush().await
     }
 
-    /// Sends `count` bytes of `file` from `offset`, after anything queued, and waits until all
-    /// of them reached the kernel. Returns the bytes sent (`count`).
-    ///
-    /// On Linux over plain TCP or a Unix socket this is `sendfile(2)`: the bytes go from the
-    /// page cache to the socket without passing through user space (Tornado's long-standing
-    /// request, tornadoweb/tornado#1448). Over TLS, and elsewhere, the file is read in 64 KiB
-    /// pieces and written as usual. The file's own position is not used or moved.
-    ///
-    /// # Errors
-    ///
-    /// [`StreamError::Closed`] with the cause if the stream is or gets closed (the stream
-    /// closes on write errors); [`StreamError::Io`] if the file cannot be read or ends
-    /// before `offset + count` (the stream is closed then too: the response is cut short).
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel-safe: if the future is dropped part-way, an unknown part of the range was
-    /// sent. Close the stream in that case.
-    pub async fn send_file(&self, file: &std::fs::File, offset: u64, count: u64) -> Result<u64> {
-        if offset.checked_add(count).is_none() {
-            return Err(StreamError::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "offset + count overflows",
-            )));
-        }
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        if count > 0 {
-            // What is queued (a response head) goes with MSG_MORE, so the kernel packs it with
-            // the file's first bytes instead of sending a small segment of its own.
-            self.flush_with_more().await?;
-        }
-        self.flush().await?;
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        if let Some(sent) = self.sendfile_zero_copy(file, offset, count).await {
-            return sent;
-        }
-        self.send_file_copying(file, offset, count).await
-    }
-
-    /// On plain TCP, writes what is queued with `MSG_MORE` (more data follows at once); other
-    /// transports are left to [`flush`](Self::flush).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    async fn flush_with_more(&self) -> Result<()> {
-        let result = self
-            .within_write_timeout(poll_fn(|cx| {
-                let transport = self.transport.borrow();
-                let Some(Transport::Tcp(socket)) = transport.as_ref() else {
-                    return Poll::Ready(Ok(()));
-                };
-                self.poll_drain_queue(|slices| {
-                    let first = slices.first().map_or(&[][..], |slice| &slice[..]);
-                    socket.poll_write_with(cx, &mut |s: &TcpStream| {
-                        rustix::net::send(s, first, rustix::net::SendFlags::MORE)
-                            .map_err(io::Error::from)
-                    })
-                })
-            }))
-            .await;
-        self.close_on_write_error(&result);
-        result
-    }
-
-    /// `sendfile(2)` on a plain socket; `None` for TLS (the caller copies instead).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    async fn sendfile_zero_copy(
-        &self,
-        file: &std::fs::File,
-        offset: u64,
-        count: u64,
-    ) -> Option<Result<u64>> {
-        use std::os::fd::AsFd;
-        /// The most one call asks for (Linux caps a call at about 2 GiB anyway).
-        const MAX_PER_CALL: u64 = 1 << 30;
-        fn send(
-            out: impl AsFd,
-            file: &std::fs::File,
-            offset: &mut u64,
-            want: usize,
-        ) -> io::Result<usize> {
-            rustix::fs::sendfile(out, file, Some(offset), want).map_err(io::Error::from)
-        }
-        {
-            let transport = self.transport.borrow();
-            match transport.as_ref() {
-                Some(Transport::Tcp(_) | Transport::Unix(_)) => {}
-                #[cfg(feature = "tls")]
-                Some(Transport::Tls(_)) => return None,
-                None => return Some(Err(self.closed_error())),
-            }
-        }
-        let mut position = offset;
-        let end = offset + count; // checked in send_file
-        while position < end {
-            let want = usize::try_from((end - position).min(MAX_PER_CALL)).unwrap_or(usize::MAX);
-            let sent = self
-                .within_write_timeout(poll_fn(|cx| {
-                    let transport = self.transport.borrow();
-                    let sent = match transport.as_ref() {
-                        Some(Transport::Tcp(socket)) => socket
-                            .poll_write_with(cx, &mut |s: &TcpStream| {
-                                send(s, file, &mut position, want)
-                            }),
-                        Some(Transport::Unix(socket)) => socket
-                            .poll_write_with(cx, &mut |s: &UnixStream| {
-                                send(s, file, &mut position, want)
-                            }),
-                        _ => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-                    };
-                    if let Poll::Ready(Ok(n)) = sent {
-                        self.note_written(n);
-                    }
-                    sent.map_err(|error| StreamError::Closed {
-                        source: Some(error),
-                    })
-                }))
-                .await;
-            match sent {
-                Ok(0) => {
-                    let error = io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "file ended before the range to send",
-                    );
-                    self.close_with(Some(copy_io_error(&error)));
-                    return Some(Err(StreamError::Io(error)));
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    if let StreamError::Closed {
-                        source: Some(cause),
-                    } = &error
-                    {
-                        self.close_with(Some(copy_io_error(cause)));
-                    }
-                    return Some(Err(error));
-                }
-            }
-        }
-        Some(Ok(count))
-    }
-
-    /// Reads the range in pieces and writes them (TLS, or systems without `sendfile`).
-    async fn send_file_copying(
-        &self,
-        file: &std::fs::File,
-        offset: u64,
-        count: u64,
-    ) -> Result<u64> {
-        use std::os::unix::fs::FileExt;
-        const PIECE: u64 = 64 * 1024;
-        let mut buf = vec![0u8; usize::try_from(count.min(PIECE)).unwrap_or(64 * 1024)];
-        let mut position = offset;
-        let end = offset + count; // checked in send_file
-        while position < end {
-            let want = usize::try_from((end - position).min(buf.len() as u64)).unwrap_or(buf.len());
-            let read = match file.read_at(&mut buf[..want], position) {
-                Ok(0) => Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file ended before the range to send",
-                )),
-                other => other,
-            };
-            let n = match read {
-                Ok(n) => n,
-                Err(error) => {
-                    self.close_with(Some(copy_io_error(&error)));
-                    return Err(StreamError::Io(error));
-                }
-            };
-            self.write(&buf[..n]).await?;
-            position += n as u64;
-        }
-        Ok(count)
-    }
-
     /// Counts `n` bytes as having reached the kernel.
-    fn note_written(&self, n: usize) {
+    pub(super) fn note_written(&self, n: usize) {
         self.written.set(self.written.get().wrapping_add(n as u64));
     }
 
@@ -304,7 +130,7 @@ impl IOStream {
     /// [`StreamOptions::write_timeout`]: once no byte has reached the kernel for that long, the
     /// wait fails with a `TimedOut` cause and the stream closes. A wait that completes at
     /// once costs nothing more.
-    async fn within_write_timeout<T>(
+    pub(super) async fn within_write_timeout<T>(
         &self,
         wait: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
@@ -385,7 +211,7 @@ impl IOStream {
     }
 
     /// Closes the stream with the cause of a failed write (a reset, a broken pipe).
-    fn close_on_write_error(&self, result: &Result<()>) {
+    pub(super) fn close_on_write_error(&self, result: &Result<()>) {
         if let Err(StreamError::Closed {
             source: Some(error),
         }) = result
@@ -396,7 +222,7 @@ impl IOStream {
 
     /// Writes the queue with `write` (given the queued slices, it returns how many bytes the
     /// socket took) until it is empty, the socket is full, or a write fails.
-    fn poll_drain_queue(
+    pub(super) fn poll_drain_queue(
         &self,
         mut write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
     ) -> Poll<Result<()>> {

@@ -2,7 +2,7 @@
 //!
 //! Single-threaded (tasks of one loop), so no atomics: a waiter is an `Rc` node in a `VecDeque`.
 //! The protocol is "notify, then retry": a notified waiter re-checks the resource when it runs.
-//! If a notified waiter is dropped before it could use its turn, the [`Waiter`] passes the
+//! If a notified waiter is dropped before it could use its turn, the [`QueuePlace`] passes the
 //! notification on, so no wakeup is ever lost to a cancelled wait.
 
 use std::cell::{Cell, RefCell};
@@ -101,9 +101,10 @@ impl WaitQueue {
     }
 }
 
-/// A task's place in a [`WaitQueue`], owned by the future that waits.
+/// A task's place in a [`WaitQueue`], owned by the future that waits (a lock's `acquire`, a
+/// queue's `get`).
 #[derive(Debug)]
-pub(crate) struct Waiter<'a> {
+pub(crate) struct QueuePlace<'a> {
     /// The queue.
     queue: &'a WaitQueue,
     /// The node while queued or notified-but-unused.
@@ -116,7 +117,7 @@ pub(crate) struct Waiter<'a> {
     pass_on: bool,
 }
 
-impl<'a> Waiter<'a> {
+impl<'a> QueuePlace<'a> {
     pub(crate) fn new(queue: &'a WaitQueue, pass_on: bool) -> Self {
         Self {
             queue,
@@ -126,7 +127,7 @@ impl<'a> Waiter<'a> {
         }
     }
 
-    /// Checks for a notification; true once notified (until [`Waiter::done`]).
+    /// Checks for a notification; true once notified (until [`QueuePlace::done`]).
     pub(crate) fn poll_notified(&mut self) -> bool {
         if let Some(node) = &self.node
             && node.state.get() == State::Notified
@@ -169,7 +170,7 @@ impl<'a> Waiter<'a> {
     }
 }
 
-impl Drop for Waiter<'_> {
+impl Drop for QueuePlace<'_> {
     fn drop(&mut self) {
         let notified = self.poll_notified();
         self.done();
