@@ -8,7 +8,12 @@ use std::rc::Rc;
 use typhoon_iostream::IOStream;
 
 use crate::error::{HTTPClientError, Result};
-use crate::request::StreamingCallback;
+
+/// Receives response body pieces (a request's `streaming_callback`).
+pub(crate) type StreamingCallback = dyn FnMut(&[u8]);
+
+/// Receives response head lines (a request's `header_callback`).
+pub(crate) type HeaderCallback = dyn FnMut(&str);
 
 /// Writes a streamed request body; handed to a
 /// [`body_producer`](crate::HTTPRequest::body_producer) (Tornado's `write` argument).

@@ -229,11 +229,6 @@ impl AsyncHTTPClient {
                 redirect(&mut request, &url, &effective_url, raw.code, location);
                 continue;
             }
-            let error = (!(200..300).contains(&raw.code)).then(|| HTTPClientError::Http {
-                code: raw.code,
-                reason: raw.reason.clone(),
-                response: None,
-            });
             let response = HTTPResponse {
                 code: raw.code,
                 reason: raw.reason,
@@ -243,7 +238,6 @@ impl AsyncHTTPClient {
                 effective_url,
                 start_time,
                 request_time: start_time.elapsed(),
-                error,
             };
             return if request.raise_error {
                 response.rethrow()

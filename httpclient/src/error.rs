@@ -49,7 +49,7 @@ pub enum HTTPClientError {
         code: u16,
         /// The reason phrase the server sent (or the standard one).
         reason: String,
-        /// The response itself; `None` inside [`HTTPResponse::error`], which is already the
+        /// The response itself; `None` from [`HTTPResponse::error`], which is called on the
         /// response.
         response: Option<Box<HTTPResponse>>,
     },
@@ -189,3 +189,35 @@ impl HTTPClientError {
 
 /// `Result` with [`HTTPClientError`] as the default error.
 pub type Result<T, E = HTTPClientError> = std::result::Result<T, E>;
+
+/// Tornado's `HTTPResponse.error` and `rethrow`, here beside the error they build (the error
+/// carries the response, so the response's module stays below this one).
+impl HTTPResponse {
+    /// [`HTTPClientError::Http`] (without its `response`) for a status outside 200–299, as
+    /// Tornado's `error` attribute; `None` for a 2xx response.
+    #[must_use]
+    pub fn error(&self) -> Option<HTTPClientError> {
+        (!self.is_success()).then(|| HTTPClientError::Http {
+            code: self.code,
+            reason: self.reason.clone(),
+            response: None,
+        })
+    }
+
+    /// Tornado's `rethrow`: the response back if its status is 2xx, else
+    /// [`HTTPClientError::Http`] carrying the response.
+    ///
+    /// # Errors
+    ///
+    /// [`HTTPClientError::Http`] for a non-2xx response.
+    pub fn rethrow(self) -> Result<Self> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        Err(HTTPClientError::Http {
+            code: self.code,
+            reason: self.reason.clone(),
+            response: Some(Box::new(self)),
+        })
+    }
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use typhoon_httputil::{HTTPHeaders, format_timestamp};
 
-use crate::body::BodyWriter;
+use crate::body::{BodyWriter, HeaderCallback, StreamingCallback};
 use crate::error::{HTTPClientError, Result};
 
 /// The future a [`body_producer`](HTTPRequest::body_producer) returns.
@@ -19,12 +19,6 @@ pub type BodyFuture = Pin<Box<dyn Future<Output = Result<()>>>>;
 /// A request body producer: called with a [`BodyWriter`] each time the body is sent (again after
 /// a 307/308 redirect), it writes the body in pieces.
 pub(crate) type BodyProducer = Rc<dyn Fn(BodyWriter) -> BodyFuture>;
-
-/// Receives response body pieces.
-pub(crate) type StreamingCallback = dyn FnMut(&[u8]);
-
-/// Receives response head lines.
-pub(crate) type HeaderCallback = dyn FnMut(&str);
 
 /// The request body.
 #[derive(Clone)]

@@ -5,13 +5,11 @@ use std::time::{Duration, Instant};
 
 use typhoon_httputil::HTTPHeaders;
 
-use crate::error::{HTTPClientError, Result};
-
 /// A complete response (Tornado's `HTTPResponse`).
 ///
 /// With [`raise_error(false)`](crate::HTTPRequest::raise_error), non-2xx responses come back as
-/// values with [`error`](Self::error) set; [`rethrow`](Self::rethrow) turns them back into
-/// errors.
+/// values: [`error`](Self::error) says what [`rethrow`](Self::rethrow) would raise (both are
+/// defined beside [`HTTPClientError`](crate::HTTPClientError), which carries the response).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct HTTPResponse {
@@ -32,8 +30,6 @@ pub struct HTTPResponse {
     pub start_time: Instant,
     /// From the start of the fetch to the end of the body, redirects and queueing included.
     pub request_time: Duration,
-    /// [`HTTPClientError::Http`] (without its `response`) for a status outside 200–299.
-    pub error: Option<HTTPClientError>,
 }
 
 impl HTTPResponse {
@@ -45,31 +41,5 @@ impl HTTPResponse {
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.code)
-    }
-
-    /// Tornado's `rethrow`: the response back if it has no error, else the error (carrying the
-    /// response).
-    ///
-    /// # Errors
-    ///
-    /// [`HTTPClientError::Http`] for a non-2xx response.
-    pub fn rethrow(mut self) -> Result<Self> {
-        match self.error.take() {
-            None => Ok(self),
-            Some(HTTPClientError::Http { code, reason, .. }) => {
-                let reason_copy = reason.clone();
-                self.error = Some(HTTPClientError::Http {
-                    code,
-                    reason,
-                    response: None,
-                });
-                Err(HTTPClientError::Http {
-                    code,
-                    reason: reason_copy,
-                    response: Some(Box::new(self)),
-                })
-            }
-            Some(other) => Err(other),
-        }
     }
 }

@@ -109,7 +109,7 @@ fn hello_world() {
         assert_eq!(response.headers.get("Content-Length"), Some("12"));
         assert_eq!(response.body, b"Hello world!");
         assert_eq!(response.effective_url, format!("{base}/hello"));
-        assert!(response.error.is_none());
+        assert!(response.error().is_none());
         assert!(response.request_time < Duration::from_secs(10));
     });
 }
@@ -401,7 +401,7 @@ fn raise_error_false_returns_the_response() {
         let response = client.fetch(request).await.expect("a response");
         assert_eq!(response.code, 404);
         assert!(matches!(
-            response.error,
+            response.error(),
             Some(HTTPClientError::Http { code: 404, .. })
         ));
         assert!(matches!(

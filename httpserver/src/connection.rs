@@ -17,7 +17,7 @@ use typhoon_iostream::{IOStream, PeerAddr, StreamError};
 use crate::body::{BodyReader, BodyTimeouts};
 use crate::request::HTTPServerRequest;
 use crate::response::{ResponseState, ResponseWriter};
-use crate::server::ServerShared;
+use crate::shared::{ConnectionHandle, Registration, ServerShared};
 use typhoon_httputil::HTTPInputError;
 use typhoon_httputil::h1::{BodyKind, RequestHead, parse_request_head, request_framing};
 
@@ -30,19 +30,6 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// While a handler runs, the connection reads ahead (to notice the client closing) only while the
 /// buffer holds less than this.
 const READ_AHEAD_LIMIT: usize = 64 * 1024;
-
-/// The registry entry of a live connection, for graceful shutdown.
-#[derive(Debug)]
-pub(crate) struct ConnectionHandle {
-    /// The connection's stream.
-    pub(crate) stream: Rc<IOStream>,
-    /// Waiting for the next request (nothing in flight).
-    pub(crate) idle: Cell<bool>,
-    /// When it last went idle, as a server-wide sequence number (a counter, not a clock read):
-    /// at `max_connections` the server closes the connection idle longest, the smallest, to
-    /// make room (nginx's reusable connections).
-    pub(crate) idle_since: Cell<u64>,
-}
 
 /// What a connection keeps from one request to the next.
 struct ConnState {
@@ -64,28 +51,6 @@ enum HeadOutcome {
     Error(HTTPInputError),
 }
 
-/// A connection's place in the server's registry, held for exactly as long as the connection
-/// task runs: however the task ends (a normal return, an early one, or a panic that unwinds
-/// through it), dropping the guard closes the socket and unregisters the connection, so no
-/// path can leave an fd open or a registry entry behind.
-struct Registration {
-    /// The server whose registry holds the connection.
-    server: Rc<ServerShared>,
-    /// The connection's key in that registry.
-    key: usize,
-    /// The connection's stream, closed on drop if it is still open.
-    stream: Rc<IOStream>,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        if !self.stream.closed() {
-            self.stream.close();
-        }
-        self.server.unregister(self.key);
-    }
-}
-
 /// Serves requests on `stream` until it closes.
 pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<ServerShared>) {
     let handle = Rc::new(ConnectionHandle {
@@ -93,12 +58,8 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
         idle: Cell::new(true),
         idle_since: Cell::new(server.idle_sequence()),
     });
-    let registration = Registration {
-        key: server.register(Rc::clone(&handle)),
-        server,
-        stream,
-    };
-    registration.server.make_room(registration.key);
+    drop(stream);
+    let registration = Registration::new(server, &handle);
     let (stream, server) = (&registration.stream, &registration.server);
     serve_requests(stream, peer, server, &handle).await;
     if !stream.closed() {

@@ -57,14 +57,15 @@ mod body;
 mod connection;
 #[cfg(feature = "gzip")]
 mod inflate;
+mod options;
 pub mod process;
 mod request;
 mod response;
 mod server;
+mod shared;
 
 pub use body::BodyReader;
+pub use options::{HTTPServerOptions, HandlerFuture, StreamBodyPredicate};
 pub use request::HTTPServerRequest;
 pub use response::ResponseWriter;
-pub use server::{
-    HTTPLoops, HTTPServer, HTTPServerOptions, HandlerFuture, StreamBodyPredicate, start_loops,
-};
+pub use server::{HTTPLoops, HTTPServer, start_loops};
