@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
 use typhoon_ioloop::{
     IOLoop, LoopError, Sleep, catch_unwind, catch_unwind_call, deadline_after, sleep_until,
     timeout, timeout_at,
@@ -209,9 +210,21 @@ async fn handle_request(
         .map(|(complete, _)| Rc::clone(complete));
     // The handler's synchronous half (the call that builds its future: routing, in web) is
     // guarded as its future is: a panic in either is a 500, never a dead connection task.
-    let outcome = match catch_unwind_call(|| (server.handler)(request, writer), "request handler") {
+    // STYLE's per-request span, at debug level: with Tornado's default (info) logging it is
+    // disabled, and costs one check of the call site's interest.
+    let span = tracing::debug_span!(
+        target: "typhoon::access",
+        "http_request",
+        method = head.method(),
+        uri = head.target(),
+        version = head.version().as_str(),
+        remote = &*remote_ip,
+    );
+    let handler = span
+        .in_scope(|| catch_unwind_call(|| (server.handler)(request, writer), "request handler"));
+    let outcome = match handler {
         Ok(handler) => {
-            let handler = catch_unwind(handler, "request handler");
+            let handler = catch_unwind(handler.instrument(span), "request handler");
             run_handler(stream, handler, !streaming, body_complete.as_deref()).await
         }
         Err(panicked) => Err(panicked),

@@ -15,6 +15,9 @@ fn access_log_line() {
                 if request.path() == "/panic" {
                     panic!("handler boom");
                 }
+                tracing::info!(target: "app", "inside the handler");
+                typhoon_ioloop::yield_now().await;
+                tracing::info!(target: "app", "after an await");
                 response.write(b"logged");
             });
             let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
@@ -42,6 +45,17 @@ fn access_log_line() {
             .any(|l| l.contains("ERROR") && l.contains("500 GET /panic")),
         "{log}"
     );
+    // STYLE's per-request span: the handler's events, before and after an await, carry it.
+    for message in ["inside the handler", "after an await"] {
+        let line = log
+            .lines()
+            .find(|line| line.contains(message))
+            .unwrap_or_else(|| panic!("no {message:?} line: {log}"));
+        assert!(line.contains("http_request{"), "{line}");
+        for field in ["GET", "/logged?x=1", "HTTP/1.1", "127.0.0.1"] {
+            assert!(line.contains(field), "{field} in {line}");
+        }
+    }
     assert!(
         log.contains("handler boom"),
         "the panic is logged with its message"
