@@ -62,16 +62,18 @@ pub(crate) const SUPPORTED_METHODS: [&str; 7] =
 ///     .body(r#"{"name": "typhoon"}"#)
 ///     .basic_auth("user", "secret")
 ///     .request_timeout(Duration::from_secs(5));
-/// assert_eq!(request.get_method(), "POST");
+/// // Tornado's attributes are fields; the builder methods of the same names set them.
+/// assert_eq!((request.method.as_str(), request.url.as_str()), ("POST", "http://127.0.0.1:8888/upload"));
 /// ```
 pub struct HTTPRequest {
-    /// The absolute `http` or `https` URL.
-    pub(crate) url: String,
-    /// The method, as sent.
-    pub(crate) method: String,
-    /// Headers set by the caller (the client adds `Host`, `User-Agent`, `Accept-Encoding`,
-    /// `Authorization`, `Content-Length` or `Transfer-Encoding` unless set here).
-    pub(crate) headers: HTTPHeaders,
+    /// The absolute `http` or `https` URL (Tornado's `url` attribute).
+    pub url: String,
+    /// The method, as sent (Tornado's `method`).
+    pub method: String,
+    /// Headers set by the caller (Tornado's `headers`; the client adds `Host`, `User-Agent`,
+    /// `Accept-Encoding`, `Authorization`, `Content-Length` or `Transfer-Encoding` unless set
+    /// here).
+    pub headers: HTTPHeaders,
     /// `None`: no body (distinct from an empty one, as Tornado's `body=None` and `body=b""`).
     pub(crate) body: Option<Body>,
     /// Basic-auth user name and password.
@@ -334,21 +336,6 @@ impl HTTPRequest {
     pub fn raise_error(mut self, raise: bool) -> Self {
         self.raise_error = raise;
         self
-    }
-
-    /// The URL.
-    pub fn get_url(&self) -> &str {
-        &self.url
-    }
-
-    /// The method.
-    pub fn get_method(&self) -> &str {
-        &self.method
-    }
-
-    /// The headers set so far.
-    pub fn get_headers(&self) -> &HTTPHeaders {
-        &self.headers
     }
 
     /// Tornado's checks before anything is sent.
