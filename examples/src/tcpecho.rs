@@ -48,7 +48,7 @@ pub fn listen(
     let server = echo_server();
     #[cfg(feature = "tls")]
     let server = match tls {
-        Some(config) => server.with_tls(config),
+        Some(config) => server.tls(config),
         None => server,
     };
     let addrs = server.listen(port, Some(address))?;

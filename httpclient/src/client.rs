@@ -378,8 +378,8 @@ impl AsyncHTTPClient {
             .max_header_size
             .unwrap_or(self.inner.options.max_header_size);
         let tcp = TCPClient::new()
-            .with_connect_timeout(None)
-            .with_stream_options(StreamOptions {
+            .connect_timeout(None)
+            .stream_options(StreamOptions {
                 // A head, or a read's worth of body, is all the buffer ever holds (saturating:
                 // `usize::MAX` means "no limit", not an overflow).
                 max_buffer_size: max_header.max(1024 * 1024).saturating_mul(2),

@@ -123,12 +123,12 @@ impl HTTPServer {
                 connection::serve(stream, peer, shared).await;
             }
         })
-        .with_stream_options(stream_options)
-        .with_max_connections(shared.options.max_connections)
-        .with_handshake_timeout(shared.options.tls_handshake_timeout);
+        .stream_options(stream_options)
+        .max_connections(shared.options.max_connections)
+        .handshake_timeout(shared.options.tls_handshake_timeout);
         #[cfg(feature = "tls")]
         let tcp = match tls {
-            Some(config) => tcp.with_tls(config),
+            Some(config) => tcp.tls(config),
             None => tcp,
         };
         Self { shared, tcp }

@@ -83,7 +83,7 @@ impl PeriodicCallback {
 
     /// Randomises each period by ± `jitter` / 2 of itself (Tornado's `jitter`), so that many
     /// processes with the same period do not fire in lockstep. Clamped to `[0, 1]`.
-    pub fn with_jitter(self, jitter: f64) -> Self {
+    pub fn jitter(self, jitter: f64) -> Self {
         self.inner.jitter.set(jitter.clamp(0.0, 1.0));
         self
     }
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn jitter_stays_within_half_the_fraction() {
-        let periodic = PeriodicCallback::new(|| {}, Duration::from_millis(100)).with_jitter(0.5);
+        let periodic = PeriodicCallback::new(|| {}, Duration::from_millis(100)).jitter(0.5);
         for _ in 0..100 {
             let start = Instant::now();
             periodic

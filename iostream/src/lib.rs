@@ -15,7 +15,7 @@
 //! - [`netutil`]: `bind_sockets` (IPv4/IPv6, port 0, `SO_REUSEPORT`), `bind_unix_socket`,
 //!   `add_accept_handler` (accepts until `EAGAIN`, backs off on `EMFILE` instead of spinning),
 //!   and under a `ConnectionLimit` `add_accept_handler_with_limit` (pauses accepting at a cap).
-//! - [`TCPServer`] (with `with_max_connections`) and [`start_loops`] (n loops sharing a port),
+//! - [`TCPServer`] (with `max_connections`) and [`start_loops`] (n loops sharing a port),
 //!   [`TCPClient`].
 //! - With the `tls` feature: `start_tls_server`/`start_tls_client`, TLS servers and clients, and
 //!   configuration helpers in [`tls`] (PEM loading, webpki roots or a given CA, ALPN).

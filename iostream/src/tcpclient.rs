@@ -56,13 +56,13 @@ impl TCPClient {
     }
 
     /// Sets the connect timeout (`None`: wait as long as the OS does).
-    pub fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// Sets the limits of the streams it creates.
-    pub fn with_stream_options(mut self, options: StreamOptions) -> Self {
+    pub fn stream_options(mut self, options: StreamOptions) -> Self {
         self.options = options;
         self
     }

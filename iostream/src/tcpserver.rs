@@ -103,7 +103,7 @@ impl TCPServer {
     }
 
     /// Sets the limits of the streams it creates.
-    pub fn with_stream_options(self, options: StreamOptions) -> Self {
+    pub fn stream_options(self, options: StreamOptions) -> Self {
         *self.inner.options.borrow_mut() = options;
         self
     }
@@ -111,13 +111,13 @@ impl TCPServer {
     /// Serves TLS with `config` (Tornado's `ssl_options`).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-    pub fn with_tls(self, config: std::sync::Arc<rustls::ServerConfig>) -> Self {
+    pub fn tls(self, config: std::sync::Arc<rustls::ServerConfig>) -> Self {
         *self.inner.tls.borrow_mut() = Some(config);
         self
     }
 
     /// Sets the TLS handshake deadline (default 30 s).
-    pub fn with_handshake_timeout(self, timeout: Duration) -> Self {
+    pub fn handshake_timeout(self, timeout: Duration) -> Self {
         self.inner.handshake_timeout.set(timeout);
         self
     }
@@ -125,7 +125,7 @@ impl TCPServer {
     /// Holds at most `max` connections at once (nginx's `worker_connections`; default: no
     /// cap): at the cap the server stops accepting, and the kernel's backlog holds the clients
     /// that come meanwhile until a connection ends. Applies to listeners added after it.
-    pub fn with_max_connections(self, max: usize) -> Self {
+    pub fn max_connections(self, max: usize) -> Self {
         *self.inner.limit.borrow_mut() = (max != usize::MAX).then(|| ConnectionLimit::new(max));
         self
     }

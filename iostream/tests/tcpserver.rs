@@ -203,13 +203,13 @@ fn tcp_client_connect_refused_and_timeout() {
         );
         // Resolution happens off the loop; an unknown name is an error, not a hang.
         let unknown = TCPClient::new()
-            .with_connect_timeout(Some(Duration::from_secs(10)))
+            .connect_timeout(Some(Duration::from_secs(10)))
             .connect("no-such-host.invalid", 80)
             .await;
         assert!(unknown.is_err());
         // A zero deadline times out.
         let timed_out = TCPClient::new()
-            .with_connect_timeout(Some(Duration::ZERO))
+            .connect_timeout(Some(Duration::ZERO))
             .connect("127.0.0.1", port)
             .await;
         assert!(

@@ -29,8 +29,8 @@ fn tls_echo_server(handshake_timeout: Duration) -> TCPServer {
             }
         }
     })
-    .with_tls(server_config())
-    .with_handshake_timeout(handshake_timeout)
+    .tls(server_config())
+    .handshake_timeout(handshake_timeout)
 }
 
 /// Checks a proper TLS client is served by the server on `port`.

@@ -15,7 +15,7 @@ use crate::transport::Transport;
 
 impl IOStream {
     /// Runs `f` on the TLS transport, if this is a TLS stream.
-    fn with_tls<R>(&self, f: impl FnOnce(&TlsTransport) -> R) -> Option<R> {
+    fn tls<R>(&self, f: impl FnOnce(&TlsTransport) -> R) -> Option<R> {
         match self.transport.borrow().as_ref() {
             Some(Transport::Tls(tls)) => Some(f(tls)),
             _ => None,
@@ -104,11 +104,11 @@ impl IOStream {
 
     /// The protocol agreed by ALPN, on a TLS stream.
     pub fn alpn_protocol(&self) -> Option<Vec<u8>> {
-        self.with_tls(TlsTransport::alpn_protocol).flatten()
+        self.tls(TlsTransport::alpn_protocol).flatten()
     }
 
     /// Whether this is a TLS stream.
     pub fn is_tls(&self) -> bool {
-        self.with_tls(|_| ()).is_some()
+        self.tls(|_| ()).is_some()
     }
 }

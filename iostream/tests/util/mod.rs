@@ -59,7 +59,7 @@ async fn tcp_pair(options: StreamOptions) -> (IOStream, IOStream) {
     let listener = Async::new(TcpListener::bind("127.0.0.1:0").expect("bind")).expect("listener");
     let port = listener.get_ref().local_addr().expect("addr").port();
     let client = TCPClient::new()
-        .with_stream_options(options.clone())
+        .stream_options(options.clone())
         .connect("127.0.0.1", port)
         .await
         .expect("connect");
