@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     parse_command_line()?;
     if processes.get() > 1 {
         // Only the workers return; the supervisor restarts them if they die.
-        let id = typhoon_httpserver::process::fork_processes(processes.get(), 100)?;
+        let id = typhoon_iostream::process::fork_processes(processes.get(), 100)?;
         println!("worker {id} started");
     }
 

@@ -5,7 +5,7 @@ use typhoon_httpserver::HTTPServer;
 
 /// The server; in the pre-fork mode each answer names its worker in `X-Typhoon-Task`.
 pub fn hello_server() -> HTTPServer {
-    let task = typhoon_httpserver::process::task_id().map(|id| id.to_string());
+    let task = typhoon_iostream::process::task_id().map(|id| id.to_string());
     HTTPServer::new(move |_request, mut response| {
         let task = task.clone();
         async move {

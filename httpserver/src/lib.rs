@@ -58,7 +58,6 @@ mod connection;
 #[cfg(feature = "gzip")]
 mod inflate;
 mod options;
-pub mod process;
 mod request;
 mod response;
 mod server;

@@ -17,6 +17,8 @@
 //!   and under a `ConnectionLimit` `add_accept_handler_with_limit` (pauses accepting at a cap).
 //! - [`TCPServer`] (with `max_connections`) and [`start_loops`] (n loops sharing a port),
 //!   [`TCPClient`].
+//! - [`process`]: Tornado's pre-fork model (`fork_processes`, `task_id`, restarts), by
+//!   re-execution: what Tornado's `TCPServer.start(n)` does.
 //! - With the `tls` feature: `start_tls_server`/`start_tls_client`, TLS servers and clients, and
 //!   configuration helpers in [`tls`] (PEM loading, webpki roots or a given CA, ALPN).
 //!
@@ -71,6 +73,7 @@ mod buffer;
 mod error;
 mod file_range;
 pub mod netutil;
+pub mod process;
 mod stream;
 mod tcpclient;
 mod tcpserver;

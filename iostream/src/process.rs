@@ -5,7 +5,7 @@
 //! so Typhoon gets the same topology by re-executing the current program n times with
 //! `TYPHOON_TASK_ID` set: the supervisor only watches its children, each child serves on its own
 //! loop. Children share the port with `SO_REUSEPORT` (bind with
-//! [`BindOptions::reuse_port`](typhoon_iostream::netutil::BindOptions)), so the port must be
+//! [`BindOptions::reuse_port`](crate::netutil::BindOptions)), so the port must be
 //! fixed, not 0. Inside one process, [`start_loops`](crate::start_loops) (threads) is usually the
 //! better tool.
 
