@@ -18,7 +18,7 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;
 /// [`HTTPServerRequest::body_reader`]) instead of read first.
 pub type StreamBodyPredicate = Rc<dyn Fn(&HTTPServerRequest) -> bool>;
 
-/// Every setting of an [`HTTPServer`], each limit with the default of `shared/HTTP-LIMITS.md`
+/// Every setting of an [`HTTPServer`](crate::HTTPServer), each limit with the default of `shared/HTTP-LIMITS.md`
 /// (Tornado's keyword arguments to `HTTPServer`).
 #[derive(Clone)]
 pub struct HTTPServerOptions {
