@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_encode_byte;
 
-use crate::{Error, Result};
+use crate::error::{EscapeError, Result};
 
 /// Bytes `urllib.parse.quote` leaves alone: `A-Za-z0-9_.-~`, plus `/` when `slash`.
 const fn safe_table(slash: bool) -> [bool; 256] {
@@ -186,9 +186,9 @@ pub type QueryArgs = BTreeMap<String, Vec<Vec<u8>>>;
 ///
 /// # Errors
 ///
-/// [`Error::TooManyFields`] if `max_num_fields` is `Some(n)` and the string has more than `n`
-/// fields (counted as one plus the number of `&`, before parsing, as Python does);
-/// [`Error::BadQueryField`] for a bad field under `strict_parsing`.
+/// [`EscapeError::TooManyFields`] if `max_num_fields` is `Some(n)` and the string has more than
+/// `n` fields (counted as one plus the number of `&`, before parsing, as Python does);
+/// [`EscapeError::BadQueryField`] for a bad field under `strict_parsing`.
 ///
 /// # Examples
 ///
@@ -197,7 +197,7 @@ pub type QueryArgs = BTreeMap<String, Vec<Vec<u8>>>;
 /// assert_eq!(args["a"], [b"1".to_vec(), b"2".to_vec()]);
 /// assert_eq!(args["b"], [b"A +".to_vec()]);
 /// assert_eq!(args["c"], [Vec::<u8>::new()]);
-/// # Ok::<(), typhoon_escape::Error>(())
+/// # Ok::<(), typhoon_escape::EscapeError>(())
 /// ```
 pub fn parse_qs_bytes(
     qs: &[u8],
@@ -212,7 +212,7 @@ pub fn parse_qs_bytes(
     if let Some(limit) = max_num_fields {
         let fields = 1 + qs.iter().filter(|&&b| b == b'&').count();
         if fields > limit {
-            return Err(Error::TooManyFields { limit });
+            return Err(EscapeError::TooManyFields { limit });
         }
     }
     for field in qs.split(|&b| b == b'&') {
@@ -222,7 +222,7 @@ pub fn parse_qs_bytes(
         let (name, value) = match field.iter().position(|&b| b == b'=') {
             Some(i) => (&field[..i], &field[i + 1..]),
             None if strict_parsing => {
-                return Err(Error::BadQueryField {
+                return Err(EscapeError::BadQueryField {
                     field: field.to_vec(),
                 });
             }
