@@ -52,7 +52,7 @@ pub enum Error {
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     #[error("template error")]
-    Template(#[from] typhoon_template::Error),
+    Template(#[from] typhoon_template::TemplateError),
     /// A value could not be serialised to JSON.
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
