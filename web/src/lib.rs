@@ -116,7 +116,7 @@ pub use application::{Application, Settings};
 pub use context::Context;
 pub use cookies::CookieOptions;
 pub use cors::Cors;
-pub use error::{Error, HTTPError, Result};
+pub use error::{HTTPError, Result, WebError};
 pub use handler::{HandlerFactory, RequestHandler};
 pub use handlers::{ErrorHandler, RedirectHandler, StaticFileHandler};
 pub use routing::{Route, route};
