@@ -12,12 +12,13 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 
+use crate::builtin::ErrorHandler;
 use crate::context::Context;
 use crate::cors::Cors;
 use crate::error::{Result, WebError};
 use crate::handler::{HandlerFactory, RequestFuture};
-use crate::handlers::{ErrorHandler, StaticFileHandler};
 use crate::routing::{HostRules, PathPattern, Route, Router};
+use crate::static_files::StaticFileHandler;
 
 /// An application's settings (Tornado's `Application` keyword arguments). Build with
 /// `Settings { debug: true, ..Settings::default() }`.
