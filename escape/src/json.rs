@@ -5,7 +5,7 @@ use std::io;
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
 
-use crate::Result;
+use crate::error::Result;
 
 /// A serde_json formatter writing what Python's `json.dumps` writes with its defaults:
 /// `", "` and `": "` separators, `ensure_ascii` (`\u` and four lowercase hex digits, surrogate
@@ -178,15 +178,15 @@ fn break_tie_to_even(value: f64, digits: &mut String, exp: i32) {
 ///
 /// # Errors
 ///
-/// [`Error::Json`](crate::Error::Json) when `value` cannot be serialized (a `Serialize` impl
-/// that fails, or a map whose keys are not strings or numbers).
+/// [`EscapeError::Json`](crate::EscapeError::Json) when `value` cannot be serialized (a
+/// `Serialize` impl that fails, or a map whose keys are not strings or numbers).
 ///
 /// # Examples
 ///
 /// ```
 /// let out = typhoon_escape::json_encode(&serde_json::json!(["</b>", "é😀", 0.5, null]))?;
 /// assert_eq!(out, r#"["<\/b>", "\u00e9\ud83d\ude00", 0.5, null]"#);
-/// # Ok::<(), typhoon_escape::Error>(())
+/// # Ok::<(), typhoon_escape::EscapeError>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub fn json_encode<T: Serialize + ?Sized>(value: &T) -> Result<String> {
@@ -203,15 +203,15 @@ pub fn json_encode<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 ///
 /// # Errors
 ///
-/// [`Error::Json`](crate::Error::Json) for invalid JSON. Unlike Python, `NaN`, `Infinity` and
-/// `-Infinity` are rejected.
+/// [`EscapeError::Json`](crate::EscapeError::Json) for invalid JSON. Unlike Python, `NaN`,
+/// `Infinity` and `-Infinity` are rejected.
 ///
 /// # Examples
 ///
 /// ```
 /// let v = typhoon_escape::json_decode(br#"{"a": "\u00e9"}"#)?;
 /// assert_eq!(v["a"], "é");
-/// # Ok::<(), typhoon_escape::Error>(())
+/// # Ok::<(), typhoon_escape::EscapeError>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub fn json_decode<T: AsRef<[u8]> + ?Sized>(value: &T) -> Result<serde_json::Value> {

@@ -40,7 +40,7 @@
 //! let out = typhoon_escape::json_encode(&serde_json::json!({"html": "</script>", "é": 1.0e16}))?;
 //! assert_eq!(out, r#"{"html": "<\/script>", "\u00e9": 1e+16}"#);
 //! # }
-//! # Ok::<(), typhoon_escape::Error>(())
+//! # Ok::<(), typhoon_escape::EscapeError>(())
 //! ```
 //!
 //! # Feature flags
@@ -58,6 +58,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod error;
 mod html;
 #[cfg(feature = "json")]
 mod json;
@@ -67,6 +68,7 @@ mod tables;
 mod text;
 mod url;
 
+pub use crate::error::{EscapeError, Result};
 pub use crate::html::{xhtml_escape, xhtml_escape_to, xhtml_unescape};
 #[cfg(feature = "json")]
 pub use crate::json::{json_decode, json_encode};
@@ -75,32 +77,3 @@ pub use crate::url::{
     QueryArgs, parse_qs_bytes, parse_qs_fields, url_escape, url_escape_bytes, url_unescape,
     url_unescape_bytes, url_unescape_cow,
 };
-
-/// The errors of this crate; each mirrors an exception Tornado raises.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// `parse_qs_bytes` met more fields than its `max_num_fields` limit (Tornado's
-    /// `ValueError("Max number of fields exceeded")`).
-    #[error("max number of fields exceeded: more than {limit}")]
-    TooManyFields {
-        /// The limit that was exceeded.
-        limit: usize,
-    },
-    /// `parse_qs_bytes` in strict mode met an empty field or one without `=`.
-    #[error("bad query field")]
-    BadQueryField {
-        /// The offending field, as raw bytes.
-        field: Vec<u8>,
-    },
-    /// JSON encoding or decoding failed.
-    ///
-    /// This exposes `serde_json::Error` in the public API; acceptable while we do not publish.
-    #[cfg(feature = "json")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-    #[error("invalid json")]
-    Json(#[from] serde_json::Error),
-}
-
-/// `Result` with this crate's [`Error`] as the default error type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_encode_byte;
 
-use crate::{Error, Result};
+use crate::error::{EscapeError, Result};
 
 /// Bytes `urllib.parse.quote` leaves alone: `A-Za-z0-9_.-~`, plus `/` when `slash`.
 const fn safe_table(slash: bool) -> [bool; 256] {
@@ -206,9 +206,9 @@ pub type QueryArgs = BTreeMap<String, Vec<Vec<u8>>>;
 ///
 /// # Errors
 ///
-/// [`Error::TooManyFields`] if `max_num_fields` is `Some(n)` and the string has more than `n`
-/// fields (counted as one plus the number of `&`, before parsing, as Python does);
-/// [`Error::BadQueryField`] for a bad field under `strict_parsing`.
+/// [`EscapeError::TooManyFields`] if `max_num_fields` is `Some(n)` and the string has more than
+/// `n` fields (counted as one plus the number of `&`, before parsing, as Python does);
+/// [`EscapeError::BadQueryField`] for a bad field under `strict_parsing`.
 ///
 /// # Examples
 ///
@@ -217,7 +217,7 @@ pub type QueryArgs = BTreeMap<String, Vec<Vec<u8>>>;
 /// assert_eq!(args["a"], [b"1".to_vec(), b"2".to_vec()]);
 /// assert_eq!(args["b"], [b"A +".to_vec()]);
 /// assert_eq!(args["c"], [Vec::<u8>::new()]);
-/// # Ok::<(), typhoon_escape::Error>(())
+/// # Ok::<(), typhoon_escape::EscapeError>(())
 /// ```
 pub fn parse_qs_bytes(
     qs: &[u8],
@@ -245,7 +245,7 @@ pub fn parse_qs_bytes(
 /// arguments with it, decoding names as UTF-8 where [`parse_qs_bytes`] uses Latin-1.
 ///
 /// The same rules and limits as [`parse_qs_bytes`]; the fields are counted before the first
-/// call, so on [`Error::TooManyFields`] `field` is never called.
+/// call, so on [`EscapeError::TooManyFields`] `field` is never called.
 ///
 /// # Errors
 ///
@@ -260,7 +260,7 @@ pub fn parse_qs_bytes(
 ///     fields.push((name.into_owned(), value.into_owned()));
 /// })?;
 /// assert_eq!(fields, [(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"A".to_vec())]);
-/// # Ok::<(), typhoon_escape::Error>(())
+/// # Ok::<(), typhoon_escape::EscapeError>(())
 /// ```
 pub fn parse_qs_fields<'a, F>(
     qs: &'a [u8],
@@ -278,7 +278,7 @@ where
     if let Some(limit) = max_num_fields {
         let fields = 1 + qs.iter().filter(|&&b| b == b'&').count();
         if fields > limit {
-            return Err(Error::TooManyFields { limit });
+            return Err(EscapeError::TooManyFields { limit });
         }
     }
     for pair in qs.split(|&b| b == b'&') {
@@ -288,7 +288,7 @@ where
         let (name, value) = match pair.iter().position(|&b| b == b'=') {
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None if strict_parsing => {
-                return Err(Error::BadQueryField {
+                return Err(EscapeError::BadQueryField {
                     field: pair.to_vec(),
                 });
             }

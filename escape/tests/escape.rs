@@ -2,7 +2,7 @@
 //! Tornado itself (`fixtures/tornado_escape.json`, made by `fixtures/gen_fixture.py`).
 
 use typhoon_escape::{
-    Error, ExtraParams, LinkifyParams, linkify, parse_qs_bytes, squeeze, url_escape,
+    EscapeError, ExtraParams, LinkifyParams, linkify, parse_qs_bytes, squeeze, url_escape,
     url_escape_bytes, url_unescape, url_unescape_bytes, xhtml_escape, xhtml_unescape,
 };
 
@@ -322,7 +322,7 @@ fn json_decode() {
         json_decode("\"\u{e9}\"".as_bytes()).ok(),
         Some(serde_json::json!("\u{e9}"))
     );
-    assert!(matches!(json_decode("{"), Err(Error::Json(_))));
+    assert!(matches!(json_decode("{"), Err(EscapeError::Json(_))));
 }
 
 #[cfg(feature = "json")]
@@ -386,11 +386,11 @@ fn parse_qs_bytes_cases() {
     assert!(parse_qs_bytes(b"c&d=", false, false, None).is_ok_and(|a| a.is_empty()));
     assert!(matches!(
         parse_qs_bytes(b"a=1&&b=2", false, true, None),
-        Err(Error::BadQueryField { .. })
+        Err(EscapeError::BadQueryField { .. })
     ));
     assert!(matches!(
         parse_qs_bytes(b"a=1&b=2", false, false, Some(1)),
-        Err(Error::TooManyFields { limit: 1 })
+        Err(EscapeError::TooManyFields { limit: 1 })
     ));
     assert!(parse_qs_bytes(b"a=1&b=2", false, false, Some(2)).is_ok());
 }

@@ -1,4 +1,4 @@
-//! The template error type.
+//! [`TemplateError`], the template error type, and its [`Result`] alias.
 
 /// Template errors. Each carries the name of the template it concerns and, where the engine
 /// knows it, the line; the engine's own error (with its detail) is the [`source`].
@@ -6,7 +6,7 @@
 /// [`source`]: std::error::Error::source
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum TemplateError {
     /// A template does not exist: the one asked for, or one it extends, includes or imports.
     #[error("template not found: {name}")]
     NotFound {
@@ -47,8 +47,9 @@ fn at_line(line: Option<usize>) -> String {
     line.map(|l| format!(" at line {l}")).unwrap_or_default()
 }
 
-impl Error {
-    /// The name of the template the error concerns (for [`Error::NotFound`], the missing one).
+impl TemplateError {
+    /// The name of the template the error concerns (for [`TemplateError::NotFound`], the missing
+    /// one).
     pub fn name(&self) -> &str {
         match self {
             Self::NotFound { name, .. } | Self::Syntax { name, .. } | Self::Render { name, .. } => {
@@ -126,8 +127,8 @@ fn missing_name(detail: &str) -> Option<String> {
     Some(inner.replace("\\\"", "\"").replace("\\\\", "\\"))
 }
 
-/// `Result` with this crate's [`Error`] as the default error type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+/// `Result` with this crate's [`TemplateError`] as the default error type.
+pub type Result<T, E = TemplateError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
@@ -148,7 +149,7 @@ mod tests {
 
     #[test]
     fn display_names_template_and_line() {
-        let err = Error::Syntax {
+        let err = TemplateError::Syntax {
             name: "a.html".into(),
             line: Some(3),
             source: minijinja::Error::new(minijinja::ErrorKind::SyntaxError, "x"),

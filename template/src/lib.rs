@@ -34,8 +34,9 @@
 //!
 //! // A missing template is its own error kind, naming the template.
 //! let err = loader.render("nope.html", ()).unwrap_err();
-//! assert!(matches!(err, typhoon_template::Error::NotFound { ref name, .. } if name == "nope.html"));
-//! # Ok::<(), typhoon_template::Error>(())
+//! use typhoon_template::TemplateError;
+//! assert!(matches!(err, TemplateError::NotFound { ref name, .. } if name == "nope.html"));
+//! # Ok::<(), typhoon_template::TemplateError>(())
 //! ```
 //!
 //! # Feature flags
@@ -107,7 +108,7 @@ mod error;
 mod loader;
 mod namespace;
 
-pub use crate::error::{Error, Result};
+pub use crate::error::{Result, TemplateError};
 pub use crate::loader::{Autoescape, Loader, Template};
 pub use crate::namespace::Namespace;
 /// minijinja's value type, for [`Loader::add_global`] and [`Namespace::insert`].

@@ -9,8 +9,8 @@ use minijinja::value::{Serde, Value, merge_maps};
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
+use crate::error::{Result, TemplateError};
 use crate::namespace::{Namespace, register_defaults};
-use crate::{Error, Result};
 
 /// Which templates have their `{{ ... }}` output HTML-escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,7 +73,7 @@ impl Loader {
     /// A loader over the templates in `root`, caching compiled templates; not in debug mode.
     ///
     /// Nothing is read until a template is used: a missing directory shows up as
-    /// [`Error::NotFound`] then.
+    /// [`TemplateError::NotFound`] then.
     ///
     /// # Examples
     ///
@@ -86,7 +86,7 @@ impl Loader {
     /// let ctx = typhoon_template::context! { name => "<world>" };
     /// assert_eq!(loader.render("hello.html", ctx)?, "Hello, &lt;world&gt;!");
     /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), typhoon_template::Error>(())
+    /// # Ok::<(), typhoon_template::TemplateError>(())
     /// ```
     pub fn new(root: impl AsRef<Path>) -> Self {
         let root = root.as_ref().to_path_buf();
@@ -108,7 +108,7 @@ impl Loader {
     /// ]);
     /// let ctx = typhoon_template::context! { t => "a/b & c" };
     /// assert_eq!(loader.render("page.html", ctx)?, "<title>a/b &amp; c</title>");
-    /// # Ok::<(), typhoon_template::Error>(())
+    /// # Ok::<(), typhoon_template::TemplateError>(())
     /// ```
     pub fn with_templates<I, N, S>(templates: I) -> Self
     where
@@ -202,7 +202,7 @@ impl Loader {
     /// let mut loader = Loader::with_templates([("a.html", r#"<img src="{{ static_url('x.png') }}">"#)]);
     /// loader.add_global("static_url", Value::from_function(|path: &str| format!("/static/{path}?v=1")));
     /// assert_eq!(loader.render("a.html", ())?, r#"<img src="/static/x.png?v=1">"#);
-    /// # Ok::<(), typhoon_template::Error>(())
+    /// # Ok::<(), typhoon_template::TemplateError>(())
     /// ```
     pub fn add_global(&mut self, name: impl Into<String>, value: impl Into<Value>) {
         self.env.add_global(name.into(), value.into());
@@ -226,13 +226,13 @@ impl Loader {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] if there is no such template; [`Error::Syntax`] if it does not
-    /// compile.
+    /// [`TemplateError::NotFound`] if there is no such template; [`TemplateError::Syntax`] if it
+    /// does not compile.
     pub fn load(&self, name: &str) -> Result<Template<'_>> {
         let inner = self
             .env
             .get_template(name)
-            .map_err(|e| Error::from_engine(e, name))?;
+            .map_err(|e| TemplateError::from_engine(e, name))?;
         Ok(Template { inner })
     }
 
@@ -241,9 +241,9 @@ impl Loader {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for a missing template (asked for or referenced), [`Error::Syntax`]
-    /// for one that does not compile, [`Error::Render`] when rendering fails; each names the
-    /// template and, where known, the line.
+    /// [`TemplateError::NotFound`] for a missing template (asked for or referenced),
+    /// [`TemplateError::Syntax`] for one that does not compile, [`TemplateError::Render`] when
+    /// rendering fails; each names the template and, where known, the line.
     pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String> {
         self.load(name)?.render(ctx)
     }
@@ -285,7 +285,7 @@ impl Template<'_> {
     pub fn render<S: Serialize>(&self, ctx: S) -> Result<String> {
         self.inner
             .render(Value::from(Serde(ctx)))
-            .map_err(|e| Error::from_engine(e, self.inner.name()))
+            .map_err(|e| TemplateError::from_engine(e, self.inner.name()))
     }
 
     /// Renders with `ctx` on top of `namespace` (entries of `ctx` win).
@@ -298,6 +298,6 @@ impl Template<'_> {
         let merged = merge_maps([namespace.to_value(), Value::from(Serde(ctx))]);
         self.inner
             .render(merged)
-            .map_err(|e| Error::from_engine(e, self.inner.name()))
+            .map_err(|e| TemplateError::from_engine(e, self.inner.name()))
     }
 }

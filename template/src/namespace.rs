@@ -28,7 +28,7 @@ use typhoon_escape::{ExtraParams, LinkifyParams};
 ///     Value::from_function(|| Value::from_safe_string(r#"<input name="_xsrf">"#.into())),
 /// );
 /// assert_eq!(loader.render_with("hi.html", (), &ns)?, r#"ana: <input name="_xsrf">"#);
-/// # Ok::<(), typhoon_template::Error>(())
+/// # Ok::<(), typhoon_template::TemplateError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Namespace {

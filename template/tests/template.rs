@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use typhoon_template::{Autoescape, Error, Loader, Namespace, Value, context};
+use typhoon_template::{Autoescape, Loader, Namespace, TemplateError, Value, context};
 
 fn dict(templates: &[(&str, &str)]) -> Loader {
     Loader::with_templates(templates.iter().map(|&(n, s)| (n, s)))
@@ -165,7 +165,7 @@ fn error_line_number_expression() {
         .render("test.html", ())
         .expect_err("undefined attribute of undefined");
     assert!(
-        matches!(err, Error::Render { ref name, line: Some(2), .. } if name == "test.html"),
+        matches!(err, TemplateError::Render { ref name, line: Some(2), .. } if name == "test.html"),
         "{err:?}"
     );
 }
@@ -180,7 +180,7 @@ fn error_line_number_directive() {
         .render("test.html", ())
         .expect_err("unknown function");
     assert!(
-        matches!(err, Error::Render { ref name, line: Some(2), .. } if name == "test.html"),
+        matches!(err, TemplateError::Render { ref name, line: Some(2), .. } if name == "test.html"),
         "{err:?}"
     );
 }
@@ -195,7 +195,7 @@ fn error_line_number_include() {
         .render("base.html", ())
         .expect_err("division by zero");
     assert!(
-        matches!(err, Error::Render { ref name, line: Some(2), .. } if name == "sub.html"),
+        matches!(err, TemplateError::Render { ref name, line: Some(2), .. } if name == "sub.html"),
         "{err:?}"
     );
 }
@@ -223,7 +223,7 @@ fn error_line_number_extends_sub_error() {
     // minijinja rejects the quoted block name: a syntax error in base.html.
     let err = loader.render("sub.html", ()).expect_err("bad base");
     assert!(
-        matches!(err, Error::Syntax { ref name, .. } if name == "base.html"),
+        matches!(err, TemplateError::Syntax { ref name, .. } if name == "base.html"),
         "{err:?}"
     );
     let loader = dict(&[
@@ -235,7 +235,7 @@ fn error_line_number_extends_sub_error() {
     ]);
     let err = loader.render("sub.html", ()).expect_err("division by zero");
     assert!(
-        matches!(err, Error::Render { ref name, line: Some(3), .. } if name == "sub.html"),
+        matches!(err, TemplateError::Render { ref name, line: Some(3), .. } if name == "sub.html"),
         "{err:?}"
     );
 }
@@ -245,7 +245,7 @@ fn syntax_error_names_template_and_line() {
     let loader = dict(&[("bad.html", "ok\nok\n{% for %}")]);
     let err = loader.load("bad.html").expect_err("syntax error");
     assert!(
-        matches!(err, Error::Syntax { ref name, line: Some(3), .. } if name == "bad.html"),
+        matches!(err, TemplateError::Syntax { ref name, line: Some(3), .. } if name == "bad.html"),
         "{err:?}"
     );
     assert!(err.to_string().contains("bad.html"));
@@ -256,12 +256,12 @@ fn missing_template_is_not_found() {
     let loader = dict(&[("page.html", "{% extends 'gone.html' %}")]);
     let err = loader.render("nope.html", ()).expect_err("missing");
     assert!(
-        matches!(err, Error::NotFound { ref name, referenced_from: None, .. } if name == "nope.html"),
+        matches!(err, TemplateError::NotFound { ref name, referenced_from: None, .. } if name == "nope.html"),
         "{err:?}"
     );
     let err = loader.render("page.html", ()).expect_err("missing parent");
     assert!(
-        matches!(err, Error::NotFound { ref name, referenced_from: Some(ref from), .. } if name == "gone.html" && from == "page.html"),
+        matches!(err, TemplateError::NotFound { ref name, referenced_from: Some(ref from), .. } if name == "gone.html" && from == "page.html"),
         "{err:?}"
     );
 }
@@ -412,7 +412,7 @@ fn linkify_rejects_unknown_argument() {
     let loader = dict(&[("t", "{{ linkify(u, bogus=1) }}")]);
     assert!(matches!(
         loader.render("t", context! { u => "x" }),
-        Err(Error::Render { .. })
+        Err(TemplateError::Render { .. })
     ));
 }
 
@@ -505,11 +505,11 @@ fn directory_loader_with_inheritance() {
     );
     assert!(matches!(
         loader.render("../escape.html", ()),
-        Err(Error::NotFound { .. })
+        Err(TemplateError::NotFound { .. })
     ));
     assert!(matches!(
         loader.render("missing.html", ()),
-        Err(Error::NotFound { .. })
+        Err(TemplateError::NotFound { .. })
     ));
 }
 
@@ -572,5 +572,5 @@ fn load_then_render_repeatedly() {
 fn loader_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Loader>();
-    assert_send_sync::<Error>();
+    assert_send_sync::<TemplateError>();
 }

@@ -12,12 +12,13 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 
+use crate::builtin::ErrorHandler;
 use crate::context::Context;
 use crate::cors::Cors;
-use crate::error::{Error, Result};
+use crate::error::{Result, WebError};
 use crate::handler::{HandlerFactory, RequestFuture};
-use crate::handlers::{ErrorHandler, StaticFileHandler};
 use crate::routing::{HostRules, PathPattern, Route, Router};
+use crate::static_files::StaticFileHandler;
 
 /// An application's settings (Tornado's `Application` keyword arguments). Build with
 /// `Settings { debug: true, ..Settings::default() }`.
@@ -170,7 +171,7 @@ pub(crate) struct StaticUrls {
 impl StaticUrls {
     /// Tornado's `static_url`: `prefix + path + ?v=<hash>` (no `v` if the file is missing).
     pub(crate) fn static_url(&self, path: &str) -> Result<String> {
-        let root = self.path.as_ref().ok_or(Error::NoStaticPath)?;
+        let root = self.path.as_ref().ok_or(WebError::NoStaticPath)?;
         let compute = || -> Option<String> {
             let mut file = std::fs::File::open(root.join(path.trim_start_matches('/'))).ok()?;
             let mut hasher = Sha256::new();
@@ -340,7 +341,7 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidPattern`] for an invalid host pattern.
+    /// [`WebError::InvalidPattern`] for an invalid host pattern.
     pub fn add_handlers(&self, host_pattern: &str, routes: Vec<Route>) -> Result<()> {
         let host = Router::host_regex(host_pattern)?;
         if let Ok(mut named) = self.inner.named.lock() {
@@ -366,7 +367,7 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownRoute`], [`Error::CannotReverse`].
+    /// [`WebError::UnknownRoute`], [`WebError::CannotReverse`].
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
         reverse_named(&self.inner.named, name, args)
     }
@@ -479,15 +480,17 @@ pub(crate) fn reverse_named(
 ) -> Result<String> {
     let named = named
         .lock()
-        .map_err(|_| Error::UnknownRoute(name.to_owned()))?;
+        .map_err(|_| WebError::UnknownRoute(name.to_owned()))?;
     let (_, pattern) = named
         .iter()
         .find(|(n, _)| n == name)
-        .ok_or_else(|| Error::UnknownRoute(name.to_owned()))?;
-    pattern.reverse(args).ok_or_else(|| Error::CannotReverse {
-        name: name.to_owned(),
-        given: args.len(),
-    })
+        .ok_or_else(|| WebError::UnknownRoute(name.to_owned()))?;
+    pattern
+        .reverse(args)
+        .ok_or_else(|| WebError::CannotReverse {
+            name: name.to_owned(),
+            given: args.len(),
+        })
 }
 
 /// Adds `static_url(path)` and `reverse_url(name, *args)` to the loader's globals.

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use typhoon_httputil::format_timestamp;
 
-use crate::error::{Error, Result};
+use crate::error::{Result, WebError};
 
 /// The attributes of a cookie set with [`Context::set_cookie`](crate::Context::set_cookie)
 /// (Tornado's `set_cookie` keyword arguments); `Default` gives `Path=/` and nothing else.
@@ -79,11 +79,11 @@ fn quote_cookie_value(value: &str) -> String {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidCookie`] for control characters or spaces in the name or value.
+/// [`WebError::InvalidCookie`] for control characters or spaces in the name or value.
 pub fn format_set_cookie(name: &str, value: &str, options: &CookieOptions) -> Result<String> {
     let bad = |s: &str| s.chars().any(|c| c <= '\u{20}');
     if bad(name) || bad(value) || name.is_empty() || !name.chars().all(is_legal_cookie_char) {
-        return Err(Error::InvalidCookie(format!("{name}={value}")));
+        return Err(WebError::InvalidCookie(format!("{name}={value}")));
     }
     let mut out = format!("{name}={}", quote_cookie_value(value));
     if let Some(domain) = &options.domain {
@@ -119,7 +119,7 @@ pub fn format_set_cookie(name: &str, value: &str, options: &CookieOptions) -> Re
         out.push_str("; Secure");
     }
     if out.contains(['\r', '\n']) {
-        return Err(Error::InvalidCookie(name.to_owned()));
+        return Err(WebError::InvalidCookie(name.to_owned()));
     }
     Ok(out)
 }

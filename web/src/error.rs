@@ -1,4 +1,4 @@
-//! [`Error`], the crate's error enum, and [`HTTPError`], what handlers return.
+//! [`WebError`], the crate's error enum, and [`HTTPError`], what handlers return.
 
 use std::fmt;
 
@@ -6,10 +6,10 @@ use typhoon_httputil::reason_phrase;
 
 /// What can go wrong in the framework itself (building routes, setting headers, rendering).
 ///
-/// Any `Error` converts into an [`HTTPError`] with status 500 through `?` in a handler.
+/// Any `WebError` converts into an [`HTTPError`] with status 500 through `?` in a handler.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum WebError {
     /// A route's or host's pattern is not a valid regular expression.
     #[error("invalid route pattern {pattern:?}")]
     InvalidPattern {
@@ -52,7 +52,7 @@ pub enum Error {
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     #[error("template error")]
-    Template(#[from] typhoon_template::Error),
+    Template(#[from] typhoon_template::TemplateError),
     /// A value could not be serialised to JSON.
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
@@ -73,7 +73,7 @@ pub enum Error {
 }
 
 /// The result type of the crate's fallible functions.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = WebError> = std::result::Result<T, E>;
 
 /// An error that ends a request with an HTTP status (Tornado's `HTTPError`), the error type of
 /// every handler method.
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn from_keeps_the_cause_once() {
-        let err = HTTPError::from(Error::Io(std::io::Error::other("disk on fire")));
+        let err = HTTPError::from(WebError::Io(std::io::Error::other("disk on fire")));
         assert_eq!(err.status(), 500);
         assert_eq!(
             err.log_message(),
@@ -241,7 +241,10 @@ mod tests {
             "the cause is the source, not a message"
         );
         let source = err.source().expect("the cause is kept");
-        assert!(matches!(source.downcast_ref::<Error>(), Some(Error::Io(_))));
+        assert!(matches!(
+            source.downcast_ref::<WebError>(),
+            Some(WebError::Io(_))
+        ));
         let chain = err.chain();
         assert_eq!(chain.lines().count(), 3, "{chain}");
         assert_eq!(chain.matches("disk on fire").count(), 1, "{chain}");

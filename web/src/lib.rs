@@ -102,24 +102,26 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod application;
+mod builtin;
 mod context;
 pub mod cookies;
 mod cors;
 mod error;
 mod handler;
-mod handlers;
 pub mod multipart;
 mod range;
 mod routing;
+mod static_files;
 
 pub use application::{Application, Settings};
+pub use builtin::{ErrorHandler, RedirectHandler};
 pub use context::Context;
 pub use cookies::CookieOptions;
 pub use cors::Cors;
-pub use error::{Error, HTTPError, Result};
+pub use error::{HTTPError, Result, WebError};
 pub use handler::{HandlerFactory, RequestHandler};
-pub use handlers::{ErrorHandler, RedirectHandler, StaticFileHandler};
 pub use routing::{Route, route};
+pub use static_files::StaticFileHandler;
 
 /// Fills in [`RequestHandler::ALLOWED_METHODS`] from the verb methods an
 /// `impl RequestHandler for T` block defines, so a 405 carries a correct `Allow` header

@@ -9,7 +9,7 @@ use std::time::Duration;
 use regex::Regex;
 use typhoon_escape::{url_escape, url_unescape_bytes};
 
-use crate::error::{Error, HTTPError, Result};
+use crate::error::{HTTPError, Result, WebError};
 use crate::handler::{HandlerFactory, RequestHandler};
 
 /// A path pattern (Tornado's `PathMatches`): the regex must match at the start of the path and
@@ -46,7 +46,7 @@ impl PathPattern {
             anchored.push('$');
         }
         let regex =
-            Regex::new(&format!("^(?:{anchored})")).map_err(|source| Error::InvalidPattern {
+            Regex::new(&format!("^(?:{anchored})")).map_err(|source| WebError::InvalidPattern {
                 pattern: pattern.to_owned(),
                 source: Box::new(source),
             })?;
@@ -226,7 +226,7 @@ impl Route {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidPattern`].
+    /// [`WebError::InvalidPattern`].
     pub fn try_new<H, F>(pattern: &str, factory: F) -> Result<Self>
     where
         H: RequestHandler,
@@ -245,7 +245,7 @@ impl Route {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidPattern`].
+    /// [`WebError::InvalidPattern`].
     pub fn with_factory(pattern: &str, factory: HandlerFactory) -> Result<Self> {
         Ok(Self {
             pattern: std::sync::Arc::new(PathPattern::new(pattern)?),
@@ -324,7 +324,7 @@ impl Router {
         if !anchored.ends_with('$') {
             anchored.push('$');
         }
-        Regex::new(&format!("^(?:{anchored})")).map_err(|source| Error::InvalidPattern {
+        Regex::new(&format!("^(?:{anchored})")).map_err(|source| WebError::InvalidPattern {
             pattern: pattern.to_owned(),
             source: Box::new(source),
         })

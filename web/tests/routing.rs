@@ -3,7 +3,7 @@
 
 mod util;
 
-use typhoon_web::{Application, Context, Error, HTTPError, RequestHandler, Route, route};
+use typhoon_web::{Application, Context, HTTPError, RequestHandler, Route, WebError, route};
 use util::{fetch, get, run, serve};
 
 /// Writes a fixed label and the captures.
@@ -109,15 +109,15 @@ fn reverse_url() {
     assert_eq!(app.reverse_url("escaped", &[]).unwrap(), "/static.html");
     assert!(matches!(
         app.reverse_url("nope", &[]),
-        Err(Error::UnknownRoute(_))
+        Err(WebError::UnknownRoute(_))
     ));
     assert!(matches!(
         app.reverse_url("user", &[]),
-        Err(Error::CannotReverse { .. })
+        Err(WebError::CannotReverse { .. })
     ));
     assert!(matches!(
         app.reverse_url("irreversible", &["1"]),
-        Err(Error::CannotReverse { .. })
+        Err(WebError::CannotReverse { .. })
     ));
 }
 
@@ -178,11 +178,11 @@ fn host_matches() {
 fn invalid_pattern_is_an_error() {
     assert!(matches!(
         Route::try_new("/(", || Label("x")),
-        Err(Error::InvalidPattern { .. })
+        Err(WebError::InvalidPattern { .. })
     ));
     let app = Application::new(vec![]);
     assert!(matches!(
         app.add_handlers("(", vec![]),
-        Err(Error::InvalidPattern { .. })
+        Err(WebError::InvalidPattern { .. })
     ));
 }

@@ -12,7 +12,7 @@ use typhoon_httputil::{Arguments, Files, HTTPHeaders, reason_phrase};
 
 use crate::application::AppInner;
 use crate::cookies;
-use crate::error::{Error, HTTPError, Result};
+use crate::error::{HTTPError, Result, WebError};
 use crate::routing::RouteOptions;
 
 #[cfg(feature = "gzip")]
@@ -332,7 +332,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidHeader`] for an invalid name or a value with CR, LF or other control
+    /// [`WebError::InvalidHeader`] for an invalid name or a value with CR, LF or other control
     /// characters.
     pub fn set_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<()> {
         self.headers.set(name, value.as_ref())?;
@@ -386,7 +386,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::Json`] if `value` cannot be serialised.
+    /// [`WebError::Json`] if `value` cannot be serialised.
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn write_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
@@ -438,14 +438,14 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::Finished`] after `finish`, [`Error::Stream`] if the client went away.
+    /// [`WebError::Finished`] after `finish`, [`WebError::Stream`] if the client went away.
     ///
     /// # Cancel safety
     ///
     /// Cancel-safe: the bytes are queued before the wait.
     pub async fn flush(&mut self) -> Result<()> {
         if self.finished {
-            return Err(Error::Finished);
+            return Err(WebError::Finished);
         }
         let chunk = std::mem::take(&mut self.body);
         let chunk = if self.head_sent {
@@ -456,7 +456,7 @@ impl Context {
             self.send_head();
             chunk
         };
-        let writer = self.writer.as_mut().ok_or(Error::Finished)?;
+        let writer = self.writer.as_mut().ok_or(WebError::Finished)?;
         writer.write(&chunk);
         writer.flush().await?;
         Ok(())
@@ -471,12 +471,12 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::Finished`] after `finish`; [`Error::Stream`] if the client went away or the
+    /// [`WebError::Finished`] after `finish`; [`WebError::Stream`] if the client went away or the
     /// file is shorter than the range (the connection is then closed, so a short body never
     /// looks complete).
     pub async fn send_file(&mut self, file: &std::fs::File, offset: u64, count: u64) -> Result<()> {
         if self.finished {
-            return Err(Error::Finished);
+            return Err(WebError::Finished);
         }
         if !self.head_sent {
             self.apply_defaults();
@@ -490,13 +490,13 @@ impl Context {
         let sent = if self.compressing() {
             self.send_file_through_transforms(file, offset, count).await
         } else {
-            let writer = self.writer.as_mut().ok_or(Error::Finished)?;
+            let writer = self.writer.as_mut().ok_or(WebError::Finished)?;
             let body = std::mem::take(&mut self.body);
             writer.write(&body);
             writer
                 .send_file(file, offset, count)
                 .await
-                .map_err(Error::from)
+                .map_err(WebError::from)
         };
         if let Err(error) = sent {
             // The head is out (or promised): a response cut short must not look complete.
@@ -517,33 +517,13 @@ impl Context {
         offset: u64,
         count: u64,
     ) -> Result<()> {
-        use std::os::unix::fs::FileExt;
-        const PIECE: u64 = 64 * 1024;
-        let mut buf = vec![0u8; usize::try_from(count.min(PIECE)).unwrap_or(64 * 1024)];
-        let end = offset.checked_add(count).ok_or_else(|| {
-            Error::Stream(typhoon_iostream::StreamError::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "offset + count overflows",
-            )))
-        })?;
-        let mut position = offset;
-        while position < end {
-            let want = usize::try_from((end - position).min(buf.len() as u64)).unwrap_or(buf.len());
-            let n = file
-                .read_at(&mut buf[..want], position)
-                .map_err(typhoon_iostream::StreamError::Io)?;
-            if n == 0 {
-                return Err(Error::Stream(typhoon_iostream::StreamError::Io(
-                    std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "file ended before the range to send",
-                    ),
-                )));
-            }
-            position += n as u64;
-            self.write(&buf[..n]);
-            self.flush().await?;
-        }
+        // iostream's copy loop (64 KiB positioned reads), writing through this context so
+        // that the pieces are compressed.
+        typhoon_iostream::write_file_range(file, offset, count, async |piece: &[u8]| {
+            self.write(piece);
+            self.flush().await
+        })
+        .await?;
         Ok(())
     }
 
@@ -715,7 +695,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidHeader`] for a URL with CR/LF.
+    /// [`WebError::InvalidHeader`] for a URL with CR/LF.
     pub fn redirect(&mut self, url: &str) -> Result<()> {
         self.redirect_with_status(url, 302)
     }
@@ -724,11 +704,11 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidHeader`] for a URL with CR/LF, [`Error::Finished`] if the head went
+    /// [`WebError::InvalidHeader`] for a URL with CR/LF, [`WebError::Finished`] if the head went
     /// out.
     pub fn redirect_with_status(&mut self, url: &str, status: u16) -> Result<()> {
         if self.head_sent || self.finished {
-            return Err(Error::Finished);
+            return Err(WebError::Finished);
         }
         let status = if matches!(status, 301 | 302 | 303 | 307 | 308) {
             status
@@ -890,7 +870,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownRoute`], [`Error::CannotReverse`].
+    /// [`WebError::UnknownRoute`], [`WebError::CannotReverse`].
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
         crate::application::reverse_named(&self.app.named, name, args)
     }
@@ -899,7 +879,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::NoStaticPath`] without the `static_path` setting.
+    /// [`WebError::NoStaticPath`] without the `static_path` setting.
     pub fn static_url(&self, path: &str) -> Result<String> {
         self.app.static_urls.static_url(path)
     }
@@ -909,14 +889,14 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::NoTemplates`] without a loader, [`Error::Template`].
+    /// [`WebError::NoTemplates`] without a loader, [`WebError::Template`].
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     pub fn render_string<S: serde::Serialize>(&mut self, name: &str, ctx: S) -> Result<String> {
         use typhoon_template::{Namespace, Value};
         let xsrf = self.xsrf_enabled().then(|| self.xsrf_form_html());
         let app = Rc::clone(&self.app);
-        let loader = app.templates.as_ref().ok_or(Error::NoTemplates)?;
+        let loader = app.templates.as_ref().ok_or(WebError::NoTemplates)?;
         let mut namespace = Namespace::new();
         namespace.insert(
             "current_user",

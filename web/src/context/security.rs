@@ -7,7 +7,7 @@ use crate::cookies::{
     self, CookieOptions, constant_time_eq, decode_xsrf_token, encode_xsrf_token, format_set_cookie,
     unix_now,
 };
-use crate::error::{Error, HTTPError, Result};
+use crate::error::{HTTPError, Result, WebError};
 
 impl Context {
     // ----- cookies -------------------------------------------------------------------------
@@ -21,7 +21,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCookie`] for control characters, spaces or `;` in the name or value.
+    /// [`WebError::InvalidCookie`] for control characters, spaces or `;` in the name or value.
     pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<()> {
         self.set_cookie_with(name, value, &CookieOptions::default())
     }
@@ -85,15 +85,15 @@ impl Context {
                 .cookie_secrets
                 .get(&version)
                 .map(|key| (key.as_bytes(), version))
-                .ok_or(Error::KeyVersion(Some(version))),
+                .ok_or(WebError::KeyVersion(Some(version))),
             // Signing with `cookie_secret` while verifying with `cookie_secrets` would make
             // cookies nobody can read back.
-            None if !settings.cookie_secrets.is_empty() => Err(Error::KeyVersion(None)),
+            None if !settings.cookie_secrets.is_empty() => Err(WebError::KeyVersion(None)),
             None => settings
                 .cookie_secret
                 .as_deref()
                 .map(|key| (key.as_bytes(), 0))
-                .ok_or(Error::MissingCookieSecret),
+                .ok_or(WebError::MissingCookieSecret),
         }
     }
 
@@ -102,7 +102,7 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingCookieSecret`] without `cookie_secret`.
+    /// [`WebError::MissingCookieSecret`] without `cookie_secret`.
     pub fn set_signed_cookie(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<()> {
         let options = CookieOptions {
             expires_days: Some(30.0),
