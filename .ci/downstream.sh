@@ -43,4 +43,4 @@ debug = "line-tables-only"
 TOML
 
 cargo run --quiet --manifest-path "$scratch/Cargo.toml" -- \
-  "$repo/iostream/tests/fixtures" "$scratch/templates"
+  "$repo/testing/fixtures" "$scratch/templates"

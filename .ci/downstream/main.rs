@@ -3,7 +3,7 @@
 //! that no other workspace member can turn on a feature that `typhoon-web` forgot to forward.
 //!
 //! Usage: `downstream FIXTURES TEMPLATES`: the TLS test certificates
-//! (`iostream/tests/fixtures`) and a directory holding `data.txt`, `{{ json_encode(value) }}`.
+//! (`testing/fixtures`) and a directory holding `data.txt`, `{{ json_encode(value) }}`.
 //! Every check runs, over real sockets on 127.0.0.1; the exit status is 1 if any failed.
 
 use std::collections::HashMap;

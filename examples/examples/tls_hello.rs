@@ -1,10 +1,10 @@
 //! Run with: cargo run --release --example tls_hello -- --port=8888
 //!
 //! Hello world over HTTPS (the app is in `examples/src/tls_hello.rs`). By default it serves
-//! the test certificate for `localhost` from `iostream/tests/fixtures`, so:
+//! the test certificate for `localhost` from `examples/fixtures`, so:
 //!
 //! ```text
-//! curl --cacert iostream/tests/fixtures/ca.pem https://localhost:8888/
+//! curl --cacert examples/fixtures/ca.pem https://localhost:8888/
 //! ```
 //!
 //! says `Hello, world (over https)`. `--certfile=chain.pem --keyfile=key.pem` serve your own.

@@ -2,7 +2,8 @@
 //! `ssl_options={"certfile": ..., "keyfile": ...}`).
 //!
 //! Without `--certfile`/`--keyfile` the example uses the test certificate for `localhost` in
-//! `iostream/tests/fixtures` (signed by the test CA there: never use it for anything real).
+//! `examples/fixtures` (a copy of typhoon-testing's, signed by the test CA there: never use it
+//! for anything real).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use typhoon_httpserver::HTTPServer;
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
 
 /// The directory of the test CA and the `localhost` certificate it signed.
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../iostream/tests/fixtures");
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 
 /// The test certificate chain for `localhost` (the default `--certfile`).
 pub fn default_certfile() -> PathBuf {

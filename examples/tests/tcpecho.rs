@@ -1,23 +1,12 @@
 //! The `tcpecho` example's server over real loopback sockets, plain and TLS.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use typhoon_examples::tcpecho;
 use typhoon_ioloop::IOLoop;
 use typhoon_iostream::{StreamError, TCPClient};
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../iostream/tests/fixtures")
-        .join(name)
-}
-
-fn run<F: std::future::Future<Output = ()> + 'static>(future: F) {
-    IOLoop::new()
-        .run_sync_timeout(Duration::from_secs(20), future)
-        .expect("test timed out");
-}
+use typhoon_testing::run_test as run;
 
 #[test]
 fn echoes_lines_over_tcp() {
@@ -61,18 +50,14 @@ fn echoes_lines_over_tcp() {
 #[test]
 fn echoes_lines_over_tls() {
     run(async {
-        let config = typhoon_iostream::tls::server_config_from_pem_files(
-            fixture("server.pem"),
-            fixture("server.key"),
-            &[],
-        )
-        .expect("server config");
+        let config = typhoon_testing::tls::server_config();
         let (server, addrs) = tcpecho::listen(0, "127.0.0.1", Some(config)).expect("listen");
-        let client_config =
-            typhoon_iostream::tls::client_config_with_ca_file(fixture("ca.pem"), &[])
-                .expect("client config");
         let client = TCPClient::new()
-            .connect_tls("localhost", addrs[0].port(), client_config)
+            .connect_tls(
+                "localhost",
+                addrs[0].port(),
+                typhoon_testing::tls::client_config(),
+            )
             .await
             .expect("tls connect");
         client.write(b"over tls\n").await.expect("write");

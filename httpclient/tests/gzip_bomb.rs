@@ -9,7 +9,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use typhoon_httpclient::{AsyncHTTPClient, HTTPClientError, HTTPRequest};
-use util::{raw_server, run};
+use typhoon_testing::run_test;
+use util::raw_server;
 
 /// A field of `/proc/self/status` in bytes (`VmRSS`, `VmHWM`).
 fn status_bytes(field: &str) -> u64 {
@@ -51,7 +52,7 @@ fn gzip_bomb_peak_memory_stays_within_the_limit() {
             .write_all(head.as_bytes())
             .and_then(|()| stream.write_all(&served));
     });
-    run(async move {
+    run_test(async move {
         const LIMIT: u64 = 1 << 20;
         // Room for what is not the decoded body: the stream's read buffer, the inflater's
         // window and 32 KiB step, the server thread's stack, allocator slack.

@@ -16,7 +16,8 @@ use typhoon_httpclient::{
 use typhoon_httpserver::{HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::locks::Event;
 use typhoon_ioloop::{IOLoop, sleep, spawn};
-use util::{gzip, raw_server, reply_and_close, run, serve};
+use typhoon_testing::run_test;
+use util::{gzip, raw_server, reply_and_close, serve};
 
 /// The handler most tests use: a few routes in the spirit of Tornado's test handlers.
 async fn routes(request: HTTPServerRequest, mut response: ResponseWriter) {
@@ -98,7 +99,7 @@ async fn routes(request: HTTPServerRequest, mut response: ResponseWriter) {
 
 #[test]
 fn hello_world() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let response = AsyncHTTPClient::new()
             .fetch(format!("{base}/hello"))
@@ -116,7 +117,7 @@ fn hello_world() {
 
 #[test]
 fn keep_alive_reuses_one_connection() {
-    run(async {
+    run_test(async {
         let (server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         for _ in 0..5 {
@@ -137,7 +138,7 @@ fn keep_alive_reuses_one_connection() {
 
 #[test]
 fn post_put_and_their_bodies() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let post = HTTPRequest::new(format!("{base}/echo?x=1"))
@@ -170,7 +171,7 @@ fn post_put_and_their_bodies() {
 
 #[test]
 fn body_producer_chunked_and_with_content_length() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let producer = |writer: BodyWriter| async move {
@@ -211,7 +212,7 @@ fn body_producer_chunked_and_with_content_length() {
 
 #[test]
 fn follow_redirect() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let response = client
@@ -243,7 +244,7 @@ fn follow_redirect() {
 
 #[test]
 fn redirect_post_becomes_get_but_307_keeps_it() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         for (status, expected) in [
@@ -271,7 +272,7 @@ fn redirect_post_becomes_get_but_307_keeps_it() {
 #[cfg(feature = "gzip")] // `decompress_response` needs it
 #[test]
 fn gzip_is_requested_and_inflated() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let response = client.fetch(format!("{base}/gzip")).await.expect("fetch");
@@ -299,7 +300,7 @@ fn gzip_is_requested_and_inflated() {
 
 #[test]
 fn chunked_response_and_streaming_callback() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let response = client.fetch(format!("{base}/chunks")).await.expect("fetch");
@@ -320,7 +321,7 @@ fn chunked_response_and_streaming_callback() {
 
 #[test]
 fn header_callback_sees_every_line() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let lines = Rc::new(RefCell::new(Vec::<String>::new()));
         let sink = Rc::clone(&lines);
@@ -342,7 +343,7 @@ fn header_callback_sees_every_line() {
 
 #[test]
 fn bodiless_responses() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let head = HTTPRequest::new(format!("{base}/hello")).method("HEAD");
@@ -362,7 +363,7 @@ fn bodiless_responses() {
 
 #[test]
 fn basic_auth_and_user_agent() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let request = HTTPRequest::new(format!("{base}/header?name=Authorization"))
@@ -387,7 +388,7 @@ fn basic_auth_and_user_agent() {
 
 #[test]
 fn raise_error_false_returns_the_response() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         match client.fetch(format!("{base}/status?500")).await {
@@ -413,7 +414,7 @@ fn raise_error_false_returns_the_response() {
 
 #[test]
 fn limits_on_body_and_header() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let request = HTTPRequest::new(format!("{base}/big")).max_body_size(1000);
@@ -444,7 +445,7 @@ fn limits_on_body_and_header() {
 
 #[test]
 fn request_timeout() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let request =
             HTTPRequest::new(format!("{base}/hang")).request_timeout(Duration::from_millis(100));
@@ -459,7 +460,7 @@ fn request_timeout() {
 
 #[test]
 fn max_clients_caps_concurrency_and_queue_times_out() {
-    run(async {
+    run_test(async {
         let in_flight = Rc::new(Cell::new(0usize));
         let peak = Rc::new(Cell::new(0usize));
         let (release, arrived) = (Event::new(), Event::new());
@@ -530,7 +531,7 @@ fn max_clients_caps_concurrency_and_queue_times_out() {
 
 #[test]
 fn request_errors_before_sending() {
-    run(async {
+    run_test(async {
         let client = AsyncHTTPClient::new();
         assert!(matches!(
             client.fetch("not a url").await,
@@ -550,7 +551,7 @@ fn request_errors_before_sending() {
 
 #[test]
 fn nonstandard_methods() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::new();
         let plain = HTTPRequest::new(format!("{base}/echo")).method("PROPFIND");
@@ -577,7 +578,7 @@ fn nonstandard_methods() {
 
 #[test]
 fn connection_refused() {
-    run(async {
+    run_test(async {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             listener.local_addr().expect("addr").port()
@@ -596,7 +597,7 @@ fn connection_refused() {
 
 #[test]
 fn http10_close_delimited_from_raw_server() {
-    run(async {
+    run_test(async {
         let base = raw_server(reply_and_close(
             b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end",
         ));
@@ -615,7 +616,7 @@ fn http10_close_delimited_from_raw_server() {
 
 #[test]
 fn informational_responses_are_skipped() {
-    run(async {
+    run_test(async {
         let base = raw_server(reply_and_close(
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
               HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
@@ -643,7 +644,7 @@ fn informational_responses_are_skipped() {
 
 #[test]
 fn stale_pooled_connection_is_replaced() {
-    run(async {
+    run_test(async {
         // Answers with keep-alive, then closes anyway (as servers do with idle connections).
         let base = raw_server(reply_and_close(
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh",

@@ -5,7 +5,8 @@ mod util;
 
 use typhoon_httpclient::{AsyncHTTPClient, ClientOptions, HTTPRequest};
 use typhoon_httpserver::{HTTPServerRequest, ResponseWriter};
-use util::{gzip, run, serve};
+use typhoon_testing::run_test;
+use util::{gzip, serve};
 
 async fn routes(request: HTTPServerRequest, mut response: ResponseWriter) {
     match request.path() {
@@ -26,7 +27,7 @@ async fn routes(request: HTTPServerRequest, mut response: ResponseWriter) {
 
 #[test]
 fn extreme_limits_mean_no_limit() {
-    run(async {
+    run_test(async {
         let (_server, base) = serve(routes);
         let client = AsyncHTTPClient::with_options(ClientOptions {
             max_header_size: usize::MAX,
@@ -69,7 +70,8 @@ mod inflate {
 
     use typhoon_httpclient::{AsyncHTTPClient, HTTPClientError, HTTPRequest};
 
-    use crate::util::{raw_server, run};
+    use crate::util::raw_server;
+    use typhoon_testing::run_test;
 
     /// The largest piece a streaming callback may get from the gzip inflater: its fixed 32 KiB
     /// output buffer (and never a whole received chunk inflated at once).
@@ -108,7 +110,7 @@ mod inflate {
     #[test]
     fn gzip_bomb_is_refused_at_max_body_size() {
         let base = gzip_server(gzip_zeros(64 << 20));
-        run(async move {
+        run_test(async move {
             let limit = 1 << 20;
             let request = HTTPRequest::new(format!("{base}/bomb")).max_body_size(limit);
             let result = AsyncHTTPClient::new().fetch(request).await;
@@ -125,7 +127,7 @@ mod inflate {
         // in one go (16 MiB decoded at once, whatever max_body_size said).
         const PLAIN: usize = 16 << 20;
         let base = gzip_server(gzip_zeros(PLAIN));
-        run(async move {
+        run_test(async move {
             let largest = Rc::new(Cell::new(0));
             let total = Rc::new(Cell::new(0));
             let request = {

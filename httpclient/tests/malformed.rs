@@ -7,12 +7,13 @@ use std::io::Write;
 use std::time::Duration;
 
 use typhoon_httpclient::{AsyncHTTPClient, HTTPClientError, HTTPRequest, TimeoutPhase};
-use util::{never_answer, raw_server, reply_and_close, run};
+use typhoon_testing::run_test;
+use util::{never_answer, raw_server, reply_and_close};
 
 /// Fetches `/` from a raw server answering `reply`, with a 5 s request timeout.
 fn fetch_raw(reply: &'static [u8]) -> Result<typhoon_httpclient::HTTPResponse, HTTPClientError> {
     let base = raw_server(reply_and_close(reply));
-    run(async move {
+    run_test(async move {
         let request = HTTPRequest::new(format!("{base}/")).request_timeout(Duration::from_secs(5));
         AsyncHTTPClient::new().fetch(request).await
     })
@@ -129,7 +130,7 @@ fn infinite_headers() {
             }
         }
     });
-    let result = run(async move {
+    let result = run_test(async move {
         let request = HTTPRequest::new(format!("{base}/")).request_timeout(Duration::from_secs(10));
         AsyncHTTPClient::new().fetch(request).await
     });
@@ -153,7 +154,7 @@ fn infinite_body_hits_max_body_size() {
             }
         }
     });
-    let result = run(async move {
+    let result = run_test(async move {
         let request = HTTPRequest::new(format!("{base}/"))
             .max_body_size(1 << 20)
             .request_timeout(Duration::from_secs(10));
@@ -171,7 +172,7 @@ fn infinite_body_hits_max_body_size() {
 #[test]
 fn server_that_never_answers() {
     let base = raw_server(never_answer);
-    let result = run(async move {
+    let result = run_test(async move {
         let request =
             HTTPRequest::new(format!("{base}/")).request_timeout(Duration::from_millis(200));
         AsyncHTTPClient::new().fetch(request).await
@@ -188,7 +189,7 @@ fn server_that_stops_mid_body() {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
         never_answer(stream);
     });
-    let result = run(async move {
+    let result = run_test(async move {
         let request =
             HTTPRequest::new(format!("{base}/")).request_timeout(Duration::from_millis(200));
         AsyncHTTPClient::new().fetch(request).await

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use typhoon_httpclient::{AsyncHTTPClient, HTTPClientError, HTTPRequest};
-use util::run;
+use typhoon_testing::run_test;
 
 /// A child process killed (by its own id) and reaped when the test ends.
 struct Peer(Child);
@@ -69,7 +69,7 @@ fn python_http_server_http10_close_delimited() {
         .read_line(&mut line)
         .expect("python prints its port");
     let port: u16 = line.trim().parse().expect("a port number");
-    run(async move {
+    run_test(async move {
         let client = AsyncHTTPClient::new();
         let response = client
             .fetch(format!("http://127.0.0.1:{port}/close"))
@@ -163,7 +163,7 @@ fn nginx_keep_alive_gzip_chunked_redirect() {
         return;
     };
     let (peer, port, prefix) = start_nginx(&binary);
-    run(async move {
+    run_test(async move {
         let base = format!("http://127.0.0.1:{port}");
         let client = AsyncHTTPClient::new();
         for _ in 0..3 {

@@ -13,7 +13,7 @@ use typhoon_httpclient::{AsyncHTTPClient, ClientOptions, HTTPRequest};
 use typhoon_ioloop::queues::Queue;
 use typhoon_ioloop::{Async, spawn};
 use typhoon_iostream::IOStream;
-use util::run;
+use typhoon_testing::run_test;
 
 /// How long a test waits for the servers to see the client's connections close (far more
 /// than the 50 ms idle timeout the expiry tests use; reached only if they never close).
@@ -80,7 +80,7 @@ async fn fetch_ok(client: &AsyncHTTPClient, port: u16) {
 
 #[test]
 fn idle_connections_expire_and_origins_are_forgotten() {
-    run(async {
+    run_test(async {
         const ORIGINS: usize = 20;
         let closed = Rc::new(Queue::new(0));
         let ports: Vec<u16> = (0..ORIGINS).map(|_| keep_alive_server(&closed)).collect();
@@ -112,7 +112,7 @@ fn idle_connections_expire_and_origins_are_forgotten() {
 
 #[test]
 fn checkout_of_the_last_connection_forgets_the_origin() {
-    run(async {
+    run_test(async {
         let closed = Rc::new(Queue::new(0));
         let port = keep_alive_server(&closed);
         let client = client(Duration::from_secs(3600));
@@ -141,7 +141,7 @@ fn checkout_of_the_last_connection_forgets_the_origin() {
 
 #[test]
 fn dropped_client_closes_its_idle_connections() {
-    run(async {
+    run_test(async {
         let closed = Rc::new(Queue::new(0));
         let ports = [keep_alive_server(&closed), keep_alive_server(&closed)];
         // A timeout that never comes during the test: only dropping the client can close them.
@@ -158,7 +158,7 @@ fn dropped_client_closes_its_idle_connections() {
 
 #[test]
 fn max_idle_per_host_zero_pools_nothing() {
-    run(async {
+    run_test(async {
         let closed = Rc::new(Queue::new(0));
         let port = keep_alive_server(&closed);
         let client = AsyncHTTPClient::with_options(ClientOptions {

@@ -2,33 +2,19 @@
 
 mod util;
 
-use std::path::PathBuf;
-
 use std::time::Duration;
 use typhoon_httpclient::{AsyncHTTPClient, HTTPClientError, HTTPRequest};
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
-use typhoon_iostream::tls;
+use typhoon_testing::tls;
 
 use typhoon_httpclient::TimeoutPhase;
-use util::{never_answer, raw_server, run};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../iostream/tests/fixtures")
-        .join(name)
-}
+use typhoon_testing::run_test;
+use util::{never_answer, raw_server};
 
 /// An HTTPS server on 127.0.0.1:0; returns it and its port.
 fn https_server() -> (HTTPServer, u16) {
     let options = HTTPServerOptions {
-        tls: Some(
-            tls::server_config_from_pem_files(
-                fixture("server.pem"),
-                fixture("server.key"),
-                &[b"http/1.1"],
-            )
-            .expect("server config"),
-        ),
+        tls: Some(tls::server_config()),
         ..HTTPServerOptions::default()
     };
     let server = HTTPServer::with_options(
@@ -43,12 +29,12 @@ fn https_server() -> (HTTPServer, u16) {
 
 #[test]
 fn https_with_a_custom_ca_keeps_alive() {
-    run(async {
+    run_test(async {
         let (_server, port) = https_server();
         let client = AsyncHTTPClient::new();
         for _ in 0..3 {
             let request = HTTPRequest::new(format!("https://localhost:{port}/secure?x=1"))
-                .ca_certs(fixture("ca.pem"));
+                .ca_certs(tls::ca_file());
             let response = client.fetch(request).await.expect("fetch");
             assert_eq!(response.text(), "https /secure?x=1");
         }
@@ -58,7 +44,7 @@ fn https_with_a_custom_ca_keeps_alive() {
 
 #[test]
 fn https_default_roots_reject_the_test_ca() {
-    run(async {
+    run_test(async {
         let (_server, port) = https_server();
         let result = AsyncHTTPClient::new()
             .fetch(format!("https://localhost:{port}/"))
@@ -72,12 +58,12 @@ fn https_default_roots_reject_the_test_ca() {
 
 #[test]
 fn https_ip_san_and_validation_off() {
-    run(async {
+    run_test(async {
         let (_server, port) = https_server();
         let client = AsyncHTTPClient::new();
         // The certificate names 127.0.0.1 too: checked without SNI.
         let request =
-            HTTPRequest::new(format!("https://127.0.0.1:{port}/ip")).ca_certs(fixture("ca.pem"));
+            HTTPRequest::new(format!("https://127.0.0.1:{port}/ip")).ca_certs(tls::ca_file());
         assert_eq!(
             client.fetch(request).await.expect("fetch").text(),
             "https /ip"
@@ -97,7 +83,7 @@ fn https_ip_san_and_validation_off() {
 
 #[test]
 fn missing_ca_file_is_a_tls_config_error() {
-    run(async {
+    run_test(async {
         let request = HTTPRequest::new("https://localhost:1/").ca_certs("/nonexistent/ca.pem");
         assert!(matches!(
             AsyncHTTPClient::new().fetch(request).await,
@@ -110,7 +96,7 @@ fn missing_ca_file_is_a_tls_config_error() {
 fn tls_handshake_counts_against_connect_timeout() {
     // Accepts the TCP connection, then never answers the ClientHello.
     let base = raw_server(never_answer).replace("http://", "https://");
-    run(async move {
+    run_test(async move {
         let request = HTTPRequest::new(format!("{base}/"))
             .validate_cert(false)
             .connect_timeout(Duration::from_millis(100));

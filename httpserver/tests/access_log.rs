@@ -2,15 +2,13 @@
 //! whether anyone listens, and tests on other threads of the same binary (with no subscriber)
 //! would race this one's capture.
 
-mod util;
-
 use typhoon_httpserver::HTTPServer;
-use util::{capture_logs, raw, run};
+use typhoon_testing::{capture_logs, raw_request, run_test};
 
 #[test]
 fn access_log_line() {
     let ((), log) = capture_logs(|| {
-        run(async {
+        run_test(async {
             let server = HTTPServer::new(|request, mut response| async move {
                 if request.path() == "/panic" {
                     panic!("handler boom");
@@ -21,12 +19,12 @@ fn access_log_line() {
                 response.write(b"logged");
             });
             let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
-            raw(
+            raw_request(
                 addr,
                 b"GET /logged?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
             )
             .await;
-            raw(
+            raw_request(
                 addr,
                 b"GET /panic HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
             )

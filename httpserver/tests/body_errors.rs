@@ -1,7 +1,5 @@
 //! A body that fails to arrive: the handler's error keeps the stream's cause.
 
-mod util;
-
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
@@ -10,11 +8,11 @@ use std::time::Duration;
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_httputil::HTTPInputError;
 use typhoon_ioloop::{IOLoop, timeout};
-use util::run;
+use typhoon_testing::run_test;
 
 #[test]
 fn reset_mid_body_keeps_the_stream_error() {
-    run(async {
+    run_test(async {
         let seen: Rc<RefCell<Option<HTTPInputError>>> = Rc::new(RefCell::new(None));
         let record = Rc::clone(&seen);
         // The handler says when it has read the first half, so the client resets only then.

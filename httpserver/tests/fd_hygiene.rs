@@ -4,14 +4,14 @@
 //! The tests count `/proc/self/fd` of this test process (the server runs in it), so they run one
 //! at a time and alone in this binary: no other test opens sockets meanwhile.
 
-mod util;
-
 use std::sync::Mutex;
 use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::timeout;
-use util::{connect, open_fds, raw, raw_request_and_end, read_response, run, status_of};
+use typhoon_testing::{
+    connect, open_fds, raw_request, raw_request_and_end, read_response, run_test, status_of,
+};
 
 /// fd counts are process-wide: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -91,7 +91,7 @@ fn serve() -> (HTTPServer, std::net::SocketAddr) {
 
 /// A valid request on a fresh connection is still answered.
 async fn still_serves(addr: std::net::SocketAddr) {
-    let reply = raw(
+    let reply = raw_request(
         addr,
         b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     )
@@ -109,13 +109,13 @@ fn thousand_absolute_form_requests_leak_no_fd() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    run(async {
+    run_test(async {
         let (server, addr) = serve();
         still_serves(addr).await;
         server.connections_closed().await;
         let before = open_fds();
         for _ in 0..1000 {
-            let reply = raw(
+            let reply = raw_request(
                 addr,
                 b"GET http://a\xe2\x82\xac HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             )
@@ -155,7 +155,7 @@ fn options_absolute_form_without_path_routes_to_root() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    run(async {
+    run_test(async {
         let (_server, addr) = serve();
         let stream = connect(addr).await;
         stream

@@ -2,15 +2,13 @@
 //! `httpserver_test.py`, `http1connection_test.py`, `security_corpus_test.py`) and the limits of
 //! `shared/HTTP-LIMITS.md`.
 
-mod util;
-
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::{IOLoop, sleep, timeout};
-use util::{connect, raw, read_response, run, status_of};
+use typhoon_testing::{connect, raw_request, read_response, run_test, status_of};
 
 /// An echo application: answers with method, path, query and body, and a few special paths.
 async fn app(request: HTTPServerRequest, mut response: ResponseWriter) {
@@ -309,7 +307,7 @@ fn raw_request_table() {
         ),
         case("eof mid-head", "GET / HTTP/1.1\r\nHost:", Some(400)),
     ];
-    run(async move {
+    run_test(async move {
         let (server, addr) = serve(HTTPServerOptions::default());
         for case in cases {
             let stream = connect(addr).await;
@@ -340,7 +338,7 @@ fn raw_request_table() {
             }
         }
         // The server still answers normally afterwards.
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         )
@@ -352,9 +350,9 @@ fn raw_request_table() {
 
 #[test]
 fn smuggled_request_behind_framing_error_is_never_answered() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
         )
@@ -369,7 +367,7 @@ fn smuggled_request_behind_framing_error_is_never_answered() {
 
 #[test]
 fn keep_alive_pipelining_and_stray_crlf() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         // Three pipelined requests in one write, with a stray CRLF between two of them.
@@ -400,7 +398,7 @@ fn keep_alive_pipelining_and_stray_crlf() {
 
 #[test]
 fn http10_keep_alive_and_close() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         stream
@@ -425,7 +423,7 @@ fn http10_keep_alive_and_close() {
 
 #[test]
 fn head_and_204_have_no_body() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         stream
@@ -451,7 +449,7 @@ fn head_and_204_have_no_body() {
 
 #[test]
 fn streaming_response_is_chunked_on_http11_and_close_delimited_on_http10() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         stream
@@ -464,7 +462,7 @@ fn streaming_response_is_chunked_on_http11_and_close_delimited_on_http10() {
             Some("chunked")
         );
         assert_eq!(response.body, b"first,second");
-        let reply = raw(addr, b"GET /stream HTTP/1.0\r\n\r\n").await;
+        let reply = raw_request(addr, b"GET /stream HTTP/1.0\r\n\r\n").await;
         let text = String::from_utf8_lossy(&reply);
         assert!(text.ends_with("\r\n\r\nfirst,second"), "{text}");
         assert!(text.contains("Connection: close"));
@@ -474,7 +472,7 @@ fn streaming_response_is_chunked_on_http11_and_close_delimited_on_http10() {
 
 #[test]
 fn send_file_with_length_chunked_and_head() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         // Content-Length covers what was written before plus the range; keep-alive goes on.
@@ -514,7 +512,7 @@ fn send_file_with_length_chunked_and_head() {
 
 #[test]
 fn send_file_cut_short_closes_the_connection() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         stream
@@ -620,7 +618,7 @@ fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
     // The race: a connection's idle timer and a blocking task come due in the same loop
     // iteration, the blocking task runs first, and the connection's next request arrives
     // while it blocks. The timer must not win over data that is already in the socket.
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             idle_connection_timeout: Duration::from_millis(1000),
             ..HTTPServerOptions::default()
@@ -658,7 +656,7 @@ fn idle_timeout_after_a_stalled_loop_does_not_drop_a_request_that_arrived() {
 fn send_timeout_after_a_stalled_loop_does_not_cut_a_client_that_read() {
     // As the idle case above, for a send waiting on a client that does read, whose reading
     // happens while the loop is blocked.
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             send_timeout: Duration::from_millis(1000),
             ..HTTPServerOptions::default()
@@ -692,7 +690,7 @@ fn send_timeout_after_a_stalled_loop_does_not_cut_a_client_that_read() {
 #[test]
 fn body_timeout_after_a_stalled_loop_does_not_drop_a_body_that_arrived() {
     // As the idle case above, for the wait for the rest of a request body.
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             body_inactivity_timeout: Duration::from_millis(1000),
             ..HTTPServerOptions::default()
@@ -723,7 +721,7 @@ fn body_timeout_after_a_stalled_loop_does_not_drop_a_body_that_arrived() {
 
 #[test]
 fn expect_100_continue() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let stream = connect(addr).await;
         stream
@@ -736,7 +734,7 @@ fn expect_100_continue() {
         let response = read_response(&stream, false).await;
         assert_eq!(String::from_utf8_lossy(&response.body), "POST /up  hello");
         // Too large: 413 at once, never a 100.
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\nExpect: 100-continue\r\n\r\n",
         )
@@ -748,7 +746,7 @@ fn expect_100_continue() {
 
 #[test]
 fn streamed_request_body() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             stream_request_body: Some(Rc::new(|request: &HTTPServerRequest| {
                 request.path() == "/upload"
@@ -801,7 +799,7 @@ fn streamed_request_body() {
 
 #[test]
 fn timeouts_close_slow_clients() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             idle_connection_timeout: Duration::from_millis(100),
             header_timeout: Duration::from_millis(100),
@@ -840,7 +838,7 @@ fn a_connection_idle_past_the_buffer_release_serves_on_and_still_times_out() {
     // After a second idle a keep-alive connection gives back every buffer it kept for the
     // next request; the next request must find them again, and the idle timeout must still
     // end the connection afterwards (not be taken for another release).
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             idle_connection_timeout: Duration::from_millis(2500),
             ..HTTPServerOptions::default()
@@ -884,7 +882,7 @@ fn a_connection_idle_past_the_buffer_release_serves_on_and_still_times_out() {
 
 #[test]
 fn one_connections_bad_input_does_not_delay_another() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         // A slow client holds a half-sent head...
         let slow = connect(addr).await;
@@ -892,7 +890,7 @@ fn one_connections_bad_input_does_not_delay_another() {
         // ...while another is served at once.
         let reply = timeout(
             Duration::from_secs(2),
-            raw(
+            raw_request(
                 addr,
                 b"GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
             ),
@@ -907,19 +905,19 @@ fn one_connections_bad_input_does_not_delay_another() {
 
 #[test]
 fn xheaders() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             xheaders: true,
             ..HTTPServerOptions::default()
         };
         let (server, addr) = serve(options);
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-Ip: 4.4.4.4\r\nX-Scheme: https\r\nConnection: close\r\n\r\n",
         )
         .await;
         assert!(String::from_utf8_lossy(&reply).ends_with("4.4.4.4 https"));
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-Ip: not-an-ip\r\nConnection: close\r\n\r\n",
         )
@@ -928,7 +926,7 @@ fn xheaders() {
         server.stop();
         // Without xheaders the headers are ignored.
         let (server, addr) = serve(HTTPServerOptions::default());
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"GET /ip HTTP/1.1\r\nHost: x\r\nX-Real-Ip: 4.4.4.4\r\nConnection: close\r\n\r\n",
         )
@@ -947,7 +945,7 @@ fn gzip_request_bodies_and_zip_bombs() {
         encoder.write_all(data).expect("gzip");
         encoder.finish().expect("gzip")
     }
-    run(async {
+    run_test(async {
         let mut options = HTTPServerOptions {
             decompress_request: true,
             ..HTTPServerOptions::default()
@@ -961,7 +959,7 @@ fn gzip_request_bodies_and_zip_bombs() {
         )
         .into_bytes();
         request.extend_from_slice(&body);
-        let reply = raw(addr, &request).await;
+        let reply = raw_request(addr, &request).await;
         assert!(String::from_utf8_lossy(&reply).ends_with("POST /z  unzipped"));
         // 16 MiB of zeros compress to a few KiB: over the 1 MiB limit once inflated.
         let bomb = gzip(&vec![0u8; 16 << 20]);
@@ -971,7 +969,7 @@ fn gzip_request_bodies_and_zip_bombs() {
         )
         .into_bytes();
         request.extend_from_slice(&bomb);
-        let reply = raw(addr, &request).await;
+        let reply = raw_request(addr, &request).await;
         assert_eq!(status_of(&reply), Some(413));
         server.stop();
     });
@@ -979,7 +977,7 @@ fn gzip_request_bodies_and_zip_bombs() {
 
 #[test]
 fn handler_sees_client_going_away() {
-    run(async {
+    run_test(async {
         let closed = Rc::new(std::cell::Cell::new(false));
         let seen = Rc::clone(&closed);
         let server = HTTPServer::new(move |_request, response| {
@@ -1010,7 +1008,7 @@ fn handler_sees_client_going_away() {
 
 #[test]
 fn graceful_shutdown_finishes_in_flight_requests() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         let idle = connect(addr).await;
         idle.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -1163,7 +1161,7 @@ fn duration_max_means_no_deadline_for_every_timeout_and_the_shutdown_grace() {
         send_timeout: forever,
         ..HTTPServerOptions::default()
     };
-    run(async move {
+    run_test(async move {
         let (server, addr) = serve(options());
         let stream = connect(addr).await;
         stream
@@ -1213,7 +1211,7 @@ fn start_loops_shutdown_cuts_what_outlasts_the_grace() {
 
 #[test]
 fn send_timeout_closes_a_client_that_never_reads() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             send_timeout: Duration::from_millis(200),
             ..HTTPServerOptions::default()
@@ -1251,7 +1249,7 @@ fn send_timeout_closes_a_client_that_never_reads() {
 fn send_timeout_covers_handler_flushes_and_send_file() {
     // Before, only the server's own flushes had a send timeout: a handler's `flush` or
     // `send_file` to a client that stopped reading waited for ever.
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             send_timeout: Duration::from_millis(200),
             ..HTTPServerOptions::default()
@@ -1285,7 +1283,7 @@ fn send_timeout_spares_a_slow_reader_that_keeps_reading() {
     // The send timeout runs between successive writes (nginx's), not over the response:
     // a client taking 1 MiB every 40 ms needs far longer than 200 ms for 16 MiB in all.
     // Before, the server's own flush of a buffered response had 200 ms in all.
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             send_timeout: Duration::from_millis(200),
             ..HTTPServerOptions::default()
@@ -1331,7 +1329,7 @@ fn send_timeout_spares_a_slow_reader_that_keeps_reading() {
 
 #[test]
 fn no_keep_alive_closes_after_each_response() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             no_keep_alive: true,
             ..HTTPServerOptions::default()
@@ -1354,7 +1352,7 @@ fn no_keep_alive_closes_after_each_response() {
 
 #[test]
 fn client_reset_mid_request_is_cleaned_up() {
-    run(async {
+    run_test(async {
         let (server, addr) = serve(HTTPServerOptions::default());
         for partial in [
             &b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf"[..],
@@ -1372,7 +1370,7 @@ fn client_reset_mid_request_is_cleaned_up() {
             sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(server.connection_count(), 0);
-        let reply = raw(
+        let reply = raw_request(
             addr,
             b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         )

@@ -2,8 +2,6 @@
 //! handshake timeout, and `start_loops` cleaning up after a loop that fails to start (the
 //! bounded output is in `output_backpressure.rs`, alone in its binary).
 
-mod util;
-
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -11,11 +9,11 @@ use std::time::Duration;
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, start_loops};
 use typhoon_ioloop::locks::Event;
 use typhoon_ioloop::{IOLoop, timeout};
-use util::{connect, read_response, run};
+use typhoon_testing::{connect, read_response, run_test};
 
 #[test]
 fn max_connections_pauses_accepting_and_serves_everyone_in_turn() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             max_connections: 10,
             ..HTTPServerOptions::default()
@@ -95,7 +93,7 @@ fn max_connections_pauses_accepting_and_serves_everyone_in_turn() {
 
 #[test]
 fn max_connections_closes_the_connection_idle_longest_to_make_room() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
             max_connections: 3,
             ..HTTPServerOptions::default()
@@ -170,23 +168,9 @@ fn start_loops_stops_the_loops_it_started_when_a_later_one_fails() {
 #[cfg(feature = "tls")]
 #[test]
 fn tls_handshake_timeout_drops_a_silent_client() {
-    use std::path::PathBuf;
-    use typhoon_iostream::tls;
-    let fixture = |name: &str| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../iostream/tests/fixtures")
-            .join(name)
-    };
-    run(async move {
+    run_test(async move {
         let options = HTTPServerOptions {
-            tls: Some(
-                tls::server_config_from_pem_files(
-                    fixture("server.pem"),
-                    fixture("server.key"),
-                    &[b"http/1.1"],
-                )
-                .expect("server config"),
-            ),
+            tls: Some(typhoon_testing::tls::server_config()),
             tls_handshake_timeout: Duration::from_millis(100),
             ..HTTPServerOptions::default()
         };

@@ -11,14 +11,12 @@
 //! prints how many cases it ran.
 
 mod corpus;
-mod util;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::{timeout, yield_now};
-use util::{connect, open_fds, run_with_timeout, status_of};
+use typhoon_testing::{connect, open_fds, run_test_with_timeout, status_of};
 
 /// Panics anywhere in this process since the hook was installed.
 static PANICS: AtomicUsize = AtomicUsize::new(0);
@@ -182,7 +180,7 @@ fn live_fuzz() {
         .map(|(_, bytes, _)| bytes)
         .collect();
     let budget = Duration::from_secs(seconds);
-    let cases = run_with_timeout(budget + Duration::from_secs(60), async move {
+    let cases = run_test_with_timeout(budget + Duration::from_secs(60), async move {
         let options = HTTPServerOptions {
             header_timeout: Duration::from_millis(500),
             idle_connection_timeout: Duration::from_millis(500),

@@ -3,19 +3,17 @@
 //!
 //! The test reads this process's resident memory, so it is alone in this binary.
 
-mod util;
-
 use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_ioloop::{IOLoop, timeout};
-use util::{rss_kib, run};
+use typhoon_testing::{rss_kib, run_test};
 
 /// What a client that pipelines 100,000 GETs and never reads a byte costs the server: how many
 /// requests it got in, and how much the process's memory grew meanwhile (KiB).
 fn pipelining_flood(max_output_buffer: usize) -> (usize, u64) {
     use std::io::Write;
-    run(async move {
+    run_test(async move {
         let options = HTTPServerOptions {
             max_output_buffer,
             ..HTTPServerOptions::default()

@@ -2,8 +2,6 @@
 //! in bounded steps, held to `max_body_size` after inflating, and a corrupt stream is a 400 of
 //! its own.
 
-mod util;
-
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::rc::Rc;
@@ -11,7 +9,7 @@ use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_httputil::HTTPInputError;
-use util::{raw, run, status_of};
+use typhoon_testing::{raw_request, run_test, status_of};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -122,11 +120,11 @@ fn streaming_server(
 
 #[test]
 fn streamed_gzip_body_is_inflated_in_bounded_steps() {
-    run(async {
+    run_test(async {
         let (_server, addr, seen) = streaming_server(HTTPServerOptions::default());
         let data = vec![b'z'; 8 << 20];
         for chunked in [false, true] {
-            let reply = raw(addr, &gzip_post(&gzip(&data), chunked)).await;
+            let reply = raw_request(addr, &gzip_post(&gzip(&data), chunked)).await;
             assert_eq!(
                 status_of(&reply),
                 Some(200),
@@ -154,12 +152,12 @@ fn streamed_gzip_body_is_inflated_in_bounded_steps() {
 
 #[test]
 fn streamed_gzip_bomb_is_413() {
-    run(async {
+    run_test(async {
         let mut options = HTTPServerOptions::default();
         options.limits.max_body_size = 1 << 20;
         let (_server, addr, seen) = streaming_server(options);
         let bomb = gzip(&vec![0u8; 64 << 20]);
-        let reply = raw(addr, &gzip_post(&bomb, false)).await;
+        let reply = raw_request(addr, &gzip_post(&bomb, false)).await;
         assert_eq!(status_of(&reply), Some(413));
         let seen = seen.borrow();
         assert!(
@@ -176,7 +174,7 @@ fn streamed_gzip_bomb_is_413() {
 
 #[test]
 fn corrupt_gzip_body_is_400() {
-    run(async {
+    run_test(async {
         let (_server, addr, seen) = streaming_server(HTTPServerOptions::default());
         let mut body = gzip(b"hello, hello, hello");
         let n = body.len();
@@ -186,7 +184,7 @@ fn corrupt_gzip_body_is_400() {
             body,
             gzip(b"truncated")[..12].to_vec(),
         ] {
-            let reply = raw(addr, &gzip_post(&bad, false)).await;
+            let reply = raw_request(addr, &gzip_post(&bad, false)).await;
             assert_eq!(status_of(&reply), Some(400));
             let seen = seen.borrow();
             assert!(
@@ -202,7 +200,7 @@ fn corrupt_gzip_body_is_400() {
 
 #[test]
 fn buffered_gzip_body_with_extreme_settings() {
-    run(async {
+    run_test(async {
         // Every limit and timeout at its maximum means "very large", never a wrap or a panic.
         let mut options = HTTPServerOptions {
             decompress_request: true,
@@ -222,14 +220,14 @@ fn buffered_gzip_body_with_extreme_settings() {
             options,
         );
         let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
-        let reply = raw(addr, &gzip_post(&gzip(b"inflated"), false)).await;
+        let reply = raw_request(addr, &gzip_post(&gzip(b"inflated"), false)).await;
         assert_eq!(status_of(&reply), Some(200));
         assert!(
             reply.ends_with(b"\r\n\r\ninflated"),
             "{}",
             String::from_utf8_lossy(&reply)
         );
-        let reply = raw(addr, &gzip_post(&gzip(b"chunked too"), true)).await;
+        let reply = raw_request(addr, &gzip_post(&gzip(b"chunked too"), true)).await;
         assert!(
             reply.ends_with(b"\r\n\r\nchunked too"),
             "{}",

@@ -2,14 +2,12 @@
 //! real socket, never crash it; every connection ends with an answer or a close; and a valid
 //! request on a fresh connection always succeeds afterwards.
 
-mod util;
-
 use std::time::Duration;
 
 use proptest::prelude::*;
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_ioloop::{IOLoop, timeout};
-use util::{connect, raw, status_of};
+use typhoon_testing::{connect, raw_request, status_of};
 
 const VALID: &[u8] =
     b"POST /p?q=1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
@@ -76,7 +74,7 @@ proptest! {
             // The server answers and/or closes: never hangs past its timeouts.
             let ended = timeout(Duration::from_secs(5), stream.read_until_close()).await.is_ok();
             // And it still serves a valid request.
-            let reply = raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+            let reply = raw_request(addr, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
             server.stop();
             (ended, status_of(&reply))
         });

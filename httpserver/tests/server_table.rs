@@ -4,14 +4,12 @@
 //! that is a valid request is served (200) with the right method, path and body.
 
 mod corpus;
-mod util;
-
 use std::time::Duration;
 
 use corpus::{Outcome, cases};
 use typhoon_httpserver::{HTTPServer, HTTPServerRequest, ResponseWriter};
 use typhoon_ioloop::timeout;
-use util::{connect, read_response, run, status_of};
+use typhoon_testing::{connect, read_response, run_test, status_of};
 
 /// Answers `METHOD path|body`.
 async fn echo(request: HTTPServerRequest, mut response: ResponseWriter) {
@@ -23,7 +21,7 @@ async fn echo(request: HTTPServerRequest, mut response: ResponseWriter) {
 #[test]
 fn corpus_over_real_sockets() {
     let cases = cases();
-    run(async move {
+    run_test(async move {
         let server = HTTPServer::new(echo);
         let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
         let mut checked = 0;

@@ -1,31 +1,15 @@
 //! HTTPS: an `HTTPServer` with a rustls configuration, driven by a TLS client.
 
-mod util;
-
-use std::path::PathBuf;
-
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
-use typhoon_iostream::{TCPClient, tls};
-use util::{read_response, run};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../iostream/tests/fixtures")
-        .join(name)
-}
+use typhoon_iostream::TCPClient;
+use typhoon_testing::tls;
+use typhoon_testing::{read_response, run_test};
 
 #[test]
 fn https_requests_say_https() {
-    run(async {
+    run_test(async {
         let options = HTTPServerOptions {
-            tls: Some(
-                tls::server_config_from_pem_files(
-                    fixture("server.pem"),
-                    fixture("server.key"),
-                    &[b"http/1.1"],
-                )
-                .expect("server config"),
-            ),
+            tls: Some(tls::server_config()),
             ..HTTPServerOptions::default()
         };
         let server = HTTPServer::with_options(
@@ -35,8 +19,7 @@ fn https_requests_say_https() {
             options,
         );
         let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
-        let client_config =
-            tls::client_config_with_ca_file(fixture("ca.pem"), &[b"http/1.1"]).expect("client");
+        let client_config = tls::client_config();
         let stream = TCPClient::new()
             .connect_tls("localhost", port, client_config)
             .await

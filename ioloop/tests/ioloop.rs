@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use typhoon_ioloop::{
     Async, IOLoop, Interest, LoopError, LoopHandle, PeriodicCallback, sleep, timeout, yield_now,
 };
-use util::{DropFlag, assert_send, assert_sync, capture_logs, run};
+use typhoon_testing::{assert_send, assert_sync, capture_logs, run_test};
+use util::DropFlag;
 
 #[test]
 fn loop_handle_is_send_and_sync() {
@@ -25,7 +26,7 @@ fn loop_handle_is_send_and_sync() {
 
 #[test]
 fn run_sync_returns_output() {
-    assert_eq!(run(async { 42 }), 42);
+    assert_eq!(run_test(async { 42 }), 42);
 }
 
 #[test]
@@ -122,7 +123,7 @@ fn stop_from_other_thread() {
         let ioloop = ioloop.clone();
         ioloop
             .clone()
-            .call_later(util::TEST_TIMEOUT, move || ioloop.stop())
+            .call_later(typhoon_testing::async_test_timeout(), move || ioloop.stop())
     };
     ioloop.start();
     thread.join().expect("thread");
@@ -241,7 +242,7 @@ fn handler_sees_readable_and_writable_and_updates_take_effect() {
         let ioloop = ioloop.clone();
         ioloop
             .clone()
-            .call_later(util::TEST_TIMEOUT, move || ioloop.stop())
+            .call_later(typhoon_testing::async_test_timeout(), move || ioloop.stop())
     };
     ioloop.start();
     assert!(ioloop.remove_timeout(guard));
@@ -336,7 +337,7 @@ fn spawn_callback_panic_is_logged_and_loop_goes_on() {
 #[test]
 fn task_panic_reaches_awaiter() {
     let (result, log) = capture_logs(|| {
-        run(async {
+        run_test(async {
             let task = IOLoop::current().spawn(async {
                 yield_now().await;
                 panic!("task boom");
@@ -394,14 +395,14 @@ fn spawn_await_detach_cancel() {
 fn timeout_drops_inner_future() {
     let dropped = Rc::new(Cell::new(false));
     let flag = DropFlag(Rc::clone(&dropped));
-    let result = run(timeout(Duration::from_millis(5), async move {
+    let result = run_test(timeout(Duration::from_millis(5), async move {
         let _flag = flag;
         sleep(Duration::from_secs(3600)).await;
     }));
     assert!(matches!(result, Err(LoopError::Timeout)));
     assert!(dropped.get());
     assert_eq!(
-        run(timeout(Duration::from_secs(5), async { 3 })).expect("in time"),
+        run_test(timeout(Duration::from_secs(5), async { 3 })).expect("in time"),
         3
     );
 }
@@ -547,7 +548,7 @@ fn dropping_the_loop_drops_tasks_and_deregisters_fds() {
 
 #[test]
 fn async_socket_pair_ping_pong_and_large_writes() {
-    run(async {
+    run_test(async {
         let (a, b) = UnixStream::pair()?;
         let (a, b) = (Async::new(a)?, Async::new(b)?);
         let echo = IOLoop::current().spawn(async move {
@@ -587,7 +588,7 @@ fn async_socket_pair_ping_pong_and_large_writes() {
 
 #[test]
 fn async_into_inner_deregisters() {
-    run(async {
+    run_test(async {
         let (a, _b) = UnixStream::pair()?;
         let a = Async::new(a)?;
         let raw = a.into_inner();

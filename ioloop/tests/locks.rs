@@ -1,14 +1,12 @@
 //! Tests of `typhoon_ioloop::locks`, named after Tornado's `locks_test.py`.
 
-mod util;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use typhoon_ioloop::locks::{BoundedSemaphore, Condition, Event, Lock, Semaphore};
 use typhoon_ioloop::{IOLoop, LoopError, yield_now};
-use util::run;
+use typhoon_testing::run_test;
 
 /// Lets every ready task run (a few loop iterations).
 async fn settle() {
@@ -19,7 +17,7 @@ async fn settle() {
 
 #[test]
 fn condition_notify_order() {
-    run(async {
+    run_test(async {
         let condition = Condition::new();
         let history = Rc::new(RefCell::new(Vec::new()));
         let mut tasks = Vec::new();
@@ -49,7 +47,7 @@ fn condition_notify_order() {
 
 #[test]
 fn condition_wait_timeout() {
-    run(async {
+    run_test(async {
         let condition = Condition::new();
         assert!(!condition.wait_timeout(Duration::from_millis(5)).await);
         // The timed-out waiter left the queue: a notify finds nobody.
@@ -67,7 +65,7 @@ fn condition_wait_timeout() {
 
 #[test]
 fn condition_notify_skips_cancelled_waiter() {
-    run(async {
+    run_test(async {
         let condition = Condition::new();
         let first = {
             let condition = condition.clone();
@@ -87,7 +85,7 @@ fn condition_notify_skips_cancelled_waiter() {
 
 #[test]
 fn event_set_clear_wait() {
-    run(async {
+    run_test(async {
         let event = Event::new();
         assert!(!event.is_set());
         assert!(matches!(
@@ -116,7 +114,7 @@ fn event_set_clear_wait() {
 
 #[test]
 fn semaphore_acquire_release_fifo() {
-    run(async {
+    run_test(async {
         let semaphore = Semaphore::new(2);
         let a = semaphore.acquire().await;
         let _b = semaphore.acquire().await;
@@ -148,7 +146,7 @@ fn semaphore_acquire_release_fifo() {
 
 #[test]
 fn semaphore_acquire_timeout_and_cancel_passes_turn_on() {
-    run(async {
+    run_test(async {
         let semaphore = Semaphore::new(1);
         let held = semaphore.acquire().await;
         assert!(matches!(
@@ -175,7 +173,7 @@ fn semaphore_acquire_timeout_and_cancel_passes_turn_on() {
 
 #[test]
 fn bounded_semaphore_release_unacquired() {
-    run(async {
+    run_test(async {
         let semaphore = BoundedSemaphore::new(1);
         assert!(matches!(
             semaphore.release(),
@@ -191,7 +189,7 @@ fn bounded_semaphore_release_unacquired() {
 
 #[test]
 fn lock_fifo_and_timeout() {
-    run(async {
+    run_test(async {
         let lock = Lock::new();
         let history = Rc::new(RefCell::new(Vec::new()));
         let guard = lock.acquire().await;

@@ -1,16 +1,14 @@
 //! Tests of `typhoon_ioloop::queues`, named after Tornado's `queues_test.py`.
 
-mod util;
-
 use std::time::Duration;
 
 use typhoon_ioloop::queues::{LifoQueue, PriorityQueue, Queue};
 use typhoon_ioloop::{IOLoop, LoopError, yield_now};
-use util::run;
+use typhoon_testing::run_test;
 
 #[test]
 fn queue_basics_and_nowait() {
-    run(async {
+    run_test(async {
         let queue: Queue<i32> = Queue::new(2);
         assert_eq!(queue.maxsize(), 2);
         assert!(queue.empty());
@@ -26,7 +24,7 @@ fn queue_basics_and_nowait() {
 
 #[test]
 fn get_timeout_and_put_timeout() {
-    run(async {
+    run_test(async {
         let queue: Queue<i32> = Queue::new(1);
         assert!(matches!(
             queue.get_timeout(Duration::from_millis(5)).await,
@@ -55,7 +53,7 @@ fn get_timeout_and_put_timeout() {
 
 #[test]
 fn blocking_put_wakes_when_room() {
-    run(async {
+    run_test(async {
         let queue: Queue<u32> = Queue::new(1);
         let producer = {
             let queue = queue.clone();
@@ -77,7 +75,7 @@ fn blocking_put_wakes_when_room() {
 
 #[test]
 fn getters_served_in_order_and_cancelled_getter_loses_nothing() {
-    run(async {
+    run_test(async {
         let queue: Queue<&'static str> = Queue::new(0);
         let first = {
             let queue = queue.clone();
@@ -97,7 +95,7 @@ fn getters_served_in_order_and_cancelled_getter_loses_nothing() {
 
 #[test]
 fn task_done_and_join() {
-    run(async {
+    run_test(async {
         let queue: Queue<u32> = Queue::new(0);
         assert!(matches!(
             queue.task_done(),
@@ -128,7 +126,7 @@ fn task_done_and_join() {
 
 #[test]
 fn priority_queue_smallest_first() {
-    run(async {
+    run_test(async {
         let queue: PriorityQueue<(u8, &'static str)> = Queue::new(0);
         queue.put((1, "medium")).await;
         queue.put((0, "high")).await;
@@ -141,7 +139,7 @@ fn priority_queue_smallest_first() {
 
 #[test]
 fn lifo_queue_last_first() {
-    run(async {
+    run_test(async {
         let queue: LifoQueue<u8> = Queue::new(0);
         for i in 1..=3 {
             queue.put(i).await;

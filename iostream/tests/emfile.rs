@@ -22,8 +22,8 @@ fn cpu_time() -> Duration {
 
 #[test]
 fn accept_survives_emfile_without_spinning() {
-    let (result, log) = util::capture_logs(|| {
-        util::run(async {
+    let (result, log) = typhoon_testing::capture_logs(|| {
+        typhoon_testing::run_test(async {
             let server = TCPServer::new(|stream, _peer| async move {
                 if let Ok(line) = stream.read_until(b"\n", Some(1024)).await {
                     let _ = stream.write(&line).await;

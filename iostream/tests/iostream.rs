@@ -8,20 +8,21 @@ use std::time::Duration;
 
 use typhoon_ioloop::{IOLoop, yield_now};
 use typhoon_iostream::{StreamError, StreamOptions};
+use typhoon_testing::run_test;
 use util::{Kind, pair, pair_with};
 
 /// Generates one `#[test]` per case and transport.
 macro_rules! stream_suite {
     ($($case:ident),* $(,)?) => {
         mod tcp {
-            $(#[test] fn $case() { crate::util::run(super::$case(crate::util::Kind::Tcp)) })*
+            $(#[test] fn $case() { typhoon_testing::run_test(super::$case(crate::util::Kind::Tcp)) })*
         }
         mod unix {
-            $(#[test] fn $case() { crate::util::run(super::$case(crate::util::Kind::Unix)) })*
+            $(#[test] fn $case() { typhoon_testing::run_test(super::$case(crate::util::Kind::Unix)) })*
         }
         #[cfg(feature = "tls")]
         mod tls {
-            $(#[test] fn $case() { crate::util::run(super::$case(crate::util::Kind::Tls)) })*
+            $(#[test] fn $case() { typhoon_testing::run_test(super::$case(crate::util::Kind::Tls)) })*
         }
     };
 }
@@ -558,7 +559,7 @@ async fn buffer_full_cause_is_kept_for_later_reads(kind: Kind) {
 
 #[test]
 fn write_buffer_limit() {
-    util::run(async {
+    run_test(async {
         let options = StreamOptions {
             max_write_buffer_size: Some(1000),
             ..StreamOptions::default()
@@ -578,7 +579,7 @@ fn write_buffer_limit() {
 
 #[test]
 fn in_place_parsing_api() {
-    util::run(async {
+    run_test(async {
         let (client, server) = pair(Kind::Unix).await;
         client
             .write(b"GET / HTTP/1.1\r\n\r\n")
@@ -595,7 +596,7 @@ fn in_place_parsing_api() {
 
 #[test]
 fn set_nodelay_and_peer_addr() {
-    util::run(async {
+    run_test(async {
         let (client, server) = pair(Kind::Tcp).await;
         client.set_nodelay(true).expect("nodelay");
         assert!(server.peer_addr().is_some());

@@ -12,7 +12,7 @@ use std::time::Duration;
 use typhoon_ioloop::IOLoop;
 use typhoon_iostream::netutil::{AddressFamily, BindOptions, bind_sockets, bind_unix_socket};
 use typhoon_iostream::{StreamError, TCPClient, TCPServer, start_loops};
-use util::run;
+use typhoon_testing::run_test;
 
 /// An echo handler: lines back until the peer closes.
 fn echo_server() -> TCPServer {
@@ -81,7 +81,7 @@ fn bind_unix_socket_replaces_stale_socket_refuses_files() {
     let file = dir.join("plain-file");
     std::fs::write(&file, b"not a socket").expect("write");
     assert!(bind_unix_socket(&file, 128).is_err());
-    run(async move {
+    run_test(async move {
         let server = echo_server();
         server.add_unix_socket(listener).expect("add");
         let client = TCPClient::new().connect_unix(&path).expect("connect");
@@ -97,7 +97,7 @@ fn bind_unix_socket_replaces_stale_socket_refuses_files() {
 
 #[test]
 fn tcp_server_listen_and_stop() {
-    run(async {
+    run_test(async {
         let server = echo_server();
         let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
         let client = TCPClient::new()
@@ -124,7 +124,7 @@ fn tcp_server_listen_and_stop() {
 #[test]
 fn thousand_concurrent_connections_echo_through_one_loop() {
     util::raise_fd_limit(4096);
-    run(async {
+    run_test(async {
         let server = echo_server();
         let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
         let ioloop = IOLoop::current();
@@ -189,7 +189,7 @@ fn start_loops_spreads_connections_over_loops() {
 
 #[test]
 fn tcp_client_connect_refused_and_timeout() {
-    run(async {
+    run_test(async {
         // A port nobody listens on.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("bind")
@@ -221,7 +221,7 @@ fn tcp_client_connect_refused_and_timeout() {
 
 #[test]
 fn handler_panic_does_not_stop_the_server() {
-    run(async {
+    run_test(async {
         let server = TCPServer::new(|stream, _peer| async move {
             let line = stream.read_until(b"\n", None).await.unwrap_or_default();
             if line == b"panic\n" {

@@ -5,21 +5,14 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
 use typhoon_ioloop::IOLoop;
 use typhoon_iostream::{StreamError, TCPClient, TCPServer, tls};
-use util::{fixture, run};
-
-fn server_config() -> Arc<rustls::ServerConfig> {
-    tls::server_config_from_pem_files(fixture("server.pem"), fixture("server.key"), &[b"http/1.1"])
-        .expect("server config")
-}
-
-fn client_config() -> Arc<rustls::ClientConfig> {
-    tls::client_config_with_ca_file(fixture("ca.pem"), &[b"http/1.1"]).expect("client config")
-}
+use typhoon_testing::run_test;
+use typhoon_testing::tls::{
+    ca_file, client_config, server_cert_file, server_config, server_key_file,
+};
 
 fn tls_echo_server(handshake_timeout: Duration) -> TCPServer {
     TCPServer::new(|stream, _peer| async move {
@@ -65,7 +58,7 @@ async fn read_to_end_off_loop(mut socket: TcpStream) -> Vec<u8> {
 
 #[test]
 fn handshake_with_garbage_fails_that_connection_only() {
-    run(async {
+    run_test(async {
         let server = tls_echo_server(Duration::from_secs(10));
         let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
         let mut garbage = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -82,7 +75,7 @@ fn handshake_with_garbage_fails_that_connection_only() {
 
 #[test]
 fn client_that_sends_nothing_is_dropped_after_the_handshake_timeout() {
-    run(async {
+    run_test(async {
         let server = tls_echo_server(Duration::from_millis(200));
         let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
         let silent = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -99,7 +92,7 @@ fn client_that_sends_nothing_is_dropped_after_the_handshake_timeout() {
 
 #[test]
 fn start_tls_on_an_established_stream() {
-    run(async {
+    run_test(async {
         let server = TCPServer::new(|stream, _peer| async move {
             let Ok(line) = stream.read_until(b"\n", None).await else {
                 return;
@@ -135,7 +128,7 @@ fn start_tls_on_an_established_stream() {
 
 #[test]
 fn untrusted_certificate_is_rejected() {
-    run(async {
+    run_test(async {
         let server = tls_echo_server(Duration::from_secs(10));
         let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
         // The test CA is not among the webpki roots.
@@ -162,25 +155,26 @@ fn untrusted_certificate_is_rejected() {
 
 #[test]
 fn pem_loading_errors() {
-    assert!(tls::load_certificates(fixture("missing.pem")).is_err());
+    let missing = std::env::temp_dir().join("typhoon-iostream-no-such-cert.pem");
+    assert!(tls::load_certificates(missing).is_err());
     assert!(
-        tls::load_certificates(fixture("server.key")).is_err(),
+        tls::load_certificates(server_key_file()).is_err(),
         "a key is not a certificate"
     );
     assert!(
-        tls::load_private_key(fixture("ca.pem")).is_err(),
+        tls::load_private_key(ca_file()).is_err(),
         "a certificate is not a key"
     );
     assert_eq!(
-        tls::load_certificates(fixture("server.pem"))
+        tls::load_certificates(server_cert_file())
             .expect("certs")
             .len(),
         1
     );
     // A key that does not match the certificate is refused when the config is built.
     let mismatched = tls::server_config(
-        tls::load_certificates(fixture("ca.pem")).expect("ca"),
-        tls::load_private_key(fixture("server.key")).expect("key"),
+        tls::load_certificates(ca_file()).expect("ca"),
+        tls::load_private_key(server_key_file()).expect("key"),
         &[],
     );
     assert!(mismatched.is_err());

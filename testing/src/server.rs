@@ -3,15 +3,10 @@
 
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 
 use typhoon_httpclient::{AsyncHTTPClient, HTTPRequest, HTTPResponse, Result};
 use typhoon_httpserver::HTTPServer;
 use typhoon_web::Application;
-
-/// The test certificate authority and the `localhost` certificate it signed (test fixtures,
-/// never for anything real).
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../iostream/tests/fixtures");
 
 /// Binds a listening socket on a free loopback port (Tornado's `bind_unused_port`).
 ///
@@ -47,20 +42,15 @@ impl AsyncHTTPTestServer {
     }
 
     /// Serves `app` over HTTPS with a test certificate for `localhost`
-    /// (Tornado's `AsyncHTTPSTestCase`); `fetch` trusts the test CA.
+    /// ([`tls::server_config`](crate::tls::server_config), Tornado's `AsyncHTTPSTestCase`);
+    /// `fetch` trusts the test CA.
     ///
     /// # Panics
     ///
-    /// If the fixtures cannot be loaded or the port cannot be bound.
+    /// If the port cannot be bound.
     pub fn new_tls(app: Application) -> Self {
-        let config = typhoon_iostream::tls::server_config_from_pem_files(
-            Self::fixture("server.pem"),
-            Self::fixture("server.key"),
-            &[b"http/1.1"],
-        )
-        .expect("test certificate");
         let mut options = app.server_options();
-        options.tls = Some(config);
+        options.tls = Some(crate::tls::server_config());
         Self::serve(app.into_server_with(options), "https")
     }
 
@@ -72,10 +62,6 @@ impl AsyncHTTPTestServer {
     /// If the port cannot be bound.
     pub fn from_server(server: HTTPServer) -> Self {
         Self::serve(server, "http")
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        PathBuf::from(FIXTURES).join(name)
     }
 
     fn serve(server: HTTPServer, scheme: &'static str) -> Self {
@@ -126,7 +112,7 @@ impl AsyncHTTPTestServer {
     pub fn request(&self, path: &str) -> HTTPRequest {
         let request = HTTPRequest::new(self.get_url(path));
         if self.scheme == "https" {
-            request.ca_certs(Self::fixture("ca.pem"))
+            request.ca_certs(crate::tls::ca_file())
         } else {
             request
         }

@@ -8,21 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use typhoon_httpserver::{HTTPServer, HTTPServerRequest, ResponseWriter};
-use typhoon_ioloop::IOLoop;
-
-/// Every test is bounded by this.
-pub const TEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Runs `future` on a fresh loop, failing the test if it takes longer than [`TEST_TIMEOUT`].
-pub fn run<F>(future: F) -> F::Output
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    IOLoop::new()
-        .run_sync_timeout(TEST_TIMEOUT, future)
-        .expect("test timed out")
-}
 
 /// Starts a Typhoon `HTTPServer` on 127.0.0.1:0 on the current loop; returns it and its base
 /// URL (`http://127.0.0.1:PORT`).

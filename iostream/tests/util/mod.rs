@@ -9,30 +9,12 @@ use std::time::Duration;
 use typhoon_ioloop::{Async, IOLoop};
 use typhoon_iostream::{IOStream, StreamOptions, TCPClient};
 
-/// Every test is bounded by this.
-pub const TEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Runs `future` on a fresh loop, failing the test if it takes longer than [`TEST_TIMEOUT`].
-pub fn run<F>(future: F) -> F::Output
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    typhoon_testing::run_test_with_timeout(TEST_TIMEOUT, future)
-}
-
 /// The transports the shared suite runs over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Tcp,
     Unix,
     Tls,
-}
-
-pub fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 /// A connected pair of streams `(client, server)` over `kind`.
@@ -72,19 +54,11 @@ async fn tcp_pair(options: StreamOptions) -> (IOStream, IOStream) {
 
 #[cfg(feature = "tls")]
 async fn tls_pair(options: StreamOptions) -> (IOStream, IOStream) {
-    use typhoon_iostream::tls;
+    use typhoon_testing::tls;
     let (client, server) = tcp_pair(options).await;
-    let server_config = tls::server_config_from_pem_files(
-        fixture("server.pem"),
-        fixture("server.key"),
-        &[b"http/1.1"],
-    )
-    .expect("server config");
-    let client_config =
-        tls::client_config_with_ca_file(fixture("ca.pem"), &[b"http/1.1"]).expect("client config");
-    let server = IOLoop::current().spawn(server.start_tls_server(server_config));
+    let server = IOLoop::current().spawn(server.start_tls_server(tls::server_config()));
     let client = client
-        .start_tls_client(client_config, "localhost")
+        .start_tls_client(tls::client_config(), "localhost")
         .await
         .expect("client handshake");
     let server = server
@@ -98,8 +72,6 @@ async fn tls_pair(options: StreamOptions) -> (IOStream, IOStream) {
 async fn tls_pair(_options: StreamOptions) -> (IOStream, IOStream) {
     unreachable!("the TLS suite is compiled only with the tls feature")
 }
-
-pub use typhoon_testing::capture_logs;
 
 /// Raises this process's soft fd limit to at least `want` (bounded by the hard limit).
 pub fn raise_fd_limit(want: u64) {
