@@ -1,6 +1,5 @@
 //! The `tcpecho` example's server over real loopback sockets, plain and TLS.
 
-
 use typhoon_examples::tcpecho;
 use typhoon_iostream::{StreamError, TCPClient};
 
