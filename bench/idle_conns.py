@@ -4,7 +4,7 @@ import socket
 import sys
 import time
 
-from seed_clients import rss_kib  # the same /proc reader as the seed's C10K client
+from articles_clients import rss_kib  # the same /proc reader as the articles' C10K client
 
 
 def main():

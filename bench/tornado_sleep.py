@@ -1,4 +1,4 @@
-"""The seed article's Tornado app: A /sync-sleep (time.sleep on the loop), B /async-sleep
+"""The Tornado performance articles' Tornado app: A /sync-sleep (time.sleep on the loop), B /async-sleep
 (asyncio.sleep), C /now, D /executor-sleep (time.sleep in run_in_executor).
 Usage: tornado_sleep.py PORT [SECONDS]"""
 import asyncio

@@ -1,7 +1,7 @@
 //! Run with: cargo run --release --example demo
 //!
 //! The README's demo server (the app is in `examples/src/demo.rs`): http://127.0.0.1:8888/ links
-//! the seed's hello world, the sleep experiment, the chat, the file upload and the blog, all
+//! Tornado's hello world, the sleep experiment, the chat, the file upload and the blog, all
 //! served by this process. `--port=N` (the chat, upload and blog take the next three ports),
 //! `--address`, `--loops=N` (loops for the main port), `--sleep=1s`, and
 //! `--certfile`/`--keyfile` for HTTPS on every port. Ctrl-C or SIGTERM stops it.

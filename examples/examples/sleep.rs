@@ -1,6 +1,7 @@
 //! Run with: cargo run --release --example sleep -- --port=8888
 //!
-//! The seed experiment (the app is in `examples/src/sleep.rs`): a blocking sleep on the loop
+//! The synchronous-vs-asynchronous experiment from the Tornado performance articles (the app
+//! is in `examples/src/sleep.rs`): a blocking sleep on the loop
 //! next to the two ways out. Try, each in its own terminal while the first runs:
 //!
 //! ```text

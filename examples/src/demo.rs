@@ -1,7 +1,7 @@
 //! The demo server (the README's main command): a page on the main port linking every web
 //! example, each served live by this one process.
 //!
-//! The main port serves the index, the seed's hello world (`/hello`) and the sleep experiment's
+//! The main port serves the index, Tornado's hello world (`/hello`) and the sleep experiment's
 //! endpoints (`/sync-sleep`, `/async-sleep`, `/executor-sleep`, `/now`). The chat, the upload
 //! and the blog keep their own URL layouts (their pages and scripts use absolute paths), so
 //! each gets the next port: main + 1, + 2, + 3 (or free ports when the main port is 0). All of
@@ -163,7 +163,7 @@ code{{background:#f3f3f3;padding:0 .2em}} li{{margin:.4em 0}}</style></head>
 <p>Tornado's design rebuilt in Rust: every page below is served by this one process, on
 single-threaded non-blocking event loops.</p>
 <ul>
-<li><a href="{main}/hello">Hello, world</a>: the seed's program, line for line.</li>
+<li><a href="{main}/hello">Hello, world</a>: Tornado's hello world, line for line.</li>
 <li>The sleep experiment ({sleep} each):
   <a href="{main}/sync-sleep">A: blocking sleep on the loop</a>,
   <a href="{main}/async-sleep">B: async sleep</a>,

@@ -1,4 +1,4 @@
-//! Tornado's hello world on `typhoon-web`: the seed's program, line for line.
+//! Tornado's hello world on `typhoon-web`, line for line.
 
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, route};
 

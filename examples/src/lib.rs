@@ -5,7 +5,8 @@
 //! `examples/README.md` for the index:
 //!
 //! - [`helloworld`], `tls_hello` (HTTPS, feature `tls`), [`multi_core`] (n loops on one port);
-//! - [`sleep`]: the seed experiment, blocking vs. async vs. executor sleeps on one loop;
+//! - [`sleep`]: the synchronous-vs-asynchronous experiment from the Tornado performance
+//!   articles, blocking vs. async vs. executor sleeps on one loop;
 //! - [`file_upload`]: streamed multipart and PUT uploads to disk, and a streaming client;
 //! - [`graceful_shutdown`]: draining a server on a stop trigger;
 //! - [`options`]: `typhoon-options` with a config file and `--help`;

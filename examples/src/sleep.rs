@@ -1,4 +1,5 @@
-//! The seed experiment: what a blocking call does to an event loop, and the two ways out.
+//! The synchronous-vs-asynchronous experiment from the Tornado performance articles: what a
+//! blocking call does to an event loop, and the two ways out.
 //!
 //! Four endpoints, all on one loop unless `--loops=N` is given:
 //!
@@ -21,7 +22,7 @@ use typhoon_httpserver::{HTTPServer, start_loops};
 use typhoon_ioloop::IOLoop;
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
 
-/// How long the sleeping endpoints sleep when `--sleep` is not given (the seed's 1 s).
+/// How long the sleeping endpoints sleep when `--sleep` is not given (the articles' 1 s).
 pub const DEFAULT_SLEEP: Duration = Duration::from_secs(1);
 
 /// The `/sync-sleep` handler (A): sleeps on the loop's own thread, blocking the loop.

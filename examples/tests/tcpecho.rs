@@ -1,9 +1,6 @@
 //! The `tcpecho` example's server over real loopback sockets, plain and TLS.
 
-use std::time::Duration;
-
 use typhoon_examples::tcpecho;
-use typhoon_ioloop::IOLoop;
 use typhoon_iostream::{StreamError, TCPClient};
 
 use typhoon_testing::run_test as run;

@@ -1,4 +1,4 @@
-"""Load clients for bench/seed.sh, the seed articles' experiments. Standard library only.
+"""Load clients for bench/articles.sh, the Tornado performance articles' experiments. Standard library only.
 
   burst PORT PATH N C     C connections opened at once, N requests in all (keep-alive, each
                           connection sends its next request when the previous answer is in);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed articles' five experiments, reproduced on Typhoon beside Tornado, nginx and hyper
+# The Tornado performance articles' five experiments, reproduced on Typhoon beside Tornado, nginx and hyper
 # (bench/hyper-peer) in one run, on 127.0.0.1 only:
 #   1. hello world throughput: ab -n 100000 -c 100 (as in the articles) and wrk, one core each;
 #   2. sync vs async sleep: ab -n 200 -c 40 on A /sync-sleep, B /async-sleep, D /executor-sleep,
@@ -8,13 +8,13 @@
 #   4. scaling out: nginx in front of 1 and N instances (Typhoon, then Tornado), plus Typhoon's
 #      own n-loop mode without nginx;
 #   5. C10K: 10,000 idle keep-alive connections on one loop, then a request on each (RSS).
-# Then requests/s against concurrency for all four servers, plotted to bench/seed-concurrency.png.
+# Then requests/s against concurrency for all four servers, plotted to bench/articles-concurrency.png.
 #
 # Servers are pinned to CPU 0 and load generators to CPU 1 where one core each is the point
 # (1, 5, the plot); experiment 4 is about using more cores, so nothing is pinned there.
 # Every load is bounded in count or time; servers are started and stopped by PID.
 #
-# Usage: bench/seed.sh [--quick]   (results: bench/out/seed-*.md, bench/seed-concurrency.png)
+# Usage: bench/articles.sh [--quick]   (results: bench/out/articles-*.md, bench/articles-concurrency.png)
 #   --quick: 40 sync requests instead of 200 in experiment 2, 3 s wrk runs, 2,000 C10K
 #   connections; for a check that the script works, not for the figures.
 set -euo pipefail
@@ -23,7 +23,7 @@ QUICK=0
 [[ ${1:-} == --quick ]] && QUICK=1
 SYNC_N=200; WRK_D=10; C10K_N=10000; AB_N=100000
 if ((QUICK)); then SYNC_N=40; WRK_D=3; C10K_N=2000; AB_N=20000; fi
-N_INSTANCES=${SEED_INSTANCES:-4}
+N_INSTANCES=${ARTICLES_INSTANCES:-4}
 
 # ----- what the script needs, installed by itself ------------------------------------------------
 need_apt=()
@@ -43,8 +43,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 mkdir -p bench/out
 STAMP=$(date +%Y%m%d-%H%M%S)
-OUT=bench/out/seed-$STAMP.md
-CSV=bench/out/seed-concurrency-$STAMP.csv
+OUT=bench/out/articles-$STAMP.md
+CSV=bench/out/articles-concurrency-$STAMP.csv
 EX=target/release/examples
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -87,10 +87,10 @@ nginx_conf() { # dir listen-port body-or-upstream-ports...
 }
 
 cat >"$OUT" <<EOF
-# The seed's experiments, $(date -u +%Y-%m-%dT%H:%MZ)
+# The Tornado performance articles' experiments, $(date -u +%Y-%m-%dT%H:%MZ)
 
 Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(uname -sr).
-Command: \`bench/seed.sh$( ((QUICK)) && echo ' --quick')\`.
+Command: \`bench/articles.sh$( ((QUICK)) && echo ' --quick')\`.
 
 EOF
 
@@ -102,8 +102,8 @@ say "|---|---|---|"
 declare -A HELLO_RPS
 for server in typhoon tornado; do
   case $server in
-    typhoon) start 0 18901 seed-typhoon "$EX/helloworld" --port=18901 --logging=none ;;
-    tornado) start 0 18901 seed-tornado python3 bench/tornado_hello.py 18901 ;;
+    typhoon) start 0 18901 articles-typhoon "$EX/helloworld" --port=18901 --logging=none ;;
+    tornado) start 0 18901 articles-tornado python3 bench/tornado_hello.py 18901 ;;
   esac
   pid=$LAST_PID
   abr=$(taskset -c 1 ab -q -n "$AB_N" -c 100 http://127.0.0.1:18901/ | ab_rps)
@@ -121,7 +121,7 @@ say "## 2. Sync vs async: 1 s sleeps, 40 concurrent clients"
 say ""
 say "| endpoint | client | requests | req/s | time per request, mean (ab's, ms) | latency, mean (ms) |"
 say "|---|---|---|---|---|---|"
-start 0 18902 seed-sleep "$EX/sleep" --port=18902 --logging=none
+start 0 18902 articles-sleep "$EX/sleep" --port=18902 --logging=none
 pid=$LAST_PID
 for endpoint in sync-sleep async-sleep executor-sleep; do
   n=200; [[ $endpoint == sync-sleep ]] && n=$SYNC_N
@@ -130,7 +130,7 @@ for endpoint in sync-sleep async-sleep executor-sleep; do
   tpr=$(awk '/Time per request:.*\(mean\)$/ {print $4}' <<<"$ab_out")
   lat=$(awk '/Time per request:.*across all/ {print $4}' <<<"$ab_out")
   say "| /$endpoint | ab -n $n -c 40 | $n | $rps | $tpr | (ab: $lat across all) |"
-  burst=$(taskset -c 1 python3 bench/seed_clients.py burst 18902 "/$endpoint" "$n" 40)
+  burst=$(taskset -c 1 python3 bench/articles_clients.py burst 18902 "/$endpoint" "$n" 40)
   python3 - "$endpoint" "$n" "$burst" <<'PY' | tee -a "$OUT"
 import json, sys
 endpoint, n, burst = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -150,13 +150,13 @@ say "| server | first, second | finished (s after the first was sent) |"
 say "|---|---|---|"
 for server in typhoon tornado; do
   case $server in
-    typhoon) start 0 18903 seed-order-typhoon "$EX/sleep" --port=18903 --logging=none ;;
-    tornado) start 0 18903 seed-order-tornado python3 bench/tornado_sleep.py 18903 ;;
+    typhoon) start 0 18903 articles-order-typhoon "$EX/sleep" --port=18903 --logging=none ;;
+    tornado) start 0 18903 articles-order-tornado python3 bench/tornado_sleep.py 18903 ;;
   esac
   pid=$LAST_PID
   for pair in "/now /sync-sleep" "/now /async-sleep" "/sync-sleep /now" "/async-sleep /now"; do
     read -r first second <<<"$pair"
-    result=$(python3 bench/seed_clients.py order 18903 "$first" "$second")
+    result=$(python3 bench/articles_clients.py order 18903 "$first" "$second")
     say "| $server | $first, then $second | \`$result\` |"
   done
   stop "$pid"
@@ -182,25 +182,25 @@ for server in typhoon tornado; do
     for i in $(seq 1 "$count"); do
       port=$((18910 + i))
       case $server in
-        typhoon) start any "$port" "seed-scale-$server-$i" "$EX/helloworld" --port="$port" --logging=none ;;
-        tornado) start any "$port" "seed-scale-$server-$i" python3 bench/tornado_hello.py "$port" ;;
+        typhoon) start any "$port" "articles-scale-$server-$i" "$EX/helloworld" --port="$port" --logging=none ;;
+        tornado) start any "$port" "articles-scale-$server-$i" python3 bench/tornado_hello.py "$port" ;;
       esac
       backend_pids+=("$LAST_PID"); ports+=("$port")
     done
     dir=$(mktemp -d)
     nginx_conf "$dir" 18909 "${ports[@]}"
-    start any 18909 seed-nginx-proxy nginx -c "$dir/nginx.conf"
+    start any 18909 articles-nginx-proxy nginx -c "$dir/nginx.conf"
     npid=$LAST_PID
     scale_run "nginx + $count $server" 18909
     stop "$npid"
     for p in "${backend_pids[@]}"; do stop "$p"; done
   done
 done
-start any 18908 seed-multicore "$EX/multi_core" --port=18908 --loops="$(nproc)" --logging=none
+start any 18908 articles-multicore "$EX/multi_core" --port=18908 --loops="$(nproc)" --logging=none
 pid=$LAST_PID
 scale_run "typhoon multi_core --loops=$(nproc), no nginx" 18908
 stop "$pid"
-start any 18908 seed-single "$EX/helloworld" --port=18908 --logging=none
+start any 18908 articles-single "$EX/helloworld" --port=18908 --logging=none
 pid=$LAST_PID
 scale_run "typhoon helloworld, 1 loop, no nginx" 18908
 stop "$pid"
@@ -217,12 +217,12 @@ NGINX_DIR=$(mktemp -d)
 nginx_conf "$NGINX_DIR" 18907 return
 for server in typhoon tornado nginx; do
   case $server in
-    typhoon) start 0 18907 seed-c10k-typhoon "$EX/helloworld" --port=18907 --logging=none; spid=$LAST_PID ;;
-    tornado) start 0 18907 seed-c10k-tornado python3 bench/tornado_hello.py 18907; spid=$LAST_PID ;;
-    nginx) start 0 18907 seed-c10k-nginx nginx -c "$NGINX_DIR/nginx.conf"; spid=$(pgrep -P "$LAST_PID" | head -n1) ;;
+    typhoon) start 0 18907 articles-c10k-typhoon "$EX/helloworld" --port=18907 --logging=none; spid=$LAST_PID ;;
+    tornado) start 0 18907 articles-c10k-tornado python3 bench/tornado_hello.py 18907; spid=$LAST_PID ;;
+    nginx) start 0 18907 articles-c10k-nginx nginx -c "$NGINX_DIR/nginx.conf"; spid=$(pgrep -P "$LAST_PID" | head -n1) ;;
   esac
   pid=$LAST_PID
-  result=$(taskset -c 1 python3 bench/seed_clients.py c10k 18907 "$spid" "$C10K_N")
+  result=$(taskset -c 1 python3 bench/articles_clients.py c10k 18907 "$spid" "$C10K_N")
   python3 - "$server" "$result" <<'PY' | tee -a "$OUT"
 import json, sys
 s, r = sys.argv[1], json.loads(sys.argv[2])
@@ -238,10 +238,10 @@ say ""
 echo "server,connections,req_per_s" >"$CSV"
 for server in typhoon tornado nginx hyper; do
   case $server in
-    typhoon) start 0 18906 seed-curve-typhoon "$EX/helloworld" --port=18906 --logging=none ;;
-    tornado) start 0 18906 seed-curve-tornado python3 bench/tornado_hello.py 18906 ;;
-    nginx) nginx_conf "$NGINX_DIR" 18906 return; start 0 18906 seed-curve-nginx nginx -c "$NGINX_DIR/nginx.conf" ;;
-    hyper) start 0 18906 seed-curve-hyper bench/hyper-peer/target/release/hyper-peer 18906 ;;
+    typhoon) start 0 18906 articles-curve-typhoon "$EX/helloworld" --port=18906 --logging=none ;;
+    tornado) start 0 18906 articles-curve-tornado python3 bench/tornado_hello.py 18906 ;;
+    nginx) nginx_conf "$NGINX_DIR" 18906 return; start 0 18906 articles-curve-nginx nginx -c "$NGINX_DIR/nginx.conf" ;;
+    hyper) start 0 18906 articles-curve-hyper bench/hyper-peer/target/release/hyper-peer 18906 ;;
   esac
   pid=$LAST_PID
   for c in 1 10 50 100 250 500 1000; do
@@ -250,7 +250,7 @@ for server in typhoon tornado nginx hyper; do
   done
   stop "$pid"
 done
-python3 - "$CSV" bench/seed-concurrency.png <<'PY' | tee -a "$OUT"
+python3 - "$CSV" bench/articles-concurrency.png <<'PY' | tee -a "$OUT"
 import csv, sys
 import matplotlib
 matplotlib.use("Agg")
