@@ -10,8 +10,8 @@ item its parent defines, while the parent uses the child, is. Declaring a module
 an edge. Test modules (`#[cfg(test)] mod ... { }` and `#[cfg(test)] mod x;`) and comments are left out.
 
 Prints every strongly connected component with more than one module, with the references that
-tie it, and exits 1 if there is one. Usage: `.ci/module_cycles.py [crate_dir ...]` (default: every
-workspace member with a `src/lib.rs`).
+tie it, and exits 1 if there is one. Usage: `.ci/module_cycles.py [--known crate_dir] [crate_dir ...]`
+(default: every workspace member with a `src/lib.rs`).
 """
 
 import os
@@ -221,7 +221,15 @@ def members():
 
 
 def main():
-    crates = [os.path.abspath(p) for p in sys.argv[1:]] or members()
+    args = sys.argv[1:]
+    # `--known web`: that crate's cycles are printed but do not fail the run (a cycle being
+    # broken in an open issue); everything else must be clean.
+    known = set()
+    while "--known" in args:
+        i = args.index("--known")
+        known.add(os.path.abspath(os.path.join(ROOT, args[i + 1])))
+        del args[i:i + 2]
+    crates = [os.path.abspath(p) for p in args] or members()
     found = 0
     for path in crates:
         if not os.path.exists(os.path.join(path, "src", "lib.rs")):
@@ -231,9 +239,10 @@ def main():
         for comp in sccs(list(crate.modules), edges):
             if len(comp) < 2:
                 continue
-            found += 1
+            found += path not in known
             names = sorted(crate.name(m) for m in comp)
-            print(f"{os.path.relpath(path, ROOT)}: cycle between {', '.join(names)}")
+            tag = " (known, does not fail)" if path in known else ""
+            print(f"{os.path.relpath(path, ROOT)}: cycle between {', '.join(names)}{tag}")
             for a in sorted(comp):
                 for b, ref in sorted(edges.get(a, {}).items()):
                     if b in comp:
@@ -241,7 +250,7 @@ def main():
     if found:
         print(f"{found} module cycle(s)")
         return 1
-    print(f"no module cycles in {len(crates)} crates")
+    print(f"no module cycles in {len(crates)} crates" + (" (known ones excepted)" if known else ""))
     return 0
 
 
