@@ -101,6 +101,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod app_state;
 mod application;
 mod builtin;
 mod context;
@@ -111,9 +112,10 @@ mod handler;
 pub mod multipart;
 mod range;
 mod routing;
+mod settings;
 mod static_files;
 
-pub use application::{Application, Settings};
+pub use application::Application;
 pub use builtin::{ErrorHandler, RedirectHandler};
 pub use context::Context;
 pub use cookies::CookieOptions;
@@ -121,6 +123,7 @@ pub use cors::Cors;
 pub use error::{HTTPError, Result, WebError};
 pub use handler::{HandlerFactory, RequestHandler};
 pub use routing::{Route, route};
+pub use settings::Settings;
 pub use static_files::StaticFileHandler;
 
 /// Fills in [`RequestHandler::ALLOWED_METHODS`] from the verb methods an

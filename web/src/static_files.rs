@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use typhoon_httputil::{format_timestamp, parse_http_date};
 
-use crate::context::{Context, etag_matches};
+use crate::context::Context;
+use crate::context::response::etag_matches;
 use crate::error::HTTPError;
 use crate::handler::RequestHandler;
 use crate::range::{RangeAnswer, parse_request_range, resolve_range};

@@ -1,4 +1,4 @@
-//! Cookies, signed cookies and XSRF tokens of a [`Context`].
+//! Cookies, signed cookies, XSRF tokens and the current user of a [`Context`].
 
 use std::time::Duration;
 
@@ -238,5 +238,62 @@ impl Context {
             );
         }
         Ok(())
+    }
+
+    // ----- users ---------------------------------------------------------------------------
+
+    /// Whether the route wants a logged-in user (Tornado's `@authenticated`).
+    pub(crate) fn route_requires_user(&self) -> bool {
+        self.route.as_ref().is_some_and(|route| route.authenticated)
+    }
+
+    /// Tornado's `@authenticated` refusal: redirect GET/HEAD to `login_url?next=`, else 403.
+    pub(crate) fn deny_anonymous(&mut self) -> Result<(), HTTPError> {
+        let method = self.request.method.as_str();
+        if matches!(method, "GET" | "HEAD") {
+            let Some(mut url) = self.app.settings.login_url.clone() else {
+                return Err(HTTPError::new(403).with_log_message("login_url is not set"));
+            };
+            if !url.contains('?') {
+                let next = if url.contains("://") {
+                    self.request.full_url()
+                } else {
+                    self.request.uri.clone()
+                };
+                url.push_str("?next=");
+                url.push_str(&typhoon_escape::url_escape(&next, true));
+            }
+            self.redirect(&url)?;
+            return Err(HTTPError::finish());
+        }
+        Err(HTTPError::new(403))
+    }
+
+    /// The current user (Tornado's `current_user`): loaded on first use by the handler's
+    /// [`get_current_user`](crate::RequestHandler::get_current_user), then cached for the
+    /// rest of the request, or whatever [`set_current_user`](Self::set_current_user) set.
+    /// Nothing is loaded for a request that never asks (no route guard, no template
+    /// rendered, no call here).
+    ///
+    /// # Panics
+    ///
+    /// If `get_current_user` itself calls `current_user` (it would recurse forever); the
+    /// request then gets a 500.
+    pub fn current_user(&self) -> Option<&str> {
+        self.current_user
+            .get_or_init(|| (self.user_loader)(self))
+            .as_deref()
+    }
+
+    /// Sets the current user, replacing any loaded one: the way to load a user
+    /// asynchronously (from a database, say) is to do it in `prepare` and set it here, as
+    /// Tornado's documentation advises.
+    pub fn set_current_user(&mut self, user: Option<String>) {
+        self.current_user = std::cell::OnceCell::from(user);
+    }
+
+    /// Installs the handler's user loader (before anything can ask for the user).
+    pub(crate) fn set_user_loader(&mut self, loader: fn(&Context) -> Option<String>) {
+        self.user_loader = loader;
     }
 }

@@ -97,12 +97,16 @@ fn default_handler() {
         }
     }
     run(async {
-        let settings = Settings {
-            default_handler: Some(typhoon_web::HandlerFactory::new(|| Mine)),
-            ..Settings::default()
-        };
-        let (_s, addr) = serve(app_with(vec![], settings));
+        let (_s, addr) = serve(app_with(vec![], Settings::default()).default_handler(|| Mine));
         let r = get(addr, "/anything").await;
         assert_eq!((r.status, r.text().as_str()), (404, "my 404"));
     });
+}
+
+#[test]
+#[should_panic(expected = "configured before it is cloned")]
+fn default_handler_after_clone_panics() {
+    let app = Application::new(vec![]);
+    let _shared = app.clone();
+    let _ = app.default_handler(|| typhoon_web::ErrorHandler::new(410));
 }

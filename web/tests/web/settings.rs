@@ -127,12 +127,12 @@ fn static_handler_setting() {
         let served = root.clone();
         let settings = Settings {
             static_path: Some(root),
-            static_handler: Some(typhoon_web::HandlerFactory::new(move || {
-                StaticFileHandler::new(served.clone()).with_default_filename("index.html")
-            })),
             ..Settings::default()
         };
-        let (_s, addr) = serve(app_with(vec![], settings));
+        let app = app_with(vec![], settings).static_handler(move || {
+            StaticFileHandler::new(served.clone()).with_default_filename("index.html")
+        });
+        let (_s, addr) = serve(app);
         let r = get(addr, "/static/sub/").await;
         assert_eq!(r.status, 200);
         assert_eq!(r.text(), "<p>index</p>");

@@ -1,0 +1,432 @@
+//! The response: status, headers, body, flushing, files, `finish` and its transforms, redirects.
+
+use sha1::{Digest, Sha1};
+
+use super::Context;
+#[cfg(feature = "gzip")]
+use super::compression;
+use crate::cookies;
+use crate::error::{Result, WebError};
+
+impl Context {
+    /// Sets the status (Tornado's `set_status`); the reason phrase is the standard one, or
+    /// `"Unknown"`.
+    pub fn set_status(&mut self, status: u16) {
+        self.status = status;
+        self.reason = None;
+    }
+
+    /// Sets the status with a custom reason phrase (CR/LF become spaces).
+    pub fn set_status_with_reason(&mut self, status: u16, reason: &str) {
+        self.status = status;
+        self.reason = Some(reason.replace(['\r', '\n'], " "));
+    }
+
+    /// The status set so far.
+    pub fn get_status(&self) -> u16 {
+        self.status
+    }
+
+    /// Sets a response header, replacing earlier values.
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::InvalidHeader`] for an invalid name or a value with CR, LF or other control
+    /// characters.
+    pub fn set_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<()> {
+        self.headers.set(name, value.as_ref())?;
+        Ok(())
+    }
+
+    /// Adds a response header value (several may share a name).
+    ///
+    /// # Errors
+    ///
+    /// As [`set_header`](Self::set_header).
+    pub fn add_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<()> {
+        self.headers.add(name, value.as_ref())?;
+        Ok(())
+    }
+
+    /// Removes a response header (also the default `Content-Type`).
+    pub fn clear_header(&mut self, name: &str) {
+        if name.eq_ignore_ascii_case("Content-Type") {
+            self.default_content_type = false;
+        }
+        self.headers.remove(name);
+    }
+
+    /// A response header as set so far.
+    pub fn get_header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// Resets status, headers and the buffered body (Tornado's `clear`).
+    pub fn clear(&mut self) {
+        self.headers.clear();
+        self.default_content_type = true;
+        self.body.clear();
+        self.status = 200;
+        self.reason = None;
+    }
+
+    /// Appends to the response body (str, String, bytes). After `finish` it is ignored and
+    /// logged.
+    pub fn write(&mut self, chunk: impl AsRef<[u8]>) {
+        if self.finished {
+            tracing::warn!(target: "typhoon::application", "write() after finish() ignored");
+            return;
+        }
+        self.body.extend_from_slice(chunk.as_ref());
+    }
+
+    /// Writes `value` as JSON with `Content-Type: application/json; charset=UTF-8` (Tornado's
+    /// `write(dict)`); `</` is escaped as `<\/`.
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::Json`] if `value` cannot be serialised.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn write_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let text = serde_json::to_string(value)?.replace("</", "<\\/");
+        self.set_header("Content-Type", "application/json; charset=UTF-8")?;
+        self.write(text);
+        Ok(())
+    }
+
+    /// Whether the response is finished.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether the head has gone out (after a `flush`).
+    pub fn head_sent(&self) -> bool {
+        self.head_sent
+    }
+
+    /// Whether the client went away before the response was finished.
+    pub fn is_connection_closed(&self) -> bool {
+        self.connection_closed
+    }
+
+    /// The headers that go out: defaults applied.
+    fn apply_defaults(&mut self) {
+        if self.default_content_type && !self.headers.contains("Content-Type") {
+            let _ = self.headers.set("Content-Type", "text/html; charset=UTF-8");
+        }
+    }
+
+    /// Moves status and headers to the writer.
+    fn send_head(&mut self) {
+        let Some(writer) = self.writer.as_mut() else {
+            return;
+        };
+        match &self.reason {
+            Some(reason) => writer.set_status_with_reason(self.status, reason),
+            None => writer.set_status(self.status),
+        }
+        for (name, value) in self.headers.iter() {
+            let _ = writer.add_header(name, value);
+        }
+        self.head_sent = true;
+    }
+
+    /// Sends the buffered head and body now (chunked on HTTP/1.1), waiting until the kernel has
+    /// them (back-pressure).
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::Finished`] after `finish`, [`WebError::Stream`] if the client went away.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: the bytes are queued before the wait.
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.finished {
+            return Err(WebError::Finished);
+        }
+        let chunk = std::mem::take(&mut self.body);
+        let chunk = if self.head_sent {
+            self.transform_chunk(chunk, false)
+        } else {
+            self.apply_defaults();
+            let chunk = self.transform_first_chunk(chunk, false);
+            self.send_head();
+            chunk
+        };
+        let writer = self.writer.as_mut().ok_or(WebError::Finished)?;
+        writer.write(&chunk);
+        writer.flush().await?;
+        Ok(())
+    }
+
+    /// Sends `count` bytes of `file` from `offset` as the rest of the body, then finishes the
+    /// response. On plain TCP the bytes go with `sendfile(2)`, never through user space
+    /// (tornadoweb/tornado#1448); over TLS, or when the response is being compressed, the range is
+    /// read and written in 64 KiB pieces, each flushed (back-pressure). Set `Content-Length`
+    /// (or let it be computed: what was written so far plus `count`) and the other headers
+    /// first. [`StaticFileHandler`](crate::StaticFileHandler) uses this.
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::Finished`] after `finish`; [`WebError::Stream`] if the client went away or the
+    /// file is shorter than the range (the connection is then closed, so a short body never
+    /// looks complete).
+    pub async fn send_file(&mut self, file: &std::fs::File, offset: u64, count: u64) -> Result<()> {
+        if self.finished {
+            return Err(WebError::Finished);
+        }
+        if !self.head_sent {
+            self.apply_defaults();
+            let chunk = std::mem::take(&mut self.body);
+            let chunk = self.transform_first_chunk(chunk, false);
+            self.send_head();
+            if let Some(writer) = self.writer.as_mut() {
+                writer.write(&chunk);
+            }
+        }
+        let sent = if self.compressing() {
+            self.send_file_through_transforms(file, offset, count).await
+        } else {
+            let writer = self.writer.as_mut().ok_or(WebError::Finished)?;
+            let body = std::mem::take(&mut self.body);
+            writer.write(&body);
+            writer
+                .send_file(file, offset, count)
+                .await
+                .map_err(WebError::from)
+        };
+        if let Err(error) = sent {
+            // The head is out (or promised): a response cut short must not look complete.
+            if let Some(writer) = self.writer.take() {
+                writer.abort();
+            }
+            self.finished = true;
+            return Err(error);
+        }
+        self.finish();
+        Ok(())
+    }
+
+    /// The copying path of [`send_file`](Self::send_file), for transformed (compressed) bodies.
+    async fn send_file_through_transforms(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        count: u64,
+    ) -> Result<()> {
+        // iostream's copy loop (64 KiB positioned reads), writing through this context so
+        // that the pieces are compressed.
+        typhoon_iostream::write_file_range(file, offset, count, async |piece: &[u8]| {
+            self.write(piece);
+            self.flush().await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the body is being compressed (decided when the head went out).
+    fn compressing(&self) -> bool {
+        #[cfg(feature = "gzip")]
+        {
+            matches!(self.encoder, Some(Some(_)))
+        }
+        #[cfg(not(feature = "gzip"))]
+        {
+            false
+        }
+    }
+
+    /// Finishes the response (Tornado's `finish`): ETag and 304, `Content-Length`, transforms.
+    /// Done automatically when the handler returns; later writes are ignored.
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut chunk = std::mem::take(&mut self.body);
+        if !self.head_sent {
+            let method = self.request.method.as_str();
+            if matches!(self.status, 200 | 304)
+                && matches!(method, "GET" | "HEAD")
+                && !self.headers.contains("Etag")
+                && self.app.settings.compute_etag
+            {
+                let mut etag = String::with_capacity(42);
+                etag.push('"');
+                cookies::push_hex(&mut etag, &Sha1::digest(&chunk));
+                etag.push('"');
+                let _ = self.headers.set("Etag", &etag);
+                if self.check_etag_header(&etag) {
+                    chunk.clear();
+                    self.status = 304;
+                    self.reason = None;
+                }
+            }
+            if matches!(self.status, 100..=199 | 204 | 304) {
+                chunk.clear();
+                for name in [
+                    "Content-Encoding",
+                    "Content-Language",
+                    "Content-Type",
+                    "Content-Length",
+                ] {
+                    self.headers.remove(name);
+                }
+                self.default_content_type = false;
+            }
+            self.apply_defaults();
+            chunk = self.transform_first_chunk(chunk, true);
+            self.send_head();
+        } else {
+            chunk = self.transform_chunk(chunk, true);
+        }
+        self.finished = true;
+        if let Some(mut writer) = self.writer.take() {
+            writer.write(&chunk);
+            writer.finish();
+        }
+    }
+
+    /// Whether `If-None-Match` matches `etag` (weak comparison, `*`).
+    fn check_etag_header(&self, etag: &str) -> bool {
+        let Some(header) = self.request.headers.get("If-None-Match") else {
+            return false;
+        };
+        etag_matches(header, etag)
+    }
+
+    /// Ends a streamed response after an error (the head already went out).
+    pub(crate) fn abort_streamed_response(&mut self) {
+        if !self.finished {
+            // A chunked or compressed body must not get its proper ending (it would look
+            // complete): close the connection instead.
+            if let Some(writer) = self.writer.take() {
+                writer.abort();
+            }
+            self.finished = true;
+        }
+    }
+
+    // ----- transforms (gzip, deflate) -------------------------------------------------------
+
+    #[cfg(feature = "gzip")]
+    fn transform_first_chunk(&mut self, chunk: Vec<u8>, finishing: bool) -> Vec<u8> {
+        if !self.app.settings.compress_response {
+            self.encoder = Some(None);
+            return chunk;
+        }
+        let vary = match self.headers.get("Vary") {
+            Some(v) => format!("{v}, Accept-Encoding"),
+            None => "Accept-Encoding".to_owned(),
+        };
+        let _ = self.headers.set("Vary", &vary);
+        let coding = self
+            .request
+            .headers
+            .get("Accept-Encoding")
+            .and_then(compression::negotiate);
+        let ctype = self
+            .headers
+            .get("Content-Type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let coding = coding.filter(|_| {
+            compression::compressible_type(&ctype)
+                && (!finishing || chunk.len() >= 1024)
+                && !self.headers.contains("Content-Encoding")
+        });
+        let Some(coding) = coding else {
+            self.encoder = Some(None);
+            return chunk;
+        };
+        let _ = self.headers.set("Content-Encoding", coding.name());
+        let mut encoder = compression::Encoder::new(coding);
+        let out = if finishing {
+            encoder.finish(&chunk)
+        } else {
+            let out = encoder.push(&chunk);
+            self.encoder = Some(Some(encoder));
+            out
+        };
+        if self.headers.contains("Content-Length") {
+            if finishing {
+                let _ = self.headers.set("Content-Length", &out.len().to_string());
+            } else {
+                self.headers.remove("Content-Length");
+            }
+        }
+        out
+    }
+
+    #[cfg(feature = "gzip")]
+    fn transform_chunk(&mut self, chunk: Vec<u8>, finishing: bool) -> Vec<u8> {
+        if finishing {
+            match self.encoder.take() {
+                Some(Some(encoder)) => encoder.finish(&chunk),
+                _ => chunk,
+            }
+        } else {
+            match self.encoder.as_mut() {
+                Some(Some(encoder)) => encoder.push(&chunk),
+                _ => chunk,
+            }
+        }
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    fn transform_first_chunk(&mut self, chunk: Vec<u8>, _finishing: bool) -> Vec<u8> {
+        chunk
+    }
+
+    #[cfg(not(feature = "gzip"))]
+    fn transform_chunk(&mut self, chunk: Vec<u8>, _finishing: bool) -> Vec<u8> {
+        chunk
+    }
+
+    // ----- redirects and errors ------------------------------------------------------------
+
+    /// Redirects with 302 and finishes (Tornado's `redirect`).
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::InvalidHeader`] for a URL with CR/LF.
+    pub fn redirect(&mut self, url: &str) -> Result<()> {
+        self.redirect_with_status(url, 302)
+    }
+
+    /// Redirects with `status` (301, 302, 303, 307 or 308; others become 302) and finishes.
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::InvalidHeader`] for a URL with CR/LF, [`WebError::Finished`] if the head went
+    /// out.
+    pub fn redirect_with_status(&mut self, url: &str, status: u16) -> Result<()> {
+        if self.head_sent || self.finished {
+            return Err(WebError::Finished);
+        }
+        let status = if matches!(status, 301 | 302 | 303 | 307 | 308) {
+            status
+        } else {
+            302
+        };
+        self.set_header("Location", url)?;
+        self.set_status(status);
+        self.finish();
+        Ok(())
+    }
+}
+
+/// Whether an `If-None-Match` header matches `etag` (weak comparison, `*`).
+pub(crate) fn etag_matches(header: &str, etag: &str) -> bool {
+    if header.trim() == "*" {
+        return true;
+    }
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let etag = strip(etag);
+    header.split(',').any(|candidate| strip(candidate) == etag)
+}
