@@ -408,14 +408,11 @@ fn s(v: &serde_json::Value) -> &str {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 fn unhex(h: &str) -> Vec<u8> {
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("fixture hex"))
-        .collect()
+    hex::decode(h).expect("fixture hex")
 }
 
 fn linkify_params(v: &serde_json::Value) -> LinkifyParams {

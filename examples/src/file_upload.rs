@@ -22,7 +22,6 @@
 //! [`IOLoop::run_in_executor`](typhoon_ioloop::IOLoop::run_in_executor).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -158,22 +157,13 @@ impl FileSink {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Ok((stored, self.size, hex(&self.hasher.finalize())))
+        Ok((stored, self.size, hex::encode(self.hasher.finalize())))
     }
 }
 
 /// A 500 whose log message names what failed.
 fn io_error(what: &str, error: &io::Error) -> HTTPError {
     HTTPError::new(500).with_log_message(format!("{what}: {error}"))
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
 }
 
 /// A client-supplied file name made safe to create in the upload directory: its last path
@@ -634,10 +624,5 @@ mod tests {
         assert_eq!(safe_file_name(".hidden"), "hidden");
         assert_eq!(safe_file_name(""), "upload");
         assert_eq!(safe_file_name("naïve.txt"), "na_ve.txt");
-    }
-
-    #[test]
-    fn hex_is_lowercase_and_padded() {
-        assert_eq!(hex(&[0, 15, 255]), "000fff");
     }
 }

@@ -20,7 +20,7 @@ use std::io::Read;
 pub fn random_hex(n: usize) -> std::io::Result<String> {
     let mut bytes = vec![0u8; n];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(crate::file_upload::hex(&bytes))
+    Ok(hex::encode(bytes))
 }
 
 /// Makes a new directory under the system's temp directory that only this user can enter

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use typhoon_examples::file_upload::{
-    CHUNK_SIZE, UploadConfig, hex, make_app, multipart_request, put_request,
+    CHUNK_SIZE, UploadConfig, make_app, multipart_request, put_request,
 };
 use typhoon_httpclient::{BodyWriter, HTTPClientError};
 use typhoon_testing::{AsyncHTTPTestServer, connect, run_test_with_timeout, status_of};
@@ -71,7 +71,7 @@ impl Noise {
 }
 
 fn sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
+    hex::encode(Sha256::digest(data))
 }
 
 fn json(body: &[u8]) -> Value {
@@ -271,7 +271,7 @@ fn large_streamed_put_keeps_memory_flat() {
                             peak.set(peak.get().max(rss_kib().unwrap_or(0)));
                         }
                     }
-                    *expected.borrow_mut() = Some(hex(&hasher.finalize()));
+                    *expected.borrow_mut() = Some(hex::encode(hasher.finalize()));
                     Ok(())
                 }
             });

@@ -68,7 +68,7 @@ impl StaticUrls {
                 }
                 hasher.update(&buf[..n]);
             }
-            Some(crate::cookies::hex(&hasher.finalize())[..32].to_owned())
+            Some(hex::encode(&hasher.finalize()[..16]))
         };
         let hash = match &self.cache {
             Some(cache) => {

@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use typhoon_httputil::format_timestamp;
@@ -124,81 +126,11 @@ pub fn format_set_cookie(name: &str, value: &str, options: &CookieOptions) -> Re
     Ok(out)
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding (Python's `base64.b64encode`).
-pub(crate) fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(BASE64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Standard base64 decoding; `None` for invalid input.
-pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let text: Vec<u8> = text.iter().copied().filter(|&c| c != b'=').collect();
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for &c in &text {
-        let v = BASE64.iter().position(|&x| x == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
 /// HMAC-SHA256 of `data` with `secret`, in lowercase hex (Tornado's `_create_signature_v2`).
 fn signature_v2(secret: &[u8], data: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("invariant: HMAC takes any key");
     mac.update(data);
-    hex(&mac.finalize().into_bytes())
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2 + 2);
-    push_hex(&mut out, bytes);
-    out
-}
-
-/// Appends `bytes` in lowercase hex (a table lookup: this is on every response's ETag path).
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-}
-
-/// Decodes lowercase or uppercase hex.
-pub(crate) fn unhex(text: &[u8]) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    text.chunks(2)
-        .map(|pair| {
-            let digit = |c: u8| char::from(c).to_digit(16);
-            Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8)
-        })
-        .collect()
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Seconds since the epoch.
@@ -259,7 +191,7 @@ pub fn create_signed_value_versioned(
         field(&key_version.to_string()),
         field(&timestamp),
         field(name),
-        field(&base64_encode(value)),
+        field(&STANDARD.encode(value)),
     ] {
         to_sign.push_str(&part);
         to_sign.push('|');
@@ -332,7 +264,7 @@ fn decode_v2<'k>(
     let signed = &bytes[..bytes.len() - passed.len()];
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
     mac.update(signed);
-    let passed = unhex(passed)?;
+    let passed = hex::decode(passed).ok()?;
     mac.verify_slice(&passed).ok()?;
     if name_field != name.as_bytes() {
         return None;
@@ -341,7 +273,7 @@ fn decode_v2<'k>(
     if (timestamp as f64) < now as f64 - max_age_days * 86400.0 {
         return None;
     }
-    base64_decode(value_field)
+    STANDARD.decode(value_field).ok()
 }
 
 /// XORs `data` with the 4-byte `mask` repeated (Tornado's `_websocket_mask`).
@@ -379,8 +311,8 @@ pub fn encode_xsrf_token(token: &[u8], timestamp: u64) -> String {
     random_bytes(&mut mask);
     format!(
         "2|{}|{}|{timestamp}",
-        hex(&mask),
-        hex(&mask_bytes(&mask, token))
+        hex::encode(mask),
+        hex::encode(mask_bytes(&mask, token))
     )
 }
 
@@ -400,11 +332,11 @@ pub fn decode_xsrf_token(text: &str) -> Option<(Vec<u8>, u64)> {
         let [_, mask, masked, timestamp] = parts.as_slice() else {
             return None;
         };
-        let mask = unhex(mask.as_bytes())?;
-        let token = mask_bytes(&mask, &unhex(masked.as_bytes())?);
+        let mask = hex::decode(mask).ok()?;
+        let token = mask_bytes(&mask, &hex::decode(masked).ok()?);
         Some((token, timestamp.parse().ok()?))
     } else {
-        let token = unhex(text.as_bytes()).unwrap_or_else(|| text.as_bytes().to_vec());
+        let token = hex::decode(text).unwrap_or_else(|_| text.as_bytes().to_vec());
         Some((token, unix_now()))
     }
 }
@@ -420,18 +352,6 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_roundtrip() {
-        for data in [&b""[..], b"f", b"fo", b"foo", b"foob", b"fooba", b"foobar"] {
-            assert_eq!(
-                base64_decode(base64_encode(data).as_bytes()).as_deref(),
-                Some(data)
-            );
-        }
-        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64_encode(b"fo"), "Zm8=");
-    }
 
     #[test]
     fn expires_days_beyond_any_date_is_capped_not_a_panic() {

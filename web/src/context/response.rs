@@ -5,7 +5,6 @@ use sha1::{Digest, Sha1};
 use super::Context;
 #[cfg(feature = "gzip")]
 use super::compression;
-use crate::cookies;
 use crate::error::{Result, WebError};
 
 impl Context {
@@ -252,12 +251,14 @@ impl Context {
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
             {
-                let mut etag = String::with_capacity(42);
-                etag.push('"');
-                cookies::push_hex(&mut etag, &Sha1::digest(&chunk));
-                etag.push('"');
-                let _ = self.headers.set("Etag", &etag);
-                if self.check_etag_header(&etag) {
+                // `"` + 40 hex digits + `"`, built on the stack.
+                let mut quoted = [b'"'; 42];
+                hex::encode_to_slice(Sha1::digest(&chunk), &mut quoted[1..41])
+                    .expect("invariant: a SHA-1 digest is 20 bytes, 40 hex digits");
+                let etag = std::str::from_utf8(&quoted)
+                    .expect("invariant: quotes and hex digits are ASCII");
+                let _ = self.headers.set("Etag", etag);
+                if self.check_etag_header(etag) {
                     chunk.clear();
                     self.status = 304;
                     self.reason = None;
