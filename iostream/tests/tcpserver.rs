@@ -285,6 +285,45 @@ fn multi_loop_shutdown_of_tcp_servers_stops_every_loop() {
     assert!(TcpStream::connect(addr).is_err(), "nobody listens any more");
 }
 
+/// A per-loop value whose graceful shutdown panics on loop 0 and reports one connection cut
+/// on the others.
+struct PanickyShutdown {
+    tcp: TCPServer,
+    index: usize,
+}
+
+impl LoopServer for PanickyShutdown {
+    fn tcp_server(&self) -> &TCPServer {
+        &self.tcp
+    }
+
+    async fn shutdown(&self, _grace: Duration) -> usize {
+        self.tcp.stop();
+        assert_ne!(self.index, 0, "the shutdown of loop 0 panics");
+        1
+    }
+}
+
+#[test]
+fn multi_loop_shutdown_stops_a_loop_whose_shutdown_panicked() {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let server = start_loops(3, 0, "127.0.0.1", move || PanickyShutdown {
+        tcp: echo_server(),
+        index: next.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+    })
+    .expect("start_loops");
+    // On a thread of its own, so a shutdown that never returned fails the test, not hangs it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(server.shutdown(Duration::from_secs(10)));
+    });
+    assert_eq!(
+        finished.recv_timeout(Duration::from_secs(10)),
+        Ok(2),
+        "the panicking loop stopped too, and the others' cuts were summed"
+    );
+}
+
 #[test]
 fn tcp_client_connect_refused_and_timeout() {
     run_test(async {
