@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if loops.get() > 1 {
         let server =
-            typhoon_httpserver::start_loops(loops.get(), port.get(), &address.get(), hello_server)?;
+            typhoon_iostream::start_loops(loops.get(), port.get(), &address.get(), hello_server)?;
         println!(
             "httpserver_hello listening on http://{} ({} loops)",
             server.local_addr(),

@@ -14,8 +14,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use typhoon_httpserver::HTTPLoops;
 use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
+use typhoon_iostream::MultiLoopServer;
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, route};
 
 use crate::blog::{BlogConfig, Db};
@@ -93,7 +93,7 @@ pub struct Demo {
     /// Servers on the caller's loop.
     servers: Vec<HTTPServer>,
     /// The main app's loops, when `loops > 1`.
-    loops: Option<HTTPLoops>,
+    loops: Option<MultiLoopServer<HTTPServer>>,
 }
 
 impl std::fmt::Debug for Demo {
@@ -320,7 +320,7 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
             config.sleep,
             config.tls.clone(),
         );
-        let loops = typhoon_httpserver::start_loops(config.loops, chosen, address, move || {
+        let loops = typhoon_iostream::start_loops(config.loops, chosen, address, move || {
             server_for(
                 &make_main_app(index_urls.clone(), &password, sleep),
                 tls.as_ref(),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
-use typhoon_httpserver::HTTPLoops;
-use typhoon_httpserver::start_loops;
+use typhoon_httpserver::HTTPServer;
+use typhoon_iostream::{MultiLoopServer, start_loops};
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
 
 /// How many loops to run by default: one per CPU.
@@ -51,7 +51,11 @@ pub fn make_app(loop_id: usize, loops: usize) -> Application {
 /// # Errors
 ///
 /// If binding fails or a loop's thread cannot start.
-pub fn start(loops: usize, port: u16, address: &str) -> std::io::Result<HTTPLoops> {
+pub fn start(
+    loops: usize,
+    port: u16,
+    address: &str,
+) -> std::io::Result<MultiLoopServer<HTTPServer>> {
     let loops = loops.max(1);
     let next = Arc::new(AtomicUsize::new(0));
     start_loops(loops, port, address, move || {

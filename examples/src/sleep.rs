@@ -17,9 +17,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use typhoon_httpserver::HTTPLoops;
-use typhoon_httpserver::{HTTPServer, start_loops};
+use typhoon_httpserver::HTTPServer;
 use typhoon_ioloop::IOLoop;
+use typhoon_iostream::{MultiLoopServer, start_loops};
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
 
 /// How long the sleeping endpoints sleep when `--sleep` is not given (the articles' 1 s).
@@ -147,6 +147,6 @@ pub fn start(
     port: u16,
     address: &str,
     sleep: Duration,
-) -> std::io::Result<HTTPLoops> {
+) -> std::io::Result<MultiLoopServer<HTTPServer>> {
     start_loops(loops, port, address, move || make_server(sleep))
 }

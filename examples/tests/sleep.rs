@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use typhoon_examples::sleep;
 use typhoon_httpclient::AsyncHTTPClient;
-use typhoon_httpserver::HTTPLoops;
+use typhoon_httpserver::HTTPServer;
 use typhoon_ioloop::spawn;
-use typhoon_iostream::IOStream;
+use typhoon_iostream::{IOStream, MultiLoopServer};
 use typhoon_testing::{connect, run_test_with_timeout};
 
 /// Stops the server's loops when the test ends, passed or failed.
-struct Server(Option<HTTPLoops>);
+struct Server(Option<MultiLoopServer<HTTPServer>>);
 
 impl Server {
     fn start(loops: usize, sleep: Duration) -> Self {
@@ -177,7 +177,7 @@ fn async_sleep_leaves_the_loop_free() {
 #[test]
 fn several_loops_serve_one_port() {
     let server = Server::start(2, Duration::from_millis(50));
-    assert_eq!(server.0.as_ref().map(HTTPLoops::loops), Some(2));
+    assert_eq!(server.0.as_ref().map(MultiLoopServer::loops), Some(2));
     run(async move {
         for _ in 0..8 {
             let (body, _) = get(server.url("/now")).await;

@@ -10,7 +10,8 @@
 //!   keep-alive, pipelining (responses batched into one write), `Expect: 100-continue`, HEAD,
 //!   every limit and timeout of [`HTTPServerOptions`], `xheaders`, TLS, gzip request bodies,
 //!   streamed request bodies ([`BodyReader`]), graceful [`shutdown`](HTTPServer::shutdown), n
-//!   loops on one port ([`start_loops`]), and Tornado's access log on `typhoon::access`.
+//!   loops on one port (a factory of `HTTPServer`s given to
+//!   [`typhoon_iostream::start_loops`]), and Tornado's access log on `typhoon::access`.
 //! - [`HTTPServerRequest`] and [`ResponseWriter`]: one request and its answer.
 //!
 //! # Examples
@@ -67,4 +68,4 @@ pub use body::BodyReader;
 pub use options::{HTTPServerOptions, HandlerFuture, StreamBodyPredicate};
 pub use request::HTTPServerRequest;
 pub use response::ResponseWriter;
-pub use server::{HTTPLoops, HTTPServer, start_loops};
+pub use server::HTTPServer;

@@ -1,6 +1,5 @@
 //! `HTTPServer`: a `TCPServer` whose connections speak HTTP/1.1.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -8,8 +7,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use typhoon_ioloop::{IOLoop, timeout_at};
-use typhoon_iostream::{MultiLoopServer, StreamOptions, TCPServer};
+use typhoon_ioloop::timeout_at;
+use typhoon_iostream::{LoopServer, StreamOptions, TCPServer};
 
 use crate::connection;
 use crate::options::HTTPServerOptions;
@@ -230,106 +229,41 @@ impl fmt::Debug for HTTPServer {
     }
 }
 
-thread_local! {
-    /// The HTTP server a [`start_loops`] thread runs, for its graceful shutdown.
-    static LOOP_SERVER: RefCell<Option<HTTPServer>> =
-        const { RefCell::new(None) };
-}
-
-/// Serves HTTP on `n` loops in `n` threads sharing `address:port` with `SO_REUSEPORT`, each
-/// with its own server built by `factory` (so handlers and applications need not be `Send`):
-/// Typhoon's answer to Tornado's multi-process mode, in one process.
-///
-/// # Errors
-///
-/// If binding fails or a thread cannot start.
+/// An `HTTPServer` is a per-loop value for [`typhoon_iostream::start_loops`]: a factory
+/// returning one serves HTTP on `n` loops sharing a port (Typhoon's answer to Tornado's
+/// multi-process mode, in one process), and the returned
+/// [`MultiLoopServer<HTTPServer>`](typhoon_iostream::MultiLoopServer)'s
+/// [`shutdown`](typhoon_iostream::MultiLoopServer::shutdown) runs [`HTTPServer::shutdown`] on
+/// every loop, summing the connections cut.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use typhoon_httpserver::{HTTPServer, start_loops};
+/// use typhoon_httpserver::HTTPServer;
+/// use typhoon_iostream::start_loops;
 ///
 /// let loops = start_loops(2, 0, "127.0.0.1", || {
 ///     HTTPServer::new(|_request, mut response| async move { response.write(b"Hello") })
 /// })?;
 /// assert_eq!(loops.loops(), 2);
+/// // Each loop's server, reached on its own loop.
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// loops.on_each_loop(move |server: &HTTPServer| {
+///     let _ = tx.send(server.connection_count());
+/// });
+/// assert_eq!(rx.iter().sum::<usize>(), 0);
 /// // Stop accepting, finish what is in flight (at most 10 s), then end the threads.
 /// let cut = loops.shutdown(Duration::from_secs(10));
 /// assert_eq!(cut, 0, "nothing was in flight");
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn start_loops<F>(n: usize, port: u16, address: &str, factory: F) -> io::Result<HTTPLoops>
-where
-    F: Fn() -> HTTPServer + Send + Sync + 'static,
-{
-    let loops = typhoon_iostream::start_loops(n, port, address, move || {
-        let server = factory();
-        LOOP_SERVER.with(|slot| *slot.borrow_mut() = Some(server.clone()));
-        server.tcp
-    })?;
-    Ok(HTTPLoops { loops })
-}
-
-/// HTTP servers on several loops sharing one port, from [`start_loops`].
-#[derive(Debug)]
-pub struct HTTPLoops {
-    /// The loops and their threads.
-    loops: MultiLoopServer,
-}
-
-impl HTTPLoops {
-    /// The address every loop listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.loops.local_addr()
+impl LoopServer for HTTPServer {
+    fn tcp_server(&self) -> &TCPServer {
+        &self.tcp
     }
 
-    /// How many loops serve.
-    pub fn loops(&self) -> usize {
-        self.loops.loops()
-    }
-
-    /// Stops every loop at once (requests in flight are cut) and waits for the threads.
-    pub fn stop(self) {
-        self.loops.stop();
-    }
-
-    /// Graceful shutdown of every loop at once, as [`HTTPServer::shutdown`] does for one: no
-    /// new connections, idle ones closed, requests in flight finished until `grace` has
-    /// passed; then each loop stops and this waits for the threads. Returns how many
-    /// connections had to be cut, over all loops.
-    pub fn shutdown(self, grace: Duration) -> usize {
-        let (tx, rx) = std::sync::mpsc::channel::<usize>();
-        for handle in self.loops.loop_handles() {
-            let tx = tx.clone();
-            // A loop that already ended drops the callback, and with it its sender.
-            handle.add_callback(move || {
-                /// Stops the loop however the shutdown task ends (a panic included), so that
-                /// the join below always returns.
-                struct StopLoopOnDrop(IOLoop);
-                impl Drop for StopLoopOnDrop {
-                    fn drop(&mut self) {
-                        self.0.stop();
-                    }
-                }
-                let ioloop = IOLoop::current();
-                let stop = StopLoopOnDrop(ioloop.clone());
-                ioloop
-                    .spawn(async move {
-                        let _stop = stop;
-                        let server = LOOP_SERVER.with(|slot| slot.borrow().clone());
-                        let cut = match server {
-                            Some(server) => server.shutdown(grace).await,
-                            None => 0,
-                        };
-                        let _ = tx.send(cut);
-                    })
-                    .detach();
-            });
-        }
-        drop(tx);
-        let cut = rx.iter().sum();
-        self.loops.join();
-        cut
+    fn shutdown(&self, grace: Duration) -> impl Future<Output = usize> {
+        HTTPServer::shutdown(self, grace)
     }
 }

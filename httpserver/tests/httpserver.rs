@@ -1047,7 +1047,7 @@ fn graceful_shutdown_finishes_in_flight_requests() {
 
 #[test]
 fn start_loops_serves_from_several_loops() {
-    let server = typhoon_httpserver::start_loops(2, 0, "127.0.0.1", || {
+    let server = typhoon_iostream::start_loops(2, 0, "127.0.0.1", || {
         HTTPServer::new(|_request, mut response| async move {
             response.write(format!("{:?}", std::thread::current().id()).as_bytes());
         })
@@ -1074,8 +1074,11 @@ fn start_loops_serves_from_several_loops() {
 }
 
 /// `n` loops whose `/slow?ms=N` handlers tell `started` when they begin, then sleep N ms.
-fn slow_loops(n: usize, started: std::sync::mpsc::Sender<()>) -> typhoon_httpserver::HTTPLoops {
-    typhoon_httpserver::start_loops(n, 0, "127.0.0.1", move || {
+fn slow_loops(
+    n: usize,
+    started: std::sync::mpsc::Sender<()>,
+) -> typhoon_iostream::MultiLoopServer<HTTPServer> {
+    typhoon_iostream::start_loops(n, 0, "127.0.0.1", move || {
         let started = started.clone();
         HTTPServer::new(move |request, mut response| {
             let started = started.clone();
@@ -1173,7 +1176,7 @@ fn duration_max_means_no_deadline_for_every_timeout_and_the_shutdown_grace() {
         drop(stream);
         assert_eq!(server.shutdown(forever).await, 0);
     });
-    let loops = typhoon_httpserver::start_loops(2, 0, "127.0.0.1", move || {
+    let loops = typhoon_iostream::start_loops(2, 0, "127.0.0.1", move || {
         HTTPServer::with_options(app, options())
     })
     .expect("start_loops");

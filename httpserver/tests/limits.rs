@@ -6,9 +6,10 @@ use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use typhoon_httpserver::{HTTPServer, HTTPServerOptions, start_loops};
+use typhoon_httpserver::{HTTPServer, HTTPServerOptions};
 use typhoon_ioloop::locks::Event;
 use typhoon_ioloop::{IOLoop, timeout};
+use typhoon_iostream::start_loops;
 use typhoon_testing::{connect, read_response, run_test};
 
 #[test]
@@ -157,8 +158,8 @@ fn start_loops_stops_the_loops_it_started_when_a_later_one_fails() {
     assert!(result.is_err(), "a loop that failed to start is an error");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // The first loop had started serving. The error returns only after its thread was stopped
-    // and joined, and a thread's locals (the loop's server among them) are dropped before the
-    // join returns: a loop left running would still hold it.
+    // and joined, and a loop's thread drops the loop's server before it ends: a loop left
+    // running would still hold it.
     assert!(
         first_server_gone.load(Ordering::SeqCst),
         "a started loop is still running"

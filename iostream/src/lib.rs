@@ -15,8 +15,10 @@
 //! - [`netutil`]: `bind_sockets` (IPv4/IPv6, port 0, `SO_REUSEPORT`), `bind_unix_socket`,
 //!   `add_accept_handler` (accepts until `EAGAIN`, backs off on `EMFILE` instead of spinning),
 //!   and under a `ConnectionLimit` `add_accept_handler_with_limit` (pauses accepting at a cap).
-//! - [`TCPServer`] (with `max_connections`) and [`start_loops`] (n loops sharing a port),
-//!   [`TCPClient`].
+//! - [`TCPServer`] (with `max_connections`), [`TCPClient`], and [`start_loops`]: n loops sharing
+//!   a port, each with its own [`LoopServer`] value (a `TCPServer`, an `HTTPServer`, or yours),
+//!   reached from any thread through [`MultiLoopServer::on_each_loop`] and shut down gracefully
+//!   by [`MultiLoopServer::shutdown`].
 //! - [`process`]: Tornado's pre-fork model (`fork_processes`, `task_id`, restarts), by
 //!   re-execution: what Tornado's `TCPServer.start(n)` does.
 //! - With the `tls` feature: `start_tls_server`/`start_tls_client`, TLS servers and clients, and
@@ -72,6 +74,7 @@
 mod buffer;
 mod error;
 mod file_range;
+mod multi_loop;
 pub mod netutil;
 pub mod process;
 mod stream;
@@ -84,7 +87,8 @@ mod transport;
 
 pub use error::{Result, StreamError};
 pub use file_range::write_file_range;
+pub use multi_loop::{LoopServer, MultiLoopServer, start_loops};
 pub use netutil::PeerAddr;
 pub use stream::{IOStream, StreamOptions};
 pub use tcpclient::TCPClient;
-pub use tcpserver::{MultiLoopServer, TCPServer, start_loops};
+pub use tcpserver::TCPServer;

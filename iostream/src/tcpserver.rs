@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use typhoon_ioloop::{IOLoop, LoopHandle};
+use typhoon_ioloop::IOLoop;
 
 use crate::netutil::{
     AcceptHandle, AcceptedSocket, BindOptions, ConnectionLimit, Listener, PeerAddr,
@@ -27,7 +27,7 @@ type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;
 ///
 /// The three patterns of Tornado's `TCPServer` docstring map to: [`listen`](Self::listen)
 /// (one loop), [`add_sockets`](Self::add_sockets) with [`bind_sockets`] (sockets made
-/// elsewhere), and [`start_loops`] (n loops in n threads sharing a port with `SO_REUSEPORT`,
+/// elsewhere), and [`start_loops`](crate::start_loops) (n loops in n threads sharing a port with `SO_REUSEPORT`,
 /// Typhoon's answer to Tornado's pre-fork `start(n)`).
 ///
 /// # Examples
@@ -251,129 +251,4 @@ impl fmt::Debug for TCPServer {
             .field("listeners", &self.inner.acceptors.borrow().len())
             .finish()
     }
-}
-
-/// A server running on several loops, one per thread, each with its own `SO_REUSEPORT` listener
-/// on the same port; see [`start_loops`].
-#[derive(Debug)]
-pub struct MultiLoopServer {
-    /// The shared address.
-    addr: SocketAddr,
-    /// One handle per loop.
-    handles: Vec<LoopHandle>,
-    /// The loops' threads.
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl MultiLoopServer {
-    /// The address every loop listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// How many loops serve.
-    pub fn loops(&self) -> usize {
-        self.handles.len()
-    }
-
-    /// Stops every loop and waits for the threads.
-    pub fn stop(self) {
-        for handle in &self.handles {
-            handle.stop();
-        }
-        self.join();
-    }
-
-    /// The loops' handles, one per loop in start order: to run something on each loop (a
-    /// graceful shutdown, say), from any thread.
-    pub fn loop_handles(&self) -> &[LoopHandle] {
-        &self.handles
-    }
-
-    /// Waits until every loop's thread has ended (the loops stop by [`stop`](Self::stop), or
-    /// by themselves through their handles).
-    pub fn join(self) {
-        for thread in self.threads {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Serves on `n` loops in `n` threads sharing `address:port` through `SO_REUSEPORT`: each loop
-/// builds its own server with `factory` (so servers and handlers need not be `Send`) and
-/// accepts on its own socket, and the kernel spreads connections among them. Rust has no GIL,
-/// so threads give what Tornado's pre-fork `start(n)` gives, in one process.
-///
-/// With port 0 the first socket picks a free port and the others reuse it.
-///
-/// # Errors
-///
-/// If binding fails, or a loop's thread cannot start (its factory panicked, or its sockets could
-/// not be registered); then the loops already started are stopped and their threads joined
-/// before the error returns.
-pub fn start_loops<F>(n: usize, port: u16, address: &str, factory: F) -> io::Result<MultiLoopServer>
-where
-    F: Fn() -> TCPServer + Send + Sync + 'static,
-{
-    let options = BindOptions {
-        reuse_port: true,
-        ..BindOptions::default()
-    };
-    let first = bind_sockets(port, Some(address), &options)?;
-    let addr = first[0].local_addr()?;
-    let factory = std::sync::Arc::new(factory);
-    let mut sockets = vec![first];
-    for _ in 1..n.max(1) {
-        sockets.push(bind_sockets(addr.port(), Some(address), &options)?);
-    }
-    let mut handles: Vec<LoopHandle> = Vec::with_capacity(sockets.len());
-    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::with_capacity(sockets.len());
-    // If a later loop fails to start, the ones already serving stop too: the caller gets an
-    // error and nothing left running without a handle to stop it.
-    let fail =
-        |error: io::Error, handles: &[LoopHandle], threads: Vec<std::thread::JoinHandle<()>>| {
-            for handle in handles {
-                handle.stop();
-            }
-            for thread in threads {
-                let _ = thread.join();
-            }
-            error
-        };
-    for (i, listeners) in sockets.into_iter().enumerate() {
-        let factory = std::sync::Arc::clone(&factory);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = match std::thread::Builder::new()
-            .name(format!("typhoon-loop-{i}"))
-            .spawn(move || {
-                let ioloop = IOLoop::new();
-                ioloop.make_current();
-                let server = factory();
-                let started = server.add_sockets(listeners).map(|()| ioloop.handle());
-                let ok = started.is_ok();
-                if tx.send(started).is_ok() && ok {
-                    ioloop.start();
-                }
-                server.stop();
-                ioloop.close();
-                IOLoop::clear_current();
-            }) {
-            Ok(thread) => thread,
-            Err(error) => return Err(fail(error, &handles, threads)),
-        };
-        let started = rx
-            .recv()
-            .map_err(|_| io::Error::other("a server loop thread died while starting"))
-            .and_then(|started| started);
-        threads.push(thread);
-        match started {
-            Ok(handle) => handles.push(handle),
-            Err(error) => return Err(fail(error, &handles, threads)),
-        }
-    }
-    Ok(MultiLoopServer {
-        addr,
-        handles,
-        threads,
-    })
 }

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use typhoon_ioloop::IOLoop;
 use typhoon_iostream::netutil::{AddressFamily, BindOptions, bind_sockets, bind_unix_socket};
-use typhoon_iostream::{StreamError, TCPClient, TCPServer, start_loops};
-use typhoon_testing::run_test;
+use typhoon_iostream::{
+    LoopServer, MultiLoopServer, StreamError, TCPClient, TCPServer, start_loops,
+};
+use typhoon_testing::{assert_send, assert_sync, run_test};
 
 /// An echo handler: lines back until the peer closes.
 fn echo_server() -> TCPServer {
@@ -184,6 +186,141 @@ fn start_loops_spreads_connections_over_loops() {
     assert!(
         served_by.lock().expect("lock").len() > 1,
         "64 connections all went to one loop"
+    );
+}
+
+/// A per-loop value for `start_loops`: the loop's server, its index (the factory's call
+/// number), how many jobs reached it, and a channel that hears when it is dropped (after its
+/// loop has ended).
+struct Counted {
+    tcp: TCPServer,
+    index: usize,
+    jobs: std::cell::Cell<usize>,
+    dropped: std::sync::mpsc::Sender<usize>,
+}
+
+impl LoopServer for Counted {
+    fn tcp_server(&self) -> &TCPServer {
+        &self.tcp
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let _ = self.dropped.send(self.index);
+    }
+}
+
+#[test]
+fn on_each_loop_reaches_every_loop_value_once_and_skips_ended_loops() {
+    // The handle crosses threads although its values (with a `Cell`) do not.
+    assert_send::<MultiLoopServer<Counted>>();
+    assert_sync::<MultiLoopServer<Counted>>();
+    let (dropped_tx, dropped) = std::sync::mpsc::channel();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let server = start_loops(3, 0, "127.0.0.1", move || Counted {
+        tcp: echo_server(),
+        index: next.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+        jobs: std::cell::Cell::new(0),
+        dropped: dropped_tx.clone(),
+    })
+    .expect("start_loops");
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let queued = server.on_each_loop(move |value: &Counted| {
+        value.jobs.set(value.jobs.get() + 1);
+        let _ = tx.send((value.index, value.jobs.get(), std::thread::current().id()));
+    });
+    assert_eq!(queued, 3);
+    // Ends when every job has run and dropped its sender.
+    let mut reached: Vec<(usize, usize, std::thread::ThreadId)> = rx.iter().collect();
+    reached.sort_by_key(|&(index, _, _)| index);
+    assert_eq!(
+        reached.iter().map(|&(i, n, _)| (i, n)).collect::<Vec<_>>(),
+        [(0, 1), (1, 1), (2, 1)]
+    );
+    let threads: HashSet<_> = reached.iter().map(|&(_, _, thread)| thread).collect();
+    assert_eq!(threads.len(), 3, "each value ran on its own loop's thread");
+    assert!(!threads.contains(&std::thread::current().id()));
+
+    // A panicking job is logged and the next job still runs.
+    server.on_each_loop(|value: &Counted| {
+        if value.index == 1 {
+            panic!("job panics on loop 1");
+        }
+    });
+
+    // Loop 0 ends; its value is dropped after its mailbox closed.
+    server.loop_handles()[0].stop();
+    assert_eq!(
+        dropped.recv_timeout(Duration::from_secs(10)),
+        Ok(0),
+        "loop 0 did not end"
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let queued = server.on_each_loop(move |value: &Counted| {
+        let _ = tx.send((value.index, value.jobs.get()));
+    });
+    assert_eq!(queued, 2, "the ended loop does not take the job");
+    let mut reached: Vec<(usize, usize)> = rx.iter().collect();
+    reached.sort_unstable();
+    assert_eq!(reached, [(1, 1), (2, 1)]);
+
+    server.stop();
+    let mut rest: Vec<usize> = dropped.try_iter().collect();
+    rest.sort_unstable();
+    assert_eq!(
+        rest,
+        [1, 2],
+        "stop ended the other loops and dropped their values"
+    );
+}
+
+#[test]
+fn multi_loop_shutdown_of_tcp_servers_stops_every_loop() {
+    let server = start_loops(2, 0, "127.0.0.1", echo_server).expect("start_loops");
+    let addr = server.local_addr();
+    // Returns only once both loops stopped and their threads were joined.
+    assert_eq!(server.shutdown(Duration::from_secs(10)), 0);
+    assert!(TcpStream::connect(addr).is_err(), "nobody listens any more");
+}
+
+/// A per-loop value whose graceful shutdown panics on loop 0 and reports one connection cut
+/// on the others.
+struct PanickyShutdown {
+    tcp: TCPServer,
+    index: usize,
+}
+
+impl LoopServer for PanickyShutdown {
+    fn tcp_server(&self) -> &TCPServer {
+        &self.tcp
+    }
+
+    async fn shutdown(&self, _grace: Duration) -> usize {
+        self.tcp.stop();
+        assert_ne!(self.index, 0, "the shutdown of loop 0 panics");
+        1
+    }
+}
+
+#[test]
+fn multi_loop_shutdown_stops_a_loop_whose_shutdown_panicked() {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let server = start_loops(3, 0, "127.0.0.1", move || PanickyShutdown {
+        tcp: echo_server(),
+        index: next.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+    })
+    .expect("start_loops");
+    // On a thread of its own, so a shutdown that never returned fails the test, not hangs it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(server.shutdown(Duration::from_secs(10)));
+    });
+    assert_eq!(
+        finished.recv_timeout(Duration::from_secs(10)),
+        Ok(2),
+        "the panicking loop stopped too, and the others' cuts were summed"
     );
 }
 

@@ -36,7 +36,7 @@ struct AppInner {
 /// A collection of routes and settings that answers requests (Tornado's `Application`).
 ///
 /// Cheap to clone (shared); lives on one loop. For several loops build one per loop with
-/// [`typhoon_httpserver::start_loops`] and a factory calling [`Application::into_server`].
+/// [`typhoon_iostream::start_loops`] and a factory calling [`Application::into_server`].
 ///
 /// # Examples
 ///

@@ -73,7 +73,7 @@ fn multi_loop_application_factory() {
             Ok(())
         }
     }
-    let servers = typhoon_httpserver::start_loops(2, 0, "127.0.0.1", || {
+    let servers = typhoon_iostream::start_loops(2, 0, "127.0.0.1", || {
         Application::new(vec![route("/", || Which)]).into_server()
     })
     .expect("start loops");
