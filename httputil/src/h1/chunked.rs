@@ -110,6 +110,16 @@ impl ChunkedDecoder {
     /// `max_chunk_line_len`, `max_chunk_extensions_size`, `max_trailer_size`).
     #[must_use]
     pub fn new(limits: &Limits) -> Self {
+        Self::at_start(
+            limits.max_body_size,
+            limits.max_chunk_line_len,
+            limits.max_chunk_extensions_size,
+            limits.max_trailer_size,
+        )
+    }
+
+    /// A decoder at the start of a body, with these limits.
+    fn at_start(max_body_size: u64, max_line: usize, max_ext: usize, max_trailer: usize) -> Self {
         Self {
             state: State::Size,
             remaining: 0,
@@ -119,10 +129,10 @@ impl ChunkedDecoder {
             trailer_len: 0,
             body_len: 0,
             failed: None,
-            max_body_size: limits.max_body_size,
-            max_line: limits.max_chunk_line_len,
-            max_ext: limits.max_chunk_extensions_size,
-            max_trailer: limits.max_trailer_size,
+            max_body_size,
+            max_line,
+            max_ext,
+            max_trailer,
         }
     }
 
@@ -133,17 +143,12 @@ impl ChunkedDecoder {
 
     /// Returns the decoder to the start of a body, keeping its limits.
     pub fn reset(&mut self) {
-        *self = Self {
-            state: State::Size,
-            remaining: 0,
-            digits: 0,
-            line_len: 0,
-            ext_total: 0,
-            trailer_len: 0,
-            body_len: 0,
-            failed: None,
-            ..*self
-        };
+        *self = Self::at_start(
+            self.max_body_size,
+            self.max_line,
+            self.max_ext,
+            self.max_trailer,
+        );
     }
 
     /// Whether the whole body, trailers included, has been decoded.
