@@ -517,7 +517,7 @@ fn id_argument(cx: &mut Context) -> Result<Option<i64>, HTTPError> {
     }
     id.parse()
         .map(Some)
-        .map_err(|_| HTTPError::new(400).with_log_message("id is not a number"))
+        .map_err(|_| HTTPError::with_log_message(400, "id is not a number"))
 }
 
 impl BlogHandler {
@@ -541,7 +541,7 @@ impl BlogHandler {
         let title = cx.get_argument("title")?;
         let body = cx.get_argument("body")?;
         if title.is_empty() {
-            return Err(HTTPError::new(400).with_log_message("empty title"));
+            return Err(HTTPError::with_log_message(400, "empty title"));
         }
         let slug = match id {
             Some(id) => self

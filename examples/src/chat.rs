@@ -402,7 +402,7 @@ impl RequestHandler for MessageNewHandler {
     async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
         let body = cx.get_argument("body")?;
         if body.is_empty() {
-            return Err(HTTPError::new(400).with_log_message("empty message"));
+            return Err(HTTPError::with_log_message(400, "empty message"));
         }
         let mut message = Message {
             id: self.buffer.new_id(),

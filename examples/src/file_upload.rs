@@ -133,7 +133,10 @@ impl FileSink {
                 Err(error) => return Err(io_error("create upload file", &error)),
             }
         }
-        Err(HTTPError::new(409).with_log_message(format!("no free name for {name}")))
+        Err(HTTPError::with_log_message(
+            409,
+            format!("no free name for {name}"),
+        ))
     }
 
     fn write(&mut self, data: &[u8]) -> Result<(), HTTPError> {
@@ -163,7 +166,7 @@ impl FileSink {
 
 /// A 500 whose log message names what failed.
 fn io_error(what: &str, error: &io::Error) -> HTTPError {
-    HTTPError::new(500).with_log_message(format!("{what}: {error}"))
+    HTTPError::with_log_message(500, format!("{what}: {error}"))
 }
 
 /// A client-supplied file name made safe to create in the upload directory: its last path
@@ -261,17 +264,17 @@ impl PartSink for DiskParts {
             Some(CurrentPart::File { sink, .. }) => sink.write(data),
             Some(CurrentPart::Field { value, .. }) => {
                 if value.len() + data.len() > MAX_FIELD_SIZE {
-                    return Err(HTTPError::new(413).with_log_message("form field too large"));
+                    return Err(HTTPError::with_log_message(413, "form field too large"));
                 }
                 if self.field_bytes + data.len() > MAX_FIELDS_TOTAL {
-                    return Err(HTTPError::new(413).with_log_message("form fields too large"));
+                    return Err(HTTPError::with_log_message(413, "form fields too large"));
                 }
                 self.field_bytes += data.len();
                 value.extend_from_slice(data);
                 Ok(())
             }
             Some(CurrentPart::Skipped) => Ok(()),
-            None => Err(HTTPError::new(400).with_log_message("part data outside a part")),
+            None => Err(HTTPError::with_log_message(400, "part data outside a part")),
         }
     }
 
@@ -365,7 +368,7 @@ impl RequestHandler for MultipartUploadHandler {
         let parser = self
             .parser
             .as_mut()
-            .ok_or_else(|| HTTPError::new(405).with_log_message("body on a non-POST"))?;
+            .ok_or_else(|| HTTPError::with_log_message(405, "body on a non-POST"))?;
         parser.feed(&chunk, &mut self.parts)?;
         self.stats.max_parser_buffer = self.stats.max_parser_buffer.max(parser.buffered());
         Ok(())
@@ -375,7 +378,7 @@ impl RequestHandler for MultipartUploadHandler {
         let parser = self
             .parser
             .as_ref()
-            .ok_or_else(|| HTTPError::new(400).with_log_message("no multipart body"))?;
+            .ok_or_else(|| HTTPError::with_log_message(400, "no multipart body"))?;
         parser.finish()?;
         let summary = json!({
             "files": std::mem::take(&mut self.parts.files),
@@ -443,7 +446,7 @@ impl RequestHandler for PutUploadHandler {
         self.stats.record(&chunk);
         match &mut self.file {
             Some(file) => file.write(&chunk),
-            None => Err(HTTPError::new(405).with_log_message("body on a non-PUT")),
+            None => Err(HTTPError::with_log_message(405, "body on a non-PUT")),
         }
     }
 
@@ -451,7 +454,7 @@ impl RequestHandler for PutUploadHandler {
         let file = self
             .file
             .take()
-            .ok_or_else(|| HTTPError::new(500).with_log_message("no upload file"))?;
+            .ok_or_else(|| HTTPError::with_log_message(500, "no upload file"))?;
         let (stored, size, sha256) = file.finish()?;
         cx.set_status(201);
         cx.write_json(&json!({

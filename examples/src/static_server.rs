@@ -11,7 +11,7 @@ pub fn make_app(root: impl Into<PathBuf>, gzip: bool) -> Application {
     let root = root.into();
     Application::with_settings(
         vec![route("/(.*)", move || {
-            StaticFileHandler::new(root.clone()).with_default_filename("index.html")
+            StaticFileHandler::with_default_filename(root.clone(), "index.html")
         })],
         Settings {
             compress_response: gzip,

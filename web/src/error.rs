@@ -91,7 +91,7 @@ pub type Result<T, E = WebError> = std::result::Result<T, E>;
 /// ```
 /// use typhoon_web::HTTPError;
 ///
-/// let err = HTTPError::new(404).with_log_message("no such user 7");
+/// let err = HTTPError::with_log_message(404, "no such user 7");
 /// assert_eq!(err.status(), 404);
 /// assert_eq!(err.reason(), "Not Found");
 ///
@@ -128,26 +128,32 @@ impl HTTPError {
         Self::new(0)
     }
 
-    /// Keeps `source` as the cause, for the log's error chain (as `?` does for a 500, here
-    /// with any status): a 400 for a body that failed to read keeps the stream's error, say.
-    #[must_use]
-    pub fn with_source(mut self, source: impl std::error::Error + 'static) -> Self {
-        self.source = Some(Box::new(source));
-        self
+    /// An error answering `status` that keeps `source` as its cause, for the log's error chain
+    /// (as `?` does for a 500, here with any status): a 400 for a body that failed to read
+    /// keeps the stream's error, say.
+    pub fn with_source(status: u16, source: impl std::error::Error + 'static) -> Self {
+        Self {
+            source: Some(Box::new(source)),
+            ..Self::new(status)
+        }
     }
 
-    /// Adds a message for the log (Tornado's `log_message`), never shown to clients.
-    #[must_use]
-    pub fn with_log_message(mut self, message: impl Into<String>) -> Self {
-        self.log_message = Some(message.into());
-        self
+    /// An error answering `status` with a message for the log, never shown to clients
+    /// (Tornado's `HTTPError(status, log_message)`).
+    pub fn with_log_message(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            log_message: Some(message.into()),
+            ..Self::new(status)
+        }
     }
 
-    /// Sets a custom reason phrase (needed for statuses without a standard one).
-    #[must_use]
-    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
+    /// An error answering `status` with a custom reason phrase (Tornado's
+    /// `HTTPError(status, reason=...)`; needed for statuses without a standard one).
+    pub fn with_reason(status: u16, reason: impl Into<String>) -> Self {
+        Self {
+            reason: Some(reason.into()),
+            ..Self::new(status)
+        }
     }
 
     /// The status code (0 for [`HTTPError::finish`]).

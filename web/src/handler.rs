@@ -248,7 +248,7 @@ async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
                     None => Outcome::TimedOut,
                     Some(Ok(result)) => Outcome::Done(result),
                     Some(Err(LoopError::Panicked { message })) => Outcome::Done(Err(
-                        HTTPError::new(500).with_log_message(format!("panic: {message}")),
+                        HTTPError::with_log_message(500, format!("panic: {message}")),
                     )),
                     Some(Err(other)) => Outcome::Done(Err(HTTPError::from(other))),
                 });
@@ -264,7 +264,7 @@ async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
         Outcome::Done(Ok(())) => {}
         Outcome::Done(Err(error)) => handle_error(&mut handler, &mut cx, &error),
         Outcome::TimedOut => {
-            let error = HTTPError::new(503).with_log_message("request timed out");
+            let error = HTTPError::with_log_message(503, "request timed out");
             handle_error(&mut handler, &mut cx, &error);
         }
         Outcome::Closed => {

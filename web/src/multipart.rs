@@ -114,8 +114,7 @@ impl MultipartStreamer {
     ///
     /// 400 if it is not `multipart/form-data` with a boundary.
     pub fn from_content_type(content_type: &str) -> Result<Self, HTTPError> {
-        let bad =
-            || HTTPError::new(400).with_log_message("not multipart/form-data with a boundary");
+        let bad = || HTTPError::with_log_message(400, "not multipart/form-data with a boundary");
         let mut fields = content_type.split(';');
         if !fields
             .next()
@@ -153,7 +152,7 @@ impl MultipartStreamer {
     pub fn feed(&mut self, chunk: &[u8], sink: &mut impl PartSink) -> Result<(), HTTPError> {
         self.buffer.extend_from_slice(chunk);
         let malformed = |what: &str| {
-            HTTPError::new(400).with_log_message(format!("malformed multipart body: {what}"))
+            HTTPError::with_log_message(400, format!("malformed multipart body: {what}"))
         };
         loop {
             match self.state {
@@ -248,7 +247,10 @@ impl MultipartStreamer {
         if self.state == State::End {
             Ok(())
         } else {
-            Err(HTTPError::new(400).with_log_message("multipart body ended early"))
+            Err(HTTPError::with_log_message(
+                400,
+                "multipart body ended early",
+            ))
         }
     }
 }

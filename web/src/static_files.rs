@@ -51,11 +51,12 @@ impl StaticFileHandler {
         }
     }
 
-    /// Serves `name` for directories (Tornado's `default_filename`).
-    #[must_use]
-    pub fn with_default_filename(mut self, name: impl Into<String>) -> Self {
-        self.default_filename = Some(name.into());
-        self
+    /// Serves `root`, and `name` for its directories (Tornado's `default_filename`).
+    pub fn with_default_filename(root: impl Into<PathBuf>, name: impl Into<String>) -> Self {
+        Self {
+            default_filename: Some(name.into()),
+            ..Self::new(root)
+        }
     }
 
     /// Resolves `relative` inside the root: 403 outside it, 404 if missing.
@@ -66,13 +67,12 @@ impl StaticFileHandler {
     pub fn resolve(&self, relative: &str) -> Result<PathBuf, HTTPError> {
         let path = self.check_relative(relative)?;
         let forbidden = || {
-            HTTPError::new(403)
-                .with_log_message(format!("{relative} is not in root static directory"))
+            HTTPError::with_log_message(403, format!("{relative} is not in root static directory"))
         };
         let root = self
             .root
             .canonicalize()
-            .map_err(|_| HTTPError::new(404).with_log_message("static root does not exist"))?;
+            .map_err(|_| HTTPError::with_log_message(404, "static root does not exist"))?;
         let canonical = match root.join(path).canonicalize() {
             Ok(p) => p,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HTTPError::new(404)),
@@ -88,8 +88,7 @@ impl StaticFileHandler {
     /// backslashes, absolute paths and `..` components.
     fn check_relative<'a>(&self, relative: &'a str) -> Result<&'a Path, HTTPError> {
         let forbidden = || {
-            HTTPError::new(403)
-                .with_log_message(format!("{relative} is not in root static directory"))
+            HTTPError::with_log_message(403, format!("{relative} is not in root static directory"))
         };
         if relative.contains('\0') || relative.contains('\\') {
             return Err(forbidden());
@@ -117,7 +116,7 @@ impl StaticFileHandler {
         let mut metadata = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
         if metadata.is_dir() {
             let Some(name) = self.default_filename.clone() else {
-                return Err(HTTPError::new(403).with_log_message("is a directory"));
+                return Err(HTTPError::with_log_message(403, "is a directory"));
             };
             let request_path = cx.request().path().to_owned();
             if !request_path.ends_with('/') {
@@ -130,7 +129,7 @@ impl StaticFileHandler {
             metadata = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
         }
         if !metadata.is_file() {
-            return Err(HTTPError::new(403).with_log_message("not a file"));
+            return Err(HTTPError::with_log_message(403, "not a file"));
         }
         let file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
         self.serve_file(cx, include_body, (file, metadata, path))

@@ -48,7 +48,7 @@ impl RequestHandler for Panicking {
         if cx.get_argument_or("kind", "") == "panic" {
             panic!("handler exploded");
         }
-        Err(HTTPError::new(403).with_log_message("nope"))
+        Err(HTTPError::with_log_message(403, "nope"))
     }
 }
 

@@ -122,7 +122,7 @@ impl Context {
             .get("Content-Length")
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > self.max_body_size()) {
-            return Err(HTTPError::new(413).with_log_message("Content-Length too long"));
+            return Err(HTTPError::with_log_message(413, "Content-Length too long"));
         }
         Ok(())
     }
@@ -135,12 +135,12 @@ impl Context {
         let chunk = reader
             .next_chunk()
             .await
-            .map_err(|error| HTTPError::new(error.status()).with_source(error))?;
+            .map_err(|error| HTTPError::with_source(error.status(), error))?;
         if let Some(chunk) = &chunk {
             self.body_bytes += chunk.len() as u64;
             if self.body_bytes > self.max_body_size() {
                 self.body_reader = None;
-                return Err(HTTPError::new(413).with_log_message("body too large"));
+                return Err(HTTPError::with_log_message(413, "body too large"));
             }
         }
         Ok(chunk)
@@ -162,7 +162,7 @@ impl Context {
 /// Tornado's `_remove_control_chars_regex`: these become spaces in arguments.
 fn clean_argument(value: &[u8]) -> Result<String, HTTPError> {
     let text = std::str::from_utf8(value)
-        .map_err(|_| HTTPError::new(400).with_log_message("invalid unicode in argument"))?;
+        .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in argument"))?;
     let cleaned: String = text
         .chars()
         .map(|c| {
@@ -178,5 +178,5 @@ fn clean_argument(value: &[u8]) -> Result<String, HTTPError> {
 
 /// Tornado's `MissingArgumentError`.
 fn missing_argument(name: &str) -> HTTPError {
-    HTTPError::new(400).with_log_message(format!("Missing argument {name}"))
+    HTTPError::with_log_message(400, format!("Missing argument {name}"))
 }

@@ -223,19 +223,26 @@ impl Context {
                 .map(str::to_owned),
         };
         let Some(input) = input.filter(|v| !v.is_empty()) else {
-            return Err(HTTPError::new(403).with_log_message("'_xsrf' argument missing from POST"));
+            return Err(HTTPError::with_log_message(
+                403,
+                "'_xsrf' argument missing from POST",
+            ));
         };
         let Some((token, _)) = decode_xsrf_token(&input).filter(|(t, _)| !t.is_empty()) else {
-            return Err(HTTPError::new(403).with_log_message("'_xsrf' argument has invalid format"));
+            return Err(HTTPError::with_log_message(
+                403,
+                "'_xsrf' argument has invalid format",
+            ));
         };
         let cookie_name = &self.app.settings.xsrf_cookie_name;
         let Some((expected, _)) = self.get_cookie(cookie_name).and_then(decode_xsrf_token) else {
-            return Err(HTTPError::new(403).with_log_message("'_xsrf' cookie missing"));
+            return Err(HTTPError::with_log_message(403, "'_xsrf' cookie missing"));
         };
         if !constant_time_eq(&token, &expected) {
-            return Err(
-                HTTPError::new(403).with_log_message("XSRF cookie does not match POST argument")
-            );
+            return Err(HTTPError::with_log_message(
+                403,
+                "XSRF cookie does not match POST argument",
+            ));
         }
         Ok(())
     }
@@ -252,7 +259,7 @@ impl Context {
         let method = self.request.method.as_str();
         if matches!(method, "GET" | "HEAD") {
             let Some(mut url) = self.app.settings.login_url.clone() else {
-                return Err(HTTPError::new(403).with_log_message("login_url is not set"));
+                return Err(HTTPError::with_log_message(403, "login_url is not set"));
             };
             if !url.contains('?') {
                 let next = if url.contains("://") {

@@ -63,9 +63,8 @@ impl PathPattern {
         }
         let caps = self.regex.captures(path)?;
         let decode = |s: &str| {
-            String::from_utf8(url_unescape_bytes(s.as_bytes(), false)).map_err(|_| {
-                HTTPError::new(400).with_log_message("invalid unicode in path argument")
-            })
+            String::from_utf8(url_unescape_bytes(s.as_bytes(), false))
+                .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in path argument"))
         };
         let mut args = Vec::new();
         let mut kwargs = HashMap::new();

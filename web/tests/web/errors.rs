@@ -10,8 +10,8 @@ struct Failing;
 impl RequestHandler for Failing {
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
         match cx.get_argument_or("kind", "").as_str() {
-            "http" => Err(HTTPError::new(403).with_log_message("nope")),
-            "reason" => Err(HTTPError::new(682).with_reason("Foo")),
+            "http" => Err(HTTPError::with_log_message(403, "nope")),
+            "reason" => Err(HTTPError::with_reason(682, "Foo")),
             "io" => Err(std::io::Error::other("disk on fire").into()),
             "panic" => panic!("handler exploded"),
             _ => {

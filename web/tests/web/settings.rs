@@ -130,7 +130,7 @@ fn static_handler_setting() {
             ..Settings::default()
         };
         let app = app_with(vec![], settings).static_handler(move || {
-            StaticFileHandler::new(served.clone()).with_default_filename("index.html")
+            StaticFileHandler::with_default_filename(served.clone(), "index.html")
         });
         let (_s, addr) = serve(app);
         let r = get(addr, "/static/sub/").await;

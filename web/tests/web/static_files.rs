@@ -49,7 +49,7 @@ fn static_app() -> Application {
     let sub = root.clone();
     app_with(
         vec![route(r"/index/(.*)", move || {
-            StaticFileHandler::new(sub.clone()).with_default_filename("index.html")
+            StaticFileHandler::with_default_filename(sub.clone(), "index.html")
         })],
         Settings {
             static_path: Some(root),
