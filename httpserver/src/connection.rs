@@ -197,9 +197,11 @@ async fn handle_request(
 
     let keep_alive = framing.keep_alive && !options.no_keep_alive && !server.draining.get();
     let method_is_head = request.method == "HEAD";
-    response
-        .borrow_mut()
-        .reset(request.version, method_is_head, keep_alive);
+    {
+        let mut state = response.borrow_mut();
+        state.reset(request.version, method_is_head, keep_alive);
+        state.connect = request.method == "CONNECT";
+    }
     let remote_ip = Rc::clone(&request.remote_ip);
     let writer = ResponseWriter::new(Rc::clone(response), Rc::clone(stream));
     // A streamed body is the handler's to read; once it has been read to the end, the
@@ -225,7 +227,14 @@ async fn handle_request(
     let outcome = match handler {
         Ok(handler) => {
             let handler = catch_unwind(handler.instrument(span), "request handler");
-            run_handler(stream, handler, !streaming, body_complete.as_deref()).await
+            run_handler(
+                stream,
+                handler,
+                !streaming,
+                body_complete.as_deref(),
+                response,
+            )
+            .await
         }
         Err(panicked) => Err(panicked),
     };
@@ -319,6 +328,7 @@ async fn run_handler<F: Future>(
     handler: F,
     watch_close: bool,
     body_complete: Option<&Cell<bool>>,
+    response: &RefCell<ResponseState>,
 ) -> F::Output {
     let mut handler = pin!(handler);
     let mut gone = false;
@@ -327,7 +337,10 @@ async fn run_handler<F: Future>(
             return Poll::Ready(output);
         }
         // Checked at every wake-up: the handler reads a streamed body to its end in some poll.
-        let mut watching = !gone && (watch_close || body_complete.is_some_and(Cell::get));
+        // An upgraded connection's stream is the new protocol's to read: hands off.
+        let mut watching = !gone
+            && (watch_close || body_complete.is_some_and(Cell::get))
+            && !response.borrow().upgraded;
         while watching && !stream.closed() && stream.read_buffer().len() < READ_AHEAD_LIMIT {
             let fill = pin!(stream.fill_buffer());
             match fill.poll(cx) {

@@ -63,9 +63,11 @@ mod request;
 mod response;
 mod server;
 mod shared;
+mod upgrade;
 
 pub use body::BodyReader;
 pub use options::{HTTPServerOptions, HandlerFuture, StreamBodyPredicate};
 pub use request::HTTPServerRequest;
 pub use response::ResponseWriter;
 pub use server::HTTPServer;
+pub use upgrade::{UpgradeError, Upgraded};

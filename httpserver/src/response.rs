@@ -14,6 +14,8 @@ use typhoon_httputil::Result;
 use typhoon_httputil::h1::Version;
 use typhoon_httputil::{HTTPHeaders, reason_phrase, write_timestamp};
 
+use crate::upgrade::{UpgradeError, Upgraded};
+
 /// The `Server` header every response carries.
 const SERVER_HEADER: &str = "TyphoonServer/0.1";
 
@@ -91,6 +93,11 @@ pub(crate) struct ResponseState {
     declared_length: Option<u64>,
     /// The server is shutting down: responses not yet started close their connection.
     pub(crate) draining: Rc<std::cell::Cell<bool>>,
+    /// The connection was handed over to another protocol ([`ResponseWriter::upgrade`]): its
+    /// head has no body framing, and the HTTP connection serves no further request.
+    pub(crate) upgraded: bool,
+    /// The request is a `CONNECT`: a 2xx answer opens a tunnel.
+    pub(crate) connect: bool,
 }
 
 impl Default for ResponseState {
@@ -110,6 +117,8 @@ impl Default for ResponseState {
             body_bytes: 0,
             declared_length: None,
             draining: Rc::default(),
+            upgraded: false,
+            connect: false,
         }
     }
 }
@@ -156,6 +165,8 @@ impl ResponseState {
         self.keep_alive = keep_alive;
         self.body_bytes = 0;
         self.declared_length = None;
+        self.upgraded = false;
+        self.connect = false;
     }
 
     /// Statuses that never carry a body.
@@ -199,6 +210,13 @@ impl ResponseState {
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.as_bytes());
             out.extend_from_slice(b"\r\n");
+        }
+        if self.upgraded {
+            // The switching head: no body framing, and the connection header is the
+            // application's (`Connection: Upgrade`), never `close`.
+            out.extend_from_slice(b"\r\n");
+            self.head_sent = true;
+            return;
         }
         if !bodiless && !has_length {
             match content_length {
@@ -504,6 +522,66 @@ impl ResponseWriter {
         if result.is_err() {
             self.stream.close();
         }
+    }
+
+    /// Switches protocols: sends the head with the status and headers set so far (`101` with
+    /// `Upgrade` and `Connection: Upgrade` for a WebSocket, a `2xx` for `CONNECT`), without body
+    /// framing, waits until the kernel has it, and hands the connection over (see
+    /// [`Upgraded`]). The HTTP connection then serves no further request; it closes the socket
+    /// when the handler's future ends.
+    ///
+    /// # Errors
+    ///
+    /// [`UpgradeError::HeadSent`] after a [`flush`](Self::flush), [`UpgradeError::Status`] for a
+    /// status other than 101 (or a 2xx answering `CONNECT`), [`UpgradeError::Stream`] if the
+    /// client is gone. Refused for the status or a sent head, the response is left as it was,
+    /// to be finished as any other.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use typhoon_httpserver::HTTPServer;
+    ///
+    /// // A toy protocol after the switch: echo whatever arrives until the client closes.
+    /// let server = HTTPServer::new(|_request, mut response| async move {
+    ///     response.set_status(101);
+    ///     let _ = response.set_header("Upgrade", "echo");
+    ///     let _ = response.set_header("Connection", "Upgrade");
+    ///     let Ok(upgraded) = response.upgrade().await else { return };
+    ///     let stream = upgraded.into_stream();
+    ///     while let Ok(bytes) = stream.read_bytes(64 * 1024, true).await {
+    ///         if stream.write(&bytes).await.is_err() {
+    ///             break;
+    ///         }
+    ///     }
+    /// });
+    /// # drop(server);
+    /// ```
+    pub async fn upgrade(self) -> std::result::Result<Upgraded, UpgradeError> {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.head_sent {
+                return Err(UpgradeError::HeadSent);
+            }
+            let status = state.status;
+            if status != 101 && !(state.connect && (200..300).contains(&status)) {
+                return Err(UpgradeError::Status(status));
+            }
+            state.upgraded = true;
+            state.keep_alive = false;
+            state.body.clear();
+            state.write_head(None);
+            if let Err(error) = self.stream.write_buffered(&state.scratch) {
+                state.upgraded = false;
+                state.head_sent = false;
+                return Err(error.into());
+            }
+            state.finished = true;
+        }
+        // The peer waits for the head before it speaks the new protocol (unless it sent early).
+        self.stream.flush().await?;
+        let draining = Rc::clone(&self.state.borrow().draining);
+        Ok(Upgraded::new(Rc::clone(&self.stream), draining))
     }
 
     /// Abandons the response and closes the connection, so that a response cut short (a

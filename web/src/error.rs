@@ -70,6 +70,9 @@ pub enum WebError {
     /// Reading a file or binding a socket failed.
     #[error("i/o error")]
     Io(#[from] std::io::Error),
+    /// [`Context::detach`](crate::Context::detach) could not switch protocols.
+    #[error("cannot switch protocols")]
+    Upgrade(#[from] typhoon_httpserver::UpgradeError),
 }
 
 /// The result type of the crate's fallible functions.

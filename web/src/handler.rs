@@ -6,7 +6,7 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
 
-use typhoon_ioloop::{LoopError, catch_unwind, timeout};
+use typhoon_ioloop::{LoopError, catch_unwind, sleep};
 
 use crate::context::Context;
 use crate::error::HTTPError;
@@ -230,28 +230,31 @@ enum Outcome {
 /// The lifecycle of one request (Tornado's `RequestHandler._execute`).
 async fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) {
     cx.set_user_loader(H::get_current_user);
-    let timeout_after = cx.request_timeout();
+    let deadline = cx.request_timeout().map(sleep);
+    let mut deadline = pin!(deadline);
     let closed = cx.connection_closed_future();
     let mut closed = pin!(closed);
+    // Once the handler detaches the connection (a WebSocket), the timeout and the close
+    // watch are the new protocol's business, not the request's.
+    let detached = cx.detached_flag();
     let outcome = {
         let run = catch_unwind(run_methods(&mut handler, &mut cx), "request handler");
-        let run = async {
-            match timeout_after {
-                Some(after) => timeout(after, run).await.ok(),
-                None => Some(run.await),
-            }
-        };
         let mut run = pin!(run);
         poll_fn(|task| {
             if let Poll::Ready(result) = run.as_mut().poll(task) {
                 return Poll::Ready(match result {
-                    None => Outcome::TimedOut,
-                    Some(Ok(result)) => Outcome::Done(result),
-                    Some(Err(LoopError::Panicked { message })) => Outcome::Done(Err(
+                    Ok(result) => Outcome::Done(result),
+                    Err(LoopError::Panicked { message }) => Outcome::Done(Err(
                         HTTPError::with_log_message(500, format!("panic: {message}")),
                     )),
-                    Some(Err(other)) => Outcome::Done(Err(HTTPError::from(other))),
+                    Err(other) => Outcome::Done(Err(HTTPError::from(other))),
                 });
+            }
+            if detached.get() {
+                return Poll::Pending;
+            }
+            if let Some(Poll::Ready(())) = deadline.as_mut().as_pin_mut().map(|d| d.poll(task)) {
+                return Poll::Ready(Outcome::TimedOut);
             }
             match closed.as_mut().as_pin_mut().map(|c| c.poll(task)) {
                 Some(Poll::Ready(())) => Poll::Ready(Outcome::Closed),

@@ -74,6 +74,10 @@ pub struct Context {
     pending_allow: Option<String>,
     /// The client went away.
     connection_closed: bool,
+    /// The connection was handed over to another protocol ([`detach`](Self::detach)): shared
+    /// with the request's lifecycle, which then stops timing the handler and watching the
+    /// connection (both are the new protocol's now).
+    detached: Rc<std::cell::Cell<bool>>,
     /// Compression state: undecided (`None`), off, or the encoder (gzip or deflate).
     #[cfg(feature = "gzip")]
     encoder: Option<Option<compression::Encoder>>,
@@ -113,6 +117,7 @@ impl Context {
             xsrf: None,
             pending_allow: None,
             connection_closed: false,
+            detached: Rc::default(),
             #[cfg(feature = "gzip")]
             encoder: None,
         }
@@ -159,6 +164,11 @@ impl Context {
         self.connection_closed = true;
         self.finished = true;
         self.writer = None;
+    }
+
+    /// The flag [`detach`](Self::detach) sets, for the request's lifecycle to watch.
+    pub(crate) fn detached_flag(&self) -> Rc<std::cell::Cell<bool>> {
+        Rc::clone(&self.detached)
     }
 
     /// Takes the streamed body reader (for handlers that read the body themselves).

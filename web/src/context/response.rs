@@ -391,6 +391,40 @@ impl Context {
 
     // ----- redirects and errors ------------------------------------------------------------
 
+    /// Switches protocols and takes the connection (Tornado's `detach`, after the `101` its
+    /// `WebSocketHandler` writes): sends the head with the status set (`101`, or a `2xx`
+    /// answering `CONNECT`) and the headers set so far (without the default `Content-Type`),
+    /// and returns the connection's stream, with any bytes the client sent after its request
+    /// still buffered in it.
+    ///
+    /// The response is then finished: the HTTP writers answer [`WebError::Finished`] (and
+    /// `write` is ignored), the application's `request_timeout` no longer applies, and the
+    /// request's lifecycle stops watching the connection. The handler's future owns the new
+    /// protocol: the connection closes when that future ends.
+    ///
+    /// # Errors
+    ///
+    /// [`WebError::Finished`] after `finish` or a `flush`; [`WebError::Upgrade`] for a status
+    /// that does not switch protocols (the response is left as it was) or if the client went
+    /// away.
+    pub async fn detach(&mut self) -> Result<typhoon_httpserver::Upgraded> {
+        if self.finished || self.head_sent {
+            return Err(WebError::Finished);
+        }
+        let connect = self.request.method == "CONNECT";
+        if self.status != 101 && !(connect && (200..300).contains(&self.status)) {
+            return Err(typhoon_httpserver::UpgradeError::Status(self.status).into());
+        }
+        self.default_content_type = false;
+        self.send_head();
+        self.finished = true;
+        self.body.clear();
+        let writer = self.writer.take().ok_or(WebError::Finished)?;
+        let upgraded = writer.upgrade().await?;
+        self.detached.set(true);
+        Ok(upgraded)
+    }
+
     /// Redirects with 302 and finishes (Tornado's `redirect`).
     ///
     /// # Errors

@@ -1,0 +1,76 @@
+//! Handing a connection over to another protocol after its HTTP/1 handshake: a
+//! `101 Switching Protocols` (WebSocket, later h2c) or a `2xx` to `CONNECT` (a tunnel).
+//!
+//! [`ResponseWriter::upgrade`](crate::ResponseWriter::upgrade) sends the head and returns an
+//! [`Upgraded`]: the connection's stream, with whatever the client sent after its request head
+//! still in the stream's read buffer (a WebSocket client may send its first frame without waiting
+//! for the `101`). From then on the HTTP connection only waits: it reads no more requests and
+//! watches nothing, and when the handler's future ends it flushes what is queued and closes the
+//! socket. The connection's bookkeeping follows the upgraded protocol: it still counts as open
+//! for [`HTTPServer::connections_closed`](crate::HTTPServer::connections_closed), and a graceful
+//! [`shutdown`](crate::HTTPServer::shutdown) cuts it when its grace has passed, unless the
+//! protocol ends first (it can see the shutdown coming with [`Upgraded::is_draining`]).
+
+use std::cell::Cell;
+use std::fmt;
+use std::rc::Rc;
+
+use typhoon_iostream::{IOStream, StreamError};
+
+/// Why a response could not switch protocols.
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    /// The head of a response already went out (after a `flush`): too late to switch.
+    #[error("the response head was already sent")]
+    HeadSent,
+    /// Only `101 Switching Protocols`, or a `2xx` answering `CONNECT`, hands the connection over.
+    #[error("status {0} does not switch protocols (101, or 2xx for CONNECT)")]
+    Status(u16),
+    /// Sending the head failed: the client is gone.
+    #[error("the connection closed")]
+    Stream(#[from] StreamError),
+}
+
+/// A connection handed over to another protocol by
+/// [`ResponseWriter::upgrade`](crate::ResponseWriter::upgrade).
+///
+/// The stream's read buffer holds any bytes the client sent after the request head; the switching
+/// head has gone out. The stream keeps the server's options (the send timeout bounds every
+/// write).
+pub struct Upgraded {
+    /// The connection's stream.
+    stream: Rc<IOStream>,
+    /// The server's shutdown flag.
+    draining: Rc<Cell<bool>>,
+}
+
+impl Upgraded {
+    pub(crate) fn new(stream: Rc<IOStream>, draining: Rc<Cell<bool>>) -> Self {
+        Self { stream, draining }
+    }
+
+    /// The connection's stream.
+    pub fn stream(&self) -> &Rc<IOStream> {
+        &self.stream
+    }
+
+    /// The connection's stream, for the upgraded protocol to own.
+    pub fn into_stream(self) -> Rc<IOStream> {
+        self.stream
+    }
+
+    /// Whether the server has begun a graceful shutdown: a long-lived protocol should end its
+    /// connection soon (a WebSocket sends close 1001, "going away").
+    pub fn is_draining(&self) -> bool {
+        self.draining.get()
+    }
+}
+
+impl fmt::Debug for Upgraded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upgraded")
+            .field("peer", &self.stream.peer_addr())
+            .field("draining", &self.draining.get())
+            .finish()
+    }
+}
