@@ -252,7 +252,7 @@ impl fmt::Debug for HTTPServer {
 /// loops.on_each_loop(move |server: &HTTPServer| {
 ///     let _ = tx.send(server.connection_count());
 /// });
-/// assert_eq!(rx.iter().sum::<usize>(), 0);
+/// assert_eq!(rx.iter().collect::<Vec<usize>>(), [0, 0], "both loops, no connection yet");
 /// // Stop accepting, finish what is in flight (at most 10 s), then end the threads.
 /// let cut = loops.shutdown(Duration::from_secs(10));
 /// assert_eq!(cut, 0, "nothing was in flight");

@@ -62,6 +62,9 @@ pub trait LoopServer: 'static {
     /// The default only stops accepting and resolves to 0 at once: a bare [`TCPServer`] does not
     /// track its connections, so they end when the loop stops (uncounted).
     ///
+    /// The future must resolve: [`MultiLoopServer::shutdown`] waits for every loop's. Bound
+    /// it by `grace`, as `HTTPServer`'s is.
+    ///
     /// # Cancel safety
     ///
     /// The future is dropped, unfinished, if its loop is closed meanwhile; implementations must
@@ -149,20 +152,23 @@ impl<S> Future for Drain<S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            let jobs = {
-                let mut state = self.mailbox.lock();
-                if state.jobs.is_empty() {
-                    state.waker = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-                std::mem::take(&mut state.jobs)
-            };
-            for job in jobs {
-                // A panicking job is logged and the next one runs: the mailbox stays open.
-                let _ = catch_unwind_call(|| job(&self.value), "on_each_loop job");
+        // One batch per poll: jobs that keep arriving (or that queue more jobs for this loop)
+        // must not keep the loop from its I/O.
+        let jobs = {
+            let mut state = self.mailbox.lock();
+            if state.jobs.is_empty() {
+                state.waker = Some(cx.waker().clone());
+                return Poll::Pending;
             }
+            std::mem::take(&mut state.jobs)
+        };
+        for job in jobs {
+            // A panicking job is logged and the next one runs: the mailbox stays open.
+            let _ = catch_unwind_call(|| job(&self.value), "on_each_loop job");
         }
+        // Polled again on the loop's next turn, after the I/O that is ready.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

@@ -27,8 +27,8 @@ type HandlerFuture = Pin<Box<dyn Future<Output = ()>>>;
 ///
 /// The three patterns of Tornado's `TCPServer` docstring map to: [`listen`](Self::listen)
 /// (one loop), [`add_sockets`](Self::add_sockets) with [`bind_sockets`] (sockets made
-/// elsewhere), and [`start_loops`](crate::start_loops) (n loops in n threads sharing a port with `SO_REUSEPORT`,
-/// Typhoon's answer to Tornado's pre-fork `start(n)`).
+/// elsewhere), and [`start_loops`](crate::start_loops) (n loops in n threads sharing a port
+/// with `SO_REUSEPORT`, Typhoon's answer to Tornado's pre-fork `start(n)`).
 ///
 /// # Examples
 ///

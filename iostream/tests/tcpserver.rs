@@ -280,8 +280,16 @@ fn on_each_loop_reaches_every_loop_value_once_and_skips_ended_loops() {
 fn multi_loop_shutdown_of_tcp_servers_stops_every_loop() {
     let server = start_loops(2, 0, "127.0.0.1", echo_server).expect("start_loops");
     let addr = server.local_addr();
-    // Returns only once both loops stopped and their threads were joined.
-    assert_eq!(server.shutdown(Duration::from_secs(10)), 0);
+    // Returns only once both loops stopped and their threads were joined; a hang fails the
+    // test instead of hanging the suite.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(server.shutdown(Duration::from_secs(10)));
+    });
+    let cut = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("shutdown returned");
+    assert_eq!(cut, 0);
     assert!(TcpStream::connect(addr).is_err(), "nobody listens any more");
 }
 

@@ -33,7 +33,7 @@ type HashCache = Arc<Mutex<HashMap<String, Option<String>>>>;
 pub(crate) type NamedPatterns = Arc<Mutex<Vec<(String, Arc<PathPattern>)>>>;
 
 /// `static_url` state, shareable with template functions (`Send + Sync`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct StaticUrls {
     /// The static directory.
     path: Option<PathBuf>,

@@ -159,6 +159,31 @@ impl HTTPError {
         }
     }
 
+    /// Sets the message for the log, to go with a reason or a source (Tornado's
+    /// `HTTPError(status, log_message, reason=...)`).
+    ///
+    /// ```
+    /// use typhoon_web::HTTPError;
+    ///
+    /// let mut err = HTTPError::with_reason(400, "Bad Token");
+    /// err.set_log_message("token expired 3 days ago");
+    /// assert_eq!(err.reason(), "Bad Token");
+    /// assert_eq!(err.log_message(), Some("token expired 3 days ago"));
+    /// ```
+    pub fn set_log_message(&mut self, message: impl Into<String>) {
+        self.log_message = Some(message.into());
+    }
+
+    /// Sets a custom reason phrase.
+    pub fn set_reason(&mut self, reason: impl Into<String>) {
+        self.reason = Some(reason.into());
+    }
+
+    /// Sets the cause kept for the log's error chain.
+    pub fn set_source(&mut self, source: impl std::error::Error + 'static) {
+        self.source = Some(Box::new(source));
+    }
+
     /// The status code (0 for [`HTTPError::finish`]).
     pub fn status(&self) -> u16 {
         self.status

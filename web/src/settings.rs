@@ -77,14 +77,17 @@ pub struct Settings {
     /// `on_finish`; routes override it with [`Route::timeout`](crate::Route::timeout).
     pub request_timeout: Option<Duration>,
     /// The largest request body (default 100 MiB): 413 from `Content-Length` before reading,
-    /// or when a chunked body passes it; routes override it with [`Route::max_body_size`](crate::Route::max_body_size).
+    /// or when a chunked body passes it; routes override it with
+    /// [`Route::max_body_size`](crate::Route::max_body_size).
     pub max_body_size: u64,
     /// Tornado's automatic ETag (SHA-1 of the body) and 304 for `GET`/`HEAD` (default on).
     pub compute_etag: bool,
     /// Cross-origin resource sharing: headers on answers, preflights answered.
     pub cors: Option<Cors>,
-    /// Options for the server that [`Application::into_server`](crate::Application::into_server) and [`Application::listen`](crate::Application::listen)
-    /// build. Two are overridden there (see [`Application::into_server_with`](crate::Application::into_server_with)):
+    /// Options for the server that
+    /// [`Application::into_server`](crate::Application::into_server) and
+    /// [`Application::listen`](crate::Application::listen) build. Two are overridden there
+    /// (see [`Application::into_server_with`](crate::Application::into_server_with)):
     /// `stream_request_body`, and `limits.max_body_size`, raised to `max_body_size`.
     ///
     /// These are `typhoon-httpserver`'s options and follow its features: `tls` exists only with

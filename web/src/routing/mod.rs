@@ -86,8 +86,20 @@ impl Route {
         })
     }
 
-    /// A route to an already erased handler factory (a `default_handler`, a
-    /// `static_handler`, or one shared between routes).
+    /// A route to a ready [`HandlerFactory`]: one factory shared between routes (or with
+    /// [`Application::default_handler_factory`](crate::Application::default_handler_factory)).
+    ///
+    /// ```
+    /// use typhoon_web::{ErrorHandler, HandlerFactory, Route};
+    ///
+    /// let gone = HandlerFactory::new(|| ErrorHandler::new(410));
+    /// let routes = vec![
+    ///     Route::with_factory("/old", gone.clone())?,
+    ///     Route::with_factory("/older", gone)?,
+    /// ];
+    /// # assert_eq!(routes.len(), 2);
+    /// # Ok::<(), typhoon_web::WebError>(())
+    /// ```
     ///
     /// # Errors
     ///

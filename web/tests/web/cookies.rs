@@ -152,10 +152,7 @@ pub(crate) fn tornado_fixtures() -> Vec<(String, String, String, Vec<u8>, u64, S
             let mut next = || parts.next().expect("field").to_owned();
             let (kind, secret, name, hex, ts, signed) =
                 (next(), next(), next(), next(), next(), next());
-            let value = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-                .collect();
+            let value = hex::decode(&hex).expect("hex");
             (kind, secret, name, value, ts.parse().expect("ts"), signed)
         })
         .collect()

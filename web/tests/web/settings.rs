@@ -1,5 +1,5 @@
 //! Settings: cookie key rotation (and its misconfiguration), the XSRF cookie's name and options,
-//! `static_handler`, `autoescape`.
+//! the application's `static_handler`, `autoescape`.
 
 use std::path::PathBuf;
 
@@ -121,7 +121,7 @@ fn xsrf_cookie_name_and_options() {
 }
 
 #[test]
-fn static_handler_setting() {
+fn custom_static_handler() {
     run(async {
         let root = static_dir();
         let served = root.clone();
@@ -139,6 +139,46 @@ fn static_handler_setting() {
         assert_eq!(get(addr, "/robots.txt").await.status, 200);
     });
 }
+
+#[test]
+fn custom_static_handler_serves_all_three_static_routes() {
+    /// Says which file it was asked for: the route's first capture.
+    struct Tagged;
+    impl RequestHandler for Tagged {
+        async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+            let path = cx.path_args().first().cloned().unwrap_or_default();
+            cx.write(format!("custom:{path}"));
+            Ok(())
+        }
+    }
+    run(async {
+        let settings = Settings {
+            static_path: Some(static_dir()),
+            ..Settings::default()
+        };
+        let (_s, addr) = serve(app_with(vec![], settings).static_handler(|| Tagged));
+        for (path, expected) in [
+            ("/static/a/b.txt", "custom:a/b.txt"),
+            ("/favicon.ico", "custom:favicon.ico"),
+            ("/robots.txt", "custom:robots.txt"),
+        ] {
+            let r = get(addr, path).await;
+            assert_eq!((r.status, r.text().as_str()), (200, expected), "{path}");
+        }
+    });
+}
+
+#[test]
+#[should_panic(expected = "configured before it is cloned")]
+fn static_handler_after_clone_panics() {
+    let app = typhoon_web::Application::new(vec![]);
+    let _server = app.clone().into_server();
+    let _ = app.static_handler(|| Tagless);
+}
+
+/// A handler for the panic test, which never serves.
+struct Tagless;
+impl RequestHandler for Tagless {}
 
 #[test]
 fn autoescape_setting() {

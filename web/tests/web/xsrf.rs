@@ -165,8 +165,7 @@ fn xsrf_versioning_and_tornado_token() {
                 continue;
             }
             assert_eq!(decode_xsrf_token(&masked).expect("tornado token").0, raw);
-            let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-            let header = format!("_xsrf={hex}");
+            let header = format!("_xsrf={}", hex::encode(&raw));
             let r = fetch(
                 addr,
                 "POST",
