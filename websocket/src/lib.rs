@@ -18,48 +18,47 @@
 //!
 //! # Examples
 //!
-//! A client's message, decoded by a server, with permessage-deflate negotiated:
+//! A client's text message and ping, decoded by a server from bytes that arrive in pieces:
 //!
 //! ```
-//! use typhoon_websocket::deflate::{DeflateOptions, client_accept, client_offer, server_negotiate};
 //! use typhoon_websocket::{DEFAULT_MAX_MESSAGE_SIZE, Decoder, Encoder, Event, Message, Role};
 //!
-//! // The handshake's Sec-WebSocket-Extensions, both ways.
-//! let options = DeflateOptions::default();
-//! let offer = client_offer(&options);
-//! let (server_params, response) = server_negotiate(&[offer.as_str()], &options).unwrap();
-//! let client_params = client_accept(&response, &options).unwrap();
-//!
 //! let mut client = Encoder::new(Role::Client);
-//! client.set_deflater(client_params.codec(Role::Client, options.compression_level).0);
 //! let mut server = Decoder::new(Role::Server, DEFAULT_MAX_MESSAGE_SIZE);
-//! server.set_inflater(server_params.codec(Role::Server, options.compression_level).1);
 //!
 //! let mut wire = Vec::new();
-//! client.encode_text(&mut wire, "hello, hello, hello");
+//! client.encode_text(&mut wire, "hello");
 //! client.encode_ping(&mut wire, b"are you there").unwrap();
 //!
-//! // What arrived (the I/O layer's read buffer); decode until nothing is consumed.
+//! // What the I/O layer reads, 3 bytes at a time: decode until nothing more is consumed, drop
+//! // what was consumed, keep the rest for the next read.
 //! let mut events = Vec::new();
-//! let mut input = &wire[..];
-//! loop {
-//!     let (used, event) = server.decode(input)?;
-//!     input = &input[used..];
-//!     match event {
-//!         Some(event) => events.push(event),
-//!         None if used == 0 => break,
-//!         None => {}
+//! let mut pending = Vec::new();
+//! for read in wire.chunks(3) {
+//!     pending.extend_from_slice(read);
+//!     loop {
+//!         let (used, event) = server.decode(&pending)?;
+//!         pending.drain(..used);
+//!         match event {
+//!             Some(event) => events.push(event),
+//!             None if used == 0 => break,
+//!             None => {}
+//!         }
 //!     }
 //! }
 //! assert_eq!(
 //!     events,
 //!     [
-//!         Event::Message(Message::Text("hello, hello, hello".into())),
+//!         Event::Message(Message::Text("hello".into())),
 //!         Event::Ping(b"are you there".to_vec()),
 //!     ]
 //! );
 //! # Ok::<(), typhoon_websocket::ProtocolError>(())
 //! ```
+//!
+//! With permessage-deflate, the handshake's negotiation gives each side a
+//! [`Deflater`](deflate::Deflater) for its encoder and an [`Inflater`](deflate::Inflater) for its
+//! decoder: see the [`deflate`] module.
 //!
 //! # Feature flags
 //!
@@ -68,6 +67,8 @@
 //! | `deflate` | yes | permessage-deflate (RFC 7692): the [`deflate`] module, [`Decoder::set_inflater`] and [`Encoder::set_deflater`], with flate2's pure-Rust zlib (`zlib-rs`), which supports windows of 9..=15 bits |
 
 #![forbid(unsafe_code)]
+// Without `deflate` the docs still name its items; the links resolve in every real doc build.
+#![cfg_attr(not(feature = "deflate"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod close;
