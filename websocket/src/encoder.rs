@@ -11,6 +11,10 @@ use crate::message::Message;
 /// The longest close reason: 125 bytes of control payload less the 2-byte code.
 pub const MAX_CLOSE_REASON_LEN: usize = 123;
 
+/// The largest compression buffer an encoder keeps between messages.
+#[cfg(feature = "deflate")]
+const MAX_KEPT_SCRATCH: usize = 64 * 1024;
+
 /// Encodes one connection's outgoing frames; one per connection.
 ///
 /// Every message goes as one unfragmented frame. A [`Role::Client`] encoder masks every frame
@@ -178,7 +182,11 @@ impl Encoder {
             scratch.clear();
             deflater.compress(data, &mut scratch);
             self.write_frame(out, true, opcode, &[&scratch]);
-            self.scratch = scratch;
+            // Kept for the next message unless a big one left it large: an idle connection
+            // should not hold a message's worth of memory.
+            if scratch.capacity() <= MAX_KEPT_SCRATCH {
+                self.scratch = scratch;
+            }
             return;
         }
         self.write_frame(out, false, opcode, &[data]);

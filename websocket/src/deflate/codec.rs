@@ -159,7 +159,10 @@ impl Inflater {
                     return Err(too_big);
                 }
                 // Double, but never past limit + 1: one byte over is how we see "too big".
-                let room = out.capacity().max(1024).min(limit + 1 - out.len());
+                let room = out
+                    .capacity()
+                    .max(1024)
+                    .min(limit.saturating_add(1) - out.len());
                 out.reserve_exact(room);
             }
             let (before_in, before_out) = (zlib.total_in(), zlib.total_out());

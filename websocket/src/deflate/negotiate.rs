@@ -212,7 +212,8 @@ fn clamp_bits(bits: u8) -> u8 {
 /// The agreement: each `*_no_context_takeover` if the offer or `options` asks for it; the
 /// server's window is the smaller of the offer's and `options.server_max_window_bits` (at
 /// least 9); the client's is the smaller of the offer's and `options.client_max_window_bits`
-/// if the offer has `client_max_window_bits`, else 15 (the response may not restrict it then).
+/// (at least 9) if the offer has `client_max_window_bits`, else 15 (the response may not
+/// restrict it then).
 /// The response echoes the offered parameters with the agreed values, plus what `options` adds.
 ///
 /// # Examples
@@ -255,9 +256,11 @@ fn accept_offer(offer: &Parsed, options: &DeflateOptions) -> Option<(DeflatePara
         None => ours,
     };
     let client_bits = match offer.client_max_window_bits {
+        // Our own choice is at least 9: zlib-based clients cannot compress with 8 bits. A
+        // client that offers 8 itself gets 8.
         Some(hint) => hint
             .unwrap_or(15)
-            .min(clamp_bits(options.client_max_window_bits)),
+            .min(clamp_bits(options.client_max_window_bits).max(9)),
         None => 15,
     };
     let params = DeflateParams {

@@ -390,3 +390,40 @@ fn deflate_round_trip(from: Role, params: &DeflateParams) {
     });
     assert!(wire < 10_000, "{wire} bytes with {params:?}");
 }
+
+#[test]
+fn unlimited_decoder_inflates() {
+    let mut decoder = Decoder::new(Role::Server, usize::MAX);
+    decoder.set_inflater(params(15, false).codec(Role::Server, 6).1);
+    let input = client_frame(true, 0b100, 1, &compress(b"no limit"));
+    assert_eq!(
+        decode_all(&mut decoder, &input).unwrap(),
+        [text("no limit")]
+    );
+}
+
+#[test]
+fn negotiation_never_asks_for_8_bit_windows_it_compresses_with() {
+    let options = DeflateOptions {
+        server_max_window_bits: 8,
+        client_max_window_bits: 8,
+        ..Default::default()
+    };
+    let (params, response) =
+        server_negotiate(&["permessage-deflate; client_max_window_bits"], &options).unwrap();
+    assert_eq!(
+        (params.server_max_window_bits, params.client_max_window_bits),
+        (9, 9)
+    );
+    assert_eq!(
+        response,
+        "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9"
+    );
+    // A client that offers 8 for itself gets it (its inflating peer copes with any window).
+    let (params, _) = server_negotiate(
+        &["permessage-deflate; client_max_window_bits=8"],
+        &DeflateOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(params.client_max_window_bits, 8);
+}
