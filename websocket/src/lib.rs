@@ -1,0 +1,91 @@
+//! The sans-IO WebSocket protocol core of Typhoon: RFC 6455 framing and RFC 7692
+//! permessage-deflate, bytes in and events out.
+//!
+//! This crate is the bottom of Typhoon's WebSocket stack, the counterpart of the frame engine
+//! in Tornado's `tornado/websocket.py` (`WebSocketProtocol13`) without its I/O: it depends on no
+//! other Typhoon crate, does no I/O and knows no event loop. A [`Decoder`] takes the bytes a
+//! connection received and returns [`Event`]s; an [`Encoder`] turns messages and control frames
+//! into bytes to send. The server's `WebSocketHandler` and the client's `websocket_connect`
+//! (layers on `typhoon-iostream`, `typhoon-httpserver` and `typhoon-web`) drive them, handle
+//! the opening handshake with [`handshake`] and [`deflate`]'s negotiation, and decide what to
+//! answer (a pong to a ping, a close to a close, a close with
+//! [`ProtocolError::close_code`] on an error).
+//!
+//! What the decoder enforces beyond Tornado (RFC 6455 §5–7, RFC 7692 §6): masking by role,
+//! RSV bits, the size limit before reading a payload and after inflation, UTF-8 validated as it
+//! arrives (fail fast), close codes and reasons, and control frames between the fragments of a
+//! compressed message.
+//!
+//! # Examples
+//!
+//! A client's text message and ping, decoded by a server from bytes that arrive in pieces:
+//!
+//! ```
+//! use typhoon_websocket::{DEFAULT_MAX_MESSAGE_SIZE, Decoder, Encoder, Event, Message, Role};
+//!
+//! let mut client = Encoder::new(Role::Client);
+//! let mut server = Decoder::new(Role::Server, DEFAULT_MAX_MESSAGE_SIZE);
+//!
+//! let mut wire = Vec::new();
+//! client.encode_text(&mut wire, "hello");
+//! client.encode_ping(&mut wire, b"are you there").unwrap();
+//!
+//! // What the I/O layer reads, 3 bytes at a time: decode until nothing more is consumed, drop
+//! // what was consumed, keep the rest for the next read.
+//! let mut events = Vec::new();
+//! let mut pending = Vec::new();
+//! for read in wire.chunks(3) {
+//!     pending.extend_from_slice(read);
+//!     loop {
+//!         let (used, event) = server.decode(&pending)?;
+//!         pending.drain(..used);
+//!         match event {
+//!             Some(event) => events.push(event),
+//!             None if used == 0 => break,
+//!             None => {}
+//!         }
+//!     }
+//! }
+//! assert_eq!(
+//!     events,
+//!     [
+//!         Event::Message(Message::Text("hello".into())),
+//!         Event::Ping(b"are you there".to_vec()),
+//!     ]
+//! );
+//! # Ok::<(), typhoon_websocket::ProtocolError>(())
+//! ```
+//!
+//! With permessage-deflate, the handshake's negotiation gives each side a
+//! [`Deflater`](deflate::Deflater) for its encoder and an [`Inflater`](deflate::Inflater) for its
+//! decoder: see the [`deflate`] module.
+//!
+//! # Feature flags
+//!
+//! | Name | Default | Description |
+//! | --- | --- | --- |
+//! | `deflate` | yes | permessage-deflate (RFC 7692): the [`deflate`] module, [`Decoder::set_inflater`] and [`Encoder::set_deflater`], with flate2's pure-Rust zlib (`zlib-rs`), which supports windows of 9..=15 bits |
+
+#![forbid(unsafe_code)]
+// Without `deflate` the docs still name its items; the links resolve in every real doc build.
+#![cfg_attr(not(feature = "deflate"), allow(rustdoc::broken_intra_doc_links))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod close;
+mod decoder;
+#[cfg(feature = "deflate")]
+pub mod deflate;
+mod encoder;
+mod error;
+mod frame;
+pub mod handshake;
+mod mask;
+mod message;
+mod utf8;
+
+pub use decoder::{DEFAULT_MAX_MESSAGE_SIZE, Decoder};
+pub use encoder::{Encoder, MAX_CLOSE_REASON_LEN};
+pub use error::{ProtocolError, Result};
+pub use frame::{MAX_HEADER_LEN, OpCode, Role, encode_header};
+pub use mask::{apply_mask, websocket_mask};
+pub use message::{CloseFrame, Event, Message};
