@@ -52,3 +52,4 @@ pub mod static_server;
 pub mod tcpecho;
 #[cfg(feature = "tls")]
 pub mod tls_hello;
+pub mod websocket_echo;

@@ -84,6 +84,20 @@ pub struct Settings {
     pub compute_etag: bool,
     /// Cross-origin resource sharing: headers on answers, preflights answered.
     pub cors: Option<Cors>,
+    /// Origins trusted for cross-origin requests, exactly as browsers send them
+    /// (`https://app.example.com`): what Tornado 6.6's `check_trusted_origin` accepts, and so what
+    /// a WebSocket handler's default `check_origin` admits.
+    pub trusted_origins: Vec<String>,
+    /// Ping every open WebSocket this often (Tornado's `websocket_ping_interval`; `None`, the
+    /// default, sends no pings).
+    pub websocket_ping_interval: Option<Duration>,
+    /// Close a WebSocket whose pong has not come this long after a ping (Tornado's
+    /// `websocket_ping_timeout`); `None` means the ping interval, and it never exceeds it.
+    pub websocket_ping_timeout: Option<Duration>,
+    /// The largest WebSocket message, reassembled and inflated (Tornado's
+    /// `websocket_max_message_size`, default 10 MiB); a bigger one closes the connection with
+    /// 1009.
+    pub websocket_max_message_size: usize,
     /// Options for the server that
     /// [`Application::into_server`](crate::Application::into_server) and
     /// [`Application::listen`](crate::Application::listen) build. Two are overridden there
@@ -122,6 +136,10 @@ impl Default for Settings {
             max_body_size: 100 * 1024 * 1024,
             compute_etag: true,
             cors: None,
+            trusted_origins: Vec::new(),
+            websocket_ping_interval: None,
+            websocket_ping_timeout: None,
+            websocket_max_message_size: 10 * 1024 * 1024,
             server: HTTPServerOptions::default(),
         }
     }

@@ -63,6 +63,14 @@ impl Encoder {
         self.deflater = Some(deflater);
     }
 
+    /// Whether data messages are compressed (a deflater is set).
+    pub fn compresses(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.deflater.is_some();
+        #[cfg(not(feature = "deflate"))]
+        false
+    }
+
     /// Appends one frame carrying the whole `message` to `out` (compressed if a deflater is set).
     ///
     /// # Panics

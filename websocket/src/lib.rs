@@ -72,6 +72,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod close;
+#[cfg(feature = "server")]
+mod connection;
 mod decoder;
 #[cfg(feature = "deflate")]
 pub mod deflate;
@@ -81,11 +83,17 @@ mod frame;
 pub mod handshake;
 mod mask;
 mod message;
+#[cfg(feature = "server")]
+mod server;
 mod utf8;
 
+#[cfg(feature = "server")]
+pub use connection::{CLOSE_TIMEOUT, WebSocketConnection, WebSocketError};
 pub use decoder::{DEFAULT_MAX_MESSAGE_SIZE, Decoder};
 pub use encoder::{Encoder, MAX_CLOSE_REASON_LEN};
 pub use error::{ProtocolError, Result};
 pub use frame::{MAX_HEADER_LEN, OpCode, Role, encode_header};
 pub use mask::{apply_mask, websocket_mask};
 pub use message::{CloseFrame, Event, Message};
+#[cfg(feature = "server")]
+pub use server::{WebSocket, WebSocketHandler, check_trusted_origin, websocket_route};

@@ -1,0 +1,175 @@
+//! The server's opening handshake, in Tornado's order and with its answers, stricter where RFC
+//! 6455 says so (the key must be 16 bytes of base64).
+
+use typhoon_web::{Context, HTTPError};
+
+use super::WebSocketHandler;
+use crate::connection::{FrameReader, WebSocketConnection};
+use crate::decoder::Decoder;
+use crate::encoder::Encoder;
+use crate::frame::Role;
+use crate::handshake::{accept_key, is_valid_key};
+
+/// An accepted handshake: the open connection and its reader.
+pub(super) struct Accepted {
+    /// The connection (the `101` has gone out).
+    pub(super) connection: WebSocketConnection,
+    /// The peer's frames.
+    pub(super) reader: FrameReader,
+}
+
+/// Answers the handshake: `Ok(None)` when it was refused (the refusal is the response),
+/// `Ok(Some)` once the `101` is out and the connection detached.
+pub(super) async fn accept<H: WebSocketHandler>(
+    handler: &mut H,
+    cx: &mut Context,
+) -> Result<Option<Accepted>, HTTPError> {
+    let headers = &cx.request().headers;
+    // Tornado's order: Upgrade, Connection, origin, version, then the other headers.
+    if !headers
+        .get("Upgrade")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket"))
+    {
+        return refuse(cx, 400, "Can \"Upgrade\" only to \"WebSocket\".");
+    }
+    let connection_upgrade = headers.get_list("Connection").any(|value| {
+        value
+            .split(',')
+            .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+    });
+    if !connection_upgrade {
+        return refuse(cx, 400, "\"Connection\" must be \"Upgrade\".");
+    }
+    if !cross_origin_allowed(handler, cx) {
+        return refuse(cx, 403, "Cross origin websockets not allowed");
+    }
+    let headers = &cx.request().headers;
+    if headers.get("Sec-WebSocket-Version").map(str::trim) != Some("13") {
+        cx.set_status(426);
+        cx.set_header("Sec-WebSocket-Version", "13")?;
+        cx.write("Upgrade Required");
+        tracing::debug!(target: "typhoon::general", "unsupported WebSocket version");
+        return Ok(None);
+    }
+    let key = headers
+        .get("Sec-WebSocket-Key")
+        .map(str::trim)
+        .unwrap_or("");
+    let host = headers.get("Host").map(str::trim).unwrap_or("");
+    if key.is_empty() || host.is_empty() || !is_valid_key(key) {
+        return refuse(cx, 400, "Missing/Invalid WebSocket headers");
+    }
+    let accept = accept_key(key);
+
+    let offered: Vec<String> = headers
+        .get_list("Sec-WebSocket-Protocol")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let subprotocol = handler
+        .select_subprotocol(&offered)
+        .filter(|chosen| offered.contains(chosen));
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+    let mut decoder = Decoder::new(Role::Server, cx.settings().websocket_max_message_size);
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+    let mut encoder = Encoder::new(Role::Server);
+    #[cfg(feature = "deflate")]
+    let extension = {
+        let offers: Vec<&str> = headers.get_list("Sec-WebSocket-Extensions").collect();
+        match handler.get_compression_options() {
+            Some(options) if !offers.is_empty() => {
+                crate::deflate::server_negotiate(&offers, &options).map(|(params, answer)| {
+                    let (deflater, inflater) =
+                        params.codec(Role::Server, options.compression_level);
+                    encoder.set_deflater(deflater);
+                    decoder.set_inflater(inflater);
+                    answer
+                })
+            }
+            _ => None,
+        }
+    };
+
+    cx.set_status(101);
+    cx.set_header("Upgrade", "websocket")?;
+    cx.set_header("Connection", "Upgrade")?;
+    cx.set_header("Sec-WebSocket-Accept", &accept)?;
+    if let Some(protocol) = &subprotocol {
+        cx.set_header("Sec-WebSocket-Protocol", protocol)?;
+    }
+    #[cfg(feature = "deflate")]
+    if let Some(answer) = &extension {
+        cx.set_header("Sec-WebSocket-Extensions", answer)?;
+    }
+    let stream = match cx.detach().await {
+        Ok(upgraded) => upgraded.into_stream(),
+        // The client went away during the handshake: nothing to answer.
+        Err(_) => return Ok(None),
+    };
+    Ok(Some(Accepted {
+        connection: WebSocketConnection::new(stream, Role::Server, encoder, subprotocol),
+        reader: FrameReader::new(decoder),
+    }))
+}
+
+/// Answers a refused handshake with `status` and Tornado's message.
+fn refuse(cx: &mut Context, status: u16, message: &str) -> Result<Option<Accepted>, HTTPError> {
+    tracing::debug!(target: "typhoon::general", status, "{message}");
+    cx.set_status(status);
+    cx.write(message);
+    Ok(None)
+}
+
+/// Tornado 6.6's `_check_cross_origin` for WebSockets (always on): `Sec-Fetch-Site:
+/// same-origin` or `none` is allowed; a request without it and without `Origin` is not a
+/// browser's and is allowed; without it, an `Origin` naming the request's own host is allowed
+/// and another is up to `check_origin`; a cross-site or same-site fetch needs an `Origin` that
+/// `check_origin` accepts.
+fn cross_origin_allowed<H: WebSocketHandler>(handler: &H, cx: &Context) -> bool {
+    let headers = &cx.request().headers;
+    let origin = headers.get("Origin").map(str::trim);
+    match headers
+        .get("Sec-Fetch-Site")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        Some(site) if site == "same-origin" || site == "none" => true,
+        Some(_) => origin.is_some_and(|origin| handler.check_origin(cx, origin)),
+        None => match origin {
+            None => true,
+            Some(origin) => {
+                let host = headers.get("Host").map(str::trim).unwrap_or("");
+                let same_host = origin_netloc(origin)
+                    .is_some_and(|netloc| !netloc.is_empty() && netloc.eq_ignore_ascii_case(host));
+                same_host || handler.check_origin(cx, origin)
+            }
+        },
+    }
+}
+
+/// The `host[:port]` of an origin (`http://h:8888` gives `h:8888`), as Python's
+/// `urlparse(origin).netloc`: nothing without a `scheme://`.
+fn origin_netloc(origin: &str) -> Option<&str> {
+    let (_, rest) = origin.split_once("://")?;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_netloc;
+
+    #[test]
+    fn netloc_as_urlparse() {
+        assert_eq!(
+            origin_netloc("http://127.0.0.1:8888"),
+            Some("127.0.0.1:8888")
+        );
+        assert_eq!(
+            origin_netloc("http://127.0.0.1:8888/something"),
+            Some("127.0.0.1:8888")
+        );
+        assert_eq!(origin_netloc("127.0.0.1:8888"), None);
+        assert_eq!(origin_netloc("https://a.example?x"), Some("a.example"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The server's session after the handshake: `open`, then one message at a time with pings
+//! answered meanwhile, the close handshake, server pings with their timeout, and `on_close`
+//! exactly once.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use typhoon_ioloop::{IOLoop, catch_unwind, sleep};
+use typhoon_web::{Context, HTTPError};
+
+use super::handshake::Accepted;
+use super::{WebSocket, WebSocketHandler};
+use crate::connection::{FrameReader, Incoming, WebSocketConnection};
+use crate::message::{CloseFrame, Event};
+
+/// A control frame that arrived while `on_message` ran, for the handler's hooks afterwards.
+enum Control {
+    /// A ping (already answered).
+    Ping(Vec<u8>),
+    /// A pong.
+    Pong(Vec<u8>),
+}
+
+/// Runs the connection until it is over, then calls `on_close`.
+pub(super) async fn run<H: WebSocketHandler>(
+    handler: &mut H,
+    cx: &mut Context,
+    accepted: Accepted,
+) {
+    let Accepted {
+        connection,
+        mut reader,
+    } = accepted;
+    let settings = cx.settings();
+    let pinger = settings
+        .websocket_ping_interval
+        .filter(|i| !i.is_zero())
+        .map(|interval| {
+            let timeout = settings
+                .websocket_ping_timeout
+                .unwrap_or(interval)
+                .min(interval);
+            let connection = connection.clone();
+            IOLoop::current().spawn(ping_periodically(connection, interval, timeout))
+        });
+    let mut ws = WebSocket {
+        connection: connection.clone(),
+        cx,
+    };
+    let opened = catch_unwind(handler.open(&mut ws), "WebSocket open").await;
+    if outcome_failed(opened, "open") {
+        connection.mark_closed();
+    } else {
+        serve_frames(handler, &mut ws, &connection, &mut reader).await;
+    }
+    drop(pinger);
+    handler.on_close(&mut ws);
+}
+
+/// Reads and handles frames until the connection is over.
+async fn serve_frames<H: WebSocketHandler>(
+    handler: &mut H,
+    ws: &mut WebSocket<'_>,
+    connection: &WebSocketConnection,
+    reader: &mut FrameReader,
+) {
+    let mut pending: Option<Incoming> = None;
+    loop {
+        let incoming = match pending.take() {
+            Some(incoming) => incoming,
+            None => reader.next(connection.stream()).await,
+        };
+        match incoming {
+            Incoming::Event(Event::Message(message)) => {
+                let mut controls = Vec::new();
+                let handled = {
+                    let on_message =
+                        catch_unwind(handler.on_message(ws, message), "WebSocket on_message");
+                    answer_pings_meanwhile(
+                        on_message,
+                        reader,
+                        connection,
+                        &mut pending,
+                        &mut controls,
+                    )
+                    .await
+                };
+                for control in controls {
+                    match control {
+                        Control::Ping(data) => handler.on_ping(ws, &data),
+                        Control::Pong(data) => handler.on_pong(ws, &data),
+                    }
+                }
+                if outcome_failed(handled, "on_message") {
+                    connection.mark_closed();
+                    return;
+                }
+            }
+            Incoming::Event(Event::Ping(data)) => {
+                connection.queue_pong(&data);
+                connection.flush_quietly().await;
+                handler.on_ping(ws, &data);
+            }
+            Incoming::Event(Event::Pong(data)) => {
+                connection.note_pong();
+                handler.on_pong(ws, &data);
+            }
+            Incoming::Event(Event::Close(close)) => {
+                finish_close(connection, close).await;
+                return;
+            }
+            Incoming::Eof => {
+                // No close frame: the application sees no code (1006 on the wire's terms).
+                connection.mark_closed();
+                return;
+            }
+            Incoming::Error(error) => {
+                tracing::debug!(target: "typhoon::general", %error, "WebSocket protocol error");
+                if !connection.is_closing() {
+                    let _ = connection.send_close(Some((error.close_code(), "")));
+                    connection.flush_quietly().await;
+                }
+                connection.mark_closed();
+                return;
+            }
+        }
+    }
+}
+
+/// The peer's close frame arrived: record it, answer it (echoing its code) unless this side
+/// already sent its own, and end the connection (the server closes TCP first, RFC 6455 §7.1.1).
+async fn finish_close(connection: &WebSocketConnection, close: Option<CloseFrame>) {
+    let echo = close.as_ref().map(|frame| frame.code);
+    connection.set_peer_close(close.map(|frame| (frame.code, frame.reason)));
+    if !connection.close_sent() && !connection.is_closed() {
+        let _ = connection.send_close(echo.map(|code| (code, "")));
+    }
+    connection.flush_quietly().await;
+    connection.mark_closed();
+}
+
+/// Polls `on_message` to its end while answering the pings that arrive meanwhile (Tornado's
+/// tornado#2021: a busy handler must not miss its pings). Reading stops at the next message or
+/// close, kept in `pending`: the connection's flow control stays one message at a time.
+async fn answer_pings_meanwhile<F: Future>(
+    on_message: F,
+    reader: &mut FrameReader,
+    connection: &WebSocketConnection,
+    pending: &mut Option<Incoming>,
+    controls: &mut Vec<Control>,
+) -> F::Output {
+    let mut on_message = pin!(on_message);
+    // The flush of the pongs queued meanwhile, polled alongside the handler.
+    let mut pong_flush: Option<Pin<Box<dyn Future<Output = ()>>>> = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = on_message.as_mut().poll(cx) {
+            return Poll::Ready(output);
+        }
+        while pending.is_none() {
+            match reader.poll_next(connection.stream(), cx) {
+                Poll::Pending => break,
+                Poll::Ready(Incoming::Event(Event::Ping(data))) => {
+                    connection.queue_pong(&data);
+                    controls.push(Control::Ping(data));
+                    if pong_flush.is_none() {
+                        let connection = connection.clone();
+                        pong_flush =
+                            Some(Box::pin(async move { connection.flush_quietly().await }));
+                    }
+                }
+                Poll::Ready(Incoming::Event(Event::Pong(data))) => {
+                    connection.note_pong();
+                    controls.push(Control::Pong(data));
+                }
+                Poll::Ready(other) => *pending = Some(other),
+            }
+        }
+        if let Some(flush) = pong_flush.as_mut()
+            && flush.as_mut().poll(cx).is_ready()
+        {
+            pong_flush = None;
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Whether a handler method failed (an error or a panic); logs it as Tornado's "Uncaught
+/// exception".
+fn outcome_failed(
+    outcome: Result<Result<(), HTTPError>, typhoon_ioloop::LoopError>,
+    method: &str,
+) -> bool {
+    match outcome {
+        Ok(Ok(())) => false,
+        Ok(Err(error)) => {
+            tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket {method}: {}", error.chain());
+            true
+        }
+        Err(error) => {
+            tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket {method}: {error}");
+            true
+        }
+    }
+}
+
+/// Tornado's `periodic_ping`: every `interval` a ping; with a non-zero `timeout`, no pong
+/// within it closes the connection (code 1000, reason `ping timed out`).
+async fn ping_periodically(connection: WebSocketConnection, interval: Duration, timeout: Duration) {
+    sleep(interval).await;
+    loop {
+        if connection.is_closing() {
+            return;
+        }
+        let sent_at = Instant::now();
+        if connection.ping(b"").await.is_err() {
+            return;
+        }
+        if !timeout.is_zero() {
+            sleep(timeout).await;
+            if connection.is_closing() {
+                return;
+            }
+            if !connection.pong_received() {
+                let _ = connection.close(None, Some("ping timed out"));
+                return;
+            }
+        }
+        sleep(interval.saturating_sub(sent_at.elapsed())).await;
+    }
+}
