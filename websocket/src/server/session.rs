@@ -143,7 +143,8 @@ async fn finish_close(connection: &WebSocketConnection, close: Option<CloseFrame
 
 /// Polls `on_message` to its end while answering the pings that arrive meanwhile (Tornado's
 /// tornado#2021: a busy handler must not miss its pings). Reading stops at the next message or
-/// close, kept in `pending`: the connection's flow control stays one message at a time.
+/// close, kept in `pending`: the connection's flow control stays one message at a time, and a
+/// ping queued behind that next message waits with it.
 async fn answer_pings_meanwhile<F: Future>(
     on_message: F,
     reader: &mut FrameReader,
