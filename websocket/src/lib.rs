@@ -88,7 +88,7 @@ mod server;
 mod utf8;
 
 #[cfg(feature = "server")]
-pub use connection::{CLOSE_TIMEOUT, WebSocketConnection, WebSocketError};
+pub use connection::{CLOSE_TIMEOUT, PreparedMessage, WebSocketConnection, WebSocketError};
 pub use decoder::{DEFAULT_MAX_MESSAGE_SIZE, Decoder};
 pub use encoder::{Encoder, MAX_CLOSE_REASON_LEN};
 pub use error::{ProtocolError, Result};

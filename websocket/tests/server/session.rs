@@ -9,7 +9,9 @@ use std::time::Duration;
 use typhoon_ioloop::locks::Event as Signal;
 use typhoon_testing::run_test;
 use typhoon_web::{Application, HTTPError, Settings};
-use typhoon_websocket::{CloseFrame, Event, Message, WebSocket, WebSocketHandler, websocket_route};
+use typhoon_websocket::{
+    CloseFrame, Event, Message, PreparedMessage, WebSocket, WebSocketHandler, websocket_route,
+};
 
 use crate::{RawClient, serve};
 
@@ -72,6 +74,11 @@ impl WebSocketHandler for Scripted {
         self.seen.push(format!("message:{text}"));
         match text.as_str() {
             "close" => ws.close(Some(1001), Some("goodbye"))?,
+            "prepared" => {
+                let prepared = PreparedMessage::new(Message::Text("framed once".into()));
+                ws.write_prepared(&prepared).await?;
+                ws.write_prepared(&prepared).await?;
+            }
             "fail" => return Err(HTTPError::with_log_message(500, "on_message failed")),
             "panic" => panic!("on_message panicked"),
             "write-after-close" => {
@@ -139,6 +146,18 @@ fn test_websocket_gen() {
         assert_eq!(client.text().await, "hello");
         client.send_text("hello \u{e9}").await;
         assert_eq!(client.text().await, "hello \u{e9}");
+    });
+}
+
+#[test]
+fn a_prepared_message_is_sent_as_framed() {
+    run_test(async {
+        let (seen, release) = (Rc::new(Seen::default()), Signal::new());
+        let (_s, addr) = serve(app(&seen, &release, Settings::default()));
+        let mut client = RawClient::connect(addr, "/").await;
+        client.send_text("prepared").await;
+        assert_eq!(client.text().await, "framed once");
+        assert_eq!(client.text().await, "framed once");
     });
 }
 
