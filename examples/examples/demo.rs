@@ -1,8 +1,9 @@
 //! Run with: cargo run --release --example demo
 //!
 //! The README's demo server (the app is in `examples/src/demo.rs`): http://127.0.0.1:8888/ links
-//! Tornado's hello world, the sleep experiment, the chat, the file upload and the blog, all
-//! served by this process. `--port=N` (the chat, upload and blog take the next three ports),
+//! Tornado's hello world, the sleep experiment, the chat, the file upload, the blog and the
+//! WebSocket chat, all served by this process. `--port=N` (the chat, upload, blog and WebSocket
+//! chat take the next four ports),
 //! `--address`, `--loops=N` (loops for the main port), `--sleep=1s`, and
 //! `--certfile`/`--keyfile` for HTTPS on every port. Ctrl-C or SIGTERM stops it.
 
@@ -15,7 +16,8 @@ use typhoon_options::{OptionDef, define, parse_command_line};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = define(
-        OptionDef::new("port", 8888_u16).help("the main port (chat, upload, blog: the next three)"),
+        OptionDef::new("port", 8888_u16)
+            .help("the main port (chat, upload, blog, WebSocket chat: the next four)"),
     )?;
     let address =
         define(OptionDef::new("address", "127.0.0.1".to_owned()).help("address to listen on"))?;
@@ -54,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         urls.main
     );
     println!("  chat          {}/", urls.chat);
+    println!("  websocket     {}/", urls.websocket_chat);
     println!(
         "  upload        {}/  (files go to {})",
         urls.upload,

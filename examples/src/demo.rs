@@ -2,9 +2,10 @@
 //! example, each served live by this one process.
 //!
 //! The main port serves the index, Tornado's hello world (`/hello`) and the sleep experiment's
-//! endpoints (`/sync-sleep`, `/async-sleep`, `/executor-sleep`, `/now`). The chat, the upload
-//! and the blog keep their own URL layouts (their pages and scripts use absolute paths), so
-//! each gets the next port: main + 1, + 2, + 3 (or free ports when the main port is 0). All of
+//! endpoints (`/sync-sleep`, `/async-sleep`, `/executor-sleep`, `/now`). The chat, the upload,
+//! the blog and the WebSocket chat keep their own URL layouts (their pages and scripts use
+//! absolute paths), so each gets the next port: main + 1, + 2, + 3, + 4 (or free ports when the
+//! main port is 0). All of
 //! them run on the caller's loop; with `loops > 1` the main port's app runs on that many loops
 //! of its own (`SO_REUSEPORT`), so a blocking `/sync-sleep` stalls only the loop it lands on.
 
@@ -83,6 +84,8 @@ pub struct DemoUrls {
     pub upload: String,
     /// The blog.
     pub blog: String,
+    /// The WebSocket chat.
+    pub websocket_chat: String,
 }
 
 /// The running demo: its servers and their URLs. Dropping it does not stop them; call
@@ -136,6 +139,7 @@ impl RequestHandler for IndexHandler {
         let u = DemoUrls {
             main: with_host(&self.urls.main, &host),
             chat: with_host(&self.urls.chat, &host),
+            websocket_chat: with_host(&self.urls.websocket_chat, &host),
             upload: with_host(&self.urls.upload, &host),
             blog: with_host(&self.urls.blog, &host),
         };
@@ -171,6 +175,8 @@ single-threaded non-blocking event loops.</p>
   <a href="{main}/executor-sleep">D: blocking sleep on the executor</a>.
   Open A, then C in another tab: C waits for A. Open B, then C: C answers at once.</li>
 <li><a href="{chat}/">Chat</a>: Tornado's long-polling chat; open it in two browsers.</li>
+<li><a href="{websocket_chat}/">WebSocket chat</a>: Tornado's WebSocket chat demo, messages
+  pushed to every open page over one socket each (<code>wss://</code> when the demo runs TLS).</li>
 <li><a href="{upload}/">File upload</a>: multipart and PUT uploads streamed to disk
   (<code>curl -T bigfile {upload}/upload/bigfile</code>).</li>
 <li><a href="{blog}/">Blog</a>: templates, signed-cookie login (author <code>demo</code>,
@@ -182,6 +188,7 @@ the same on <code>/sync-sleep</code> takes 200.</p>
 "#,
             main = esc(&u.main),
             chat = esc(&u.chat),
+            websocket_chat = esc(&u.websocket_chat),
             upload = esc(&u.upload),
             blog = esc(&u.blog),
             password = esc(&password),
@@ -252,8 +259,8 @@ fn listen(
     Ok((server, addr))
 }
 
-/// Starts the demo on the current loop: the chat, upload and blog ports first (main + 1, 2,
-/// 3, or free ports when `port` is 0), then the main port.
+/// Starts the demo on the current loop: the chat, upload, blog and WebSocket chat ports first
+/// (main + 1, 2, 3, 4, or free ports when `port` is 0), then the main port.
 ///
 /// # Errors
 ///
@@ -290,7 +297,21 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
     let (chat_server, chat_addr) = listen(&chat, tls, address, next(1))?;
     let (upload_server, upload_addr) = listen(&upload, tls, address, next(2))?;
     let (blog_server, blog_addr) = listen(&blog, tls, address, next(3))?;
-    let mut servers = vec![chat_server, upload_server, blog_server];
+    let websocket_chat = crate::websocket_chat::make_app(
+        crate::websocket_chat::WebSocketChatConfig {
+            cookie_secret: config.cookie_secret.clone(),
+            ..Default::default()
+        },
+        &crate::websocket_chat::ChatRoom::default(),
+    );
+    let (websocket_chat_server, websocket_chat_addr) =
+        listen(&websocket_chat, tls, address, next(4))?;
+    let mut servers = vec![
+        chat_server,
+        upload_server,
+        blog_server,
+        websocket_chat_server,
+    ];
 
     // The main port: bound first, so that the index knows its own URL even for port 0.
     let mut urls = DemoUrls {
@@ -298,6 +319,7 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
         chat: url(chat_addr),
         upload: url(upload_addr),
         blog: url(blog_addr),
+        websocket_chat: url(websocket_chat_addr),
     };
     let loops = if config.loops > 1 {
         // n loops bind the port themselves; for port 0, find a free one first.

@@ -31,7 +31,12 @@ fn index_links_every_part_and_each_answers() {
         let page = index.text();
         let hrefs = links(&page);
         assert!(hrefs.len() >= 8, "{hrefs:?}");
-        for part in [&demo.urls.chat, &demo.urls.upload, &demo.urls.blog] {
+        for part in [
+            &demo.urls.chat,
+            &demo.urls.upload,
+            &demo.urls.blog,
+            &demo.urls.websocket_chat,
+        ] {
             assert!(
                 hrefs.iter().any(|h| h.starts_with(part.as_str())),
                 "{part} in {hrefs:?}"
