@@ -9,6 +9,34 @@ pub enum Message {
     Binary(Vec<u8>),
 }
 
+impl From<String> for Message {
+    /// A text message.
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<&str> for Message {
+    /// A text message.
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    /// A binary message.
+    fn from(data: Vec<u8>) -> Self {
+        Self::Binary(data)
+    }
+}
+
+impl From<&[u8]> for Message {
+    /// A binary message.
+    fn from(data: &[u8]) -> Self {
+        Self::Binary(data.to_vec())
+    }
+}
+
 impl Message {
     /// The payload's bytes.
     pub fn as_bytes(&self) -> &[u8] {

@@ -3,6 +3,7 @@
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::negotiate::DeflateParams;
+use super::pool;
 use crate::error::ProtocolError;
 use crate::frame::Role;
 
@@ -78,9 +79,15 @@ impl Deflater {
     /// Appends the compressed form of one message's `data` to `out`.
     pub fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) {
         let (level, bits) = (self.level, self.window_bits);
-        let zlib = self.state.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(level), false, bits)
-        });
+        // Without context takeover a state from the thread's pool serves this message only.
+        let mut pooled = None;
+        let zlib = if self.no_context_takeover {
+            pooled.insert(pool::take_compressor(level, bits))
+        } else {
+            self.state.get_or_insert_with(|| {
+                Compress::new_with_window_bits(Compression::new(level), false, bits)
+            })
+        };
         let start = out.len();
         let mut consumed = 0;
         loop {
@@ -106,8 +113,8 @@ impl Deflater {
             // §7.2.3.6: an empty message may be the single byte 0x00).
             out.push(0x00);
         }
-        if self.no_context_takeover {
-            zlib.reset();
+        if let Some(zlib) = pooled {
+            pool::give_compressor(level, bits, zlib);
         }
     }
 }
@@ -148,9 +155,16 @@ impl Inflater {
         limit: usize,
     ) -> Result<(), ProtocolError> {
         let bits = self.window_bits;
-        let zlib = self
-            .state
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let pooled = self.no_context_takeover;
+        // Without context takeover the state comes from the thread's pool for this message and
+        // goes back at its end.
+        let zlib = self.state.get_or_insert_with(|| {
+            if pooled {
+                pool::take_decompressor(bits)
+            } else {
+                Decompress::new_with_window_bits(false, bits)
+            }
+        });
         let too_big = ProtocolError::MessageTooBig { max: limit };
         let mut consumed = 0;
         loop {
@@ -168,15 +182,7 @@ impl Inflater {
             let (before_in, before_out) = (zlib.total_in(), zlib.total_out());
             let status = zlib
                 .decompress_vec(&input[consumed..], out, FlushDecompress::None)
-                .map_err(|e| {
-                    eprintln!(
-                        "{e:?} {consumed} {} {} {}",
-                        input.len(),
-                        out.len(),
-                        out.capacity()
-                    );
-                    ProtocolError::InvalidCompressedData
-                })?;
+                .map_err(|_| ProtocolError::InvalidCompressedData)?;
             let read = usize::try_from(zlib.total_in() - before_in)
                 .expect("invariant: consumed at most input.len() bytes");
             consumed += read;
@@ -205,9 +211,9 @@ impl Inflater {
     ) -> Result<(), ProtocolError> {
         self.inflate(&TAIL, out, limit)?;
         if self.no_context_takeover
-            && let Some(zlib) = &mut self.state
+            && let Some(zlib) = self.state.take()
         {
-            zlib.reset(false);
+            pool::give_decompressor(self.window_bits, zlib);
         }
         Ok(())
     }

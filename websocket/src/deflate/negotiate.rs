@@ -20,10 +20,11 @@ pub struct DeflateOptions {
     /// The largest window the client may compress with (15).
     pub client_max_window_bits: u8,
     /// Ask (client) or require (server) that the server resets its compressor after every
-    /// message (false).
+    /// message (default true: no zlib memory per idle connection; see the
+    /// [module docs](super#memory)).
     pub server_no_context_takeover: bool,
     /// Ask (client) or require (server) that the client resets its compressor after every
-    /// message (false).
+    /// message (default true, for the same reason).
     pub client_no_context_takeover: bool,
 }
 
@@ -33,8 +34,8 @@ impl Default for DeflateOptions {
             compression_level: 6,
             server_max_window_bits: 15,
             client_max_window_bits: 15,
-            server_no_context_takeover: false,
-            client_no_context_takeover: false,
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
         }
     }
 }
@@ -220,13 +221,25 @@ fn clamp_bits(bits: u8) -> u8 {
 ///
 /// ```
 /// use typhoon_websocket::deflate::{DeflateOptions, server_negotiate};
+/// // Tornado's options: context takeover both ways.
+/// let tornado = DeflateOptions {
+///     server_no_context_takeover: false,
+///     client_no_context_takeover: false,
+///     ..DeflateOptions::default()
+/// };
 /// let (params, response) = server_negotiate(
 ///     &["permessage-deflate; foo=bar, permessage-deflate; server_max_window_bits=10"],
-///     &DeflateOptions::default(),
+///     &tornado,
 /// )
 /// .unwrap();
 /// assert_eq!(params.server_max_window_bits, 10);
 /// assert_eq!(response, "permessage-deflate; server_max_window_bits=10");
+/// // The defaults also require both sides to reset after every message.
+/// let (_, response) = server_negotiate(&["permessage-deflate"], &DeflateOptions::default()).unwrap();
+/// assert_eq!(
+///     response,
+///     "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+/// );
 /// ```
 pub fn server_negotiate(
     offers: &[&str],
@@ -298,7 +311,8 @@ fn accept_offer(offer: &Parsed, options: &DeflateOptions) -> Option<(DeflatePara
 /// use typhoon_websocket::deflate::{DeflateOptions, client_offer};
 /// assert_eq!(
 ///     client_offer(&DeflateOptions::default()),
-///     "permessage-deflate; client_max_window_bits"
+///     "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+///      client_max_window_bits"
 /// );
 /// ```
 pub fn client_offer(options: &DeflateOptions) -> String {
@@ -342,7 +356,11 @@ fn client_offer_bits(options: &DeflateOptions) -> u8 {
 ///
 /// ```
 /// use typhoon_websocket::deflate::{DeflateOptions, client_accept};
-/// let options = DeflateOptions::default();
+/// let options = DeflateOptions {
+///     server_no_context_takeover: false,
+///     client_no_context_takeover: false,
+///     ..DeflateOptions::default()
+/// };
 /// let params = client_accept("permessage-deflate; client_max_window_bits=10", &options).unwrap();
 /// assert_eq!(params.client_max_window_bits, 10);
 /// assert!(client_accept("permessage-deflate; foo", &options).is_err());

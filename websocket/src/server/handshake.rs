@@ -108,6 +108,9 @@ pub(super) async fn accept<H: WebSocketHandler>(
         // The client went away during the handshake: nothing to answer.
         Err(_) => return Ok(None),
     };
+    // Messages are small writes that must not wait for Nagle's coalescing; asyncio sets
+    // TCP_NODELAY on every connection, so Tornado's WebSockets have it too.
+    let _ = stream.set_nodelay(true);
     Ok(Some(Accepted {
         connection: WebSocketConnection::new(stream, Role::Server, encoder, subprotocol),
         reader: FrameReader::new(decoder),
