@@ -535,6 +535,12 @@ impl FrameReader {
                 }
             }
             self.since_yield = 0;
+            if stream.read_buffer().is_empty() {
+                // Everything read is handled: the empty read buffer goes back to the thread's
+                // pool while the connection waits, so an idle WebSocket holds none (a busy one
+                // takes it back from the pool, without allocating).
+                stream.release_buffers();
+            }
             let fill = pin!(stream.fill_buffer());
             match fill.poll(cx) {
                 Poll::Pending => return Poll::Pending,
