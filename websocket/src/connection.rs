@@ -29,6 +29,10 @@ use crate::message::{Event, Message};
 /// connection (Tornado's 5 seconds).
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// From this payload size on, an owned message is queued without a copy (below it, one copy into
+/// the queue's buffer is cheaper than a separate allocation in the queue).
+const OWNED_PAYLOAD_MIN: usize = 4096;
+
 /// Reading stops to let the loop's other tasks run after this many bytes of frames handled in
 /// one go (Tornado's `_YIELD_THRESHOLD`), each frame counting [`FRAME_YIELD_COST`] more.
 const YIELD_THRESHOLD: usize = 256 * 1024;
@@ -129,9 +133,18 @@ impl WebSocketConnection {
     /// meanwhile.
     pub async fn write_message(&self, message: impl Into<Message>) -> Result<(), WebSocketError> {
         let message = message.into();
-        match &message {
-            Message::Text(text) => self.send_data(OpCode::Text, text.as_bytes())?,
-            Message::Binary(data) => self.send_data(OpCode::Binary, data)?,
+        let (opcode, payload) = match message {
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+        };
+        if self.shared.role == Role::Server
+            && !self.shared.encoder.borrow().compresses()
+            && payload.len() >= OWNED_PAYLOAD_MIN
+        {
+            // A large payload the caller gave away joins the queue as it is: no copy.
+            self.send_owned(opcode, payload)?;
+        } else {
+            self.send_data(opcode, &payload)?;
         }
         self.flush().await
     }
@@ -198,6 +211,23 @@ impl WebSocketConnection {
             self.send_data(opcode, payload)?;
         }
         self.flush().await
+    }
+
+    /// Queues an uncompressed server frame whose payload moves into the stream's queue.
+    fn send_owned(&self, opcode: OpCode, payload: Vec<u8>) -> Result<(), WebSocketError> {
+        if self.shared.state.get() != CloseState::Open {
+            return Err(WebSocketError::Closed);
+        }
+        let stream = &self.shared.stream;
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let len = encode_header(&mut header, true, false, opcode, payload.len() as u64, None);
+        stream
+            .write_buffered(&header[..len])
+            .and_then(|()| stream.write_buffered_vec(payload))
+            .map_err(|_| {
+                self.mark_closed();
+                WebSocketError::Closed
+            })
     }
 
     /// Queues one data frame (not flushed).
