@@ -415,3 +415,17 @@ fn test_async_prepare() {
         );
     });
 }
+
+#[test]
+fn a_large_message_echoes_whole() {
+    // Past the size where the server hands its payload to the stream without a copy.
+    run_test(async {
+        let (_s, addr) = serve(app());
+        let mut client = RawClient::connect(addr, "/echo").await;
+        let text: String = (0..200_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        client.send_text(&text).await;
+        assert_eq!(client.text().await, text);
+        client.send_text("small after large").await;
+        assert_eq!(client.text().await, "small after large");
+    });
+}
