@@ -71,8 +71,10 @@
 #![cfg_attr(not(feature = "deflate"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+mod client;
 pub mod close;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "client"))]
 mod connection;
 mod decoder;
 #[cfg(feature = "deflate")]
@@ -87,7 +89,12 @@ mod message;
 mod server;
 mod utf8;
 
-#[cfg(feature = "server")]
+#[cfg(feature = "client")]
+pub use client::{
+    WebSocketClientConnection, WebSocketClientOptions, WebSocketConnectError, WebSocketRequest,
+    websocket_connect, websocket_connect_with,
+};
+#[cfg(any(feature = "server", feature = "client"))]
 pub use connection::{CLOSE_TIMEOUT, WebSocketConnection, WebSocketError};
 pub use decoder::{DEFAULT_MAX_MESSAGE_SIZE, Decoder};
 pub use encoder::{Encoder, MAX_CLOSE_REASON_LEN};
