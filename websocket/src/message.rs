@@ -19,6 +19,34 @@ impl Message {
     }
 }
 
+/// A text message (Tornado's `write_message(str)`).
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+/// A text message.
+impl From<&str> for Message {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+/// A binary message (Tornado's `write_message(bytes)`).
+impl From<Vec<u8>> for Message {
+    fn from(data: Vec<u8>) -> Self {
+        Self::Binary(data)
+    }
+}
+
+/// A binary message.
+impl From<&[u8]> for Message {
+    fn from(data: &[u8]) -> Self {
+        Self::Binary(data.to_vec())
+    }
+}
+
 /// The code and reason of a received close frame (RFC 6455 §5.5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseFrame {

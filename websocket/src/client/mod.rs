@@ -129,7 +129,7 @@ pub struct WebSocketClientOptions {
     /// Ping the server this often (Tornado's `ping_interval`; `None` or zero: never).
     pub ping_interval: Option<Duration>,
     /// Close the connection if no pong arrives this long after a ping (Tornado's
-    /// `ping_timeout`; `None`: the interval; capped at the interval).
+    /// `ping_timeout`; `None`: the interval; capped at the interval; zero: no deadline).
     pub ping_timeout: Option<Duration>,
     /// The largest message accepted, in bytes, after decompression (Tornado's
     /// `max_message_size`, 10 MiB); a larger one closes the connection with 1009.
