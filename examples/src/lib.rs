@@ -52,4 +52,5 @@ pub mod static_server;
 pub mod tcpecho;
 #[cfg(feature = "tls")]
 pub mod tls_hello;
+pub mod websocket_client_autobahn;
 pub mod websocket_echo;
