@@ -12,8 +12,10 @@ use typhoon_iostream::IOStream;
 use crate::connection::{CLOSE_TIMEOUT, FrameReader, Incoming, WebSocketConnection};
 use crate::message::{CloseFrame, Event, Message};
 
-/// A hook called with a control frame's payload.
-pub(super) type Hook = Box<dyn FnMut(&[u8])>;
+/// A hook of [`WebSocketClientOptions`](super::WebSocketClientOptions), called with a control
+/// frame's payload (Tornado's `on_ping`/`on_pong` methods, as closures: the client has no
+/// subclass to override).
+pub type ControlHook = Box<dyn FnMut(&[u8])>;
 
 /// An open client WebSocket (Tornado's `WebSocketClientConnection`), from
 /// [`websocket_connect`](super::websocket_connect).
@@ -53,7 +55,7 @@ impl WebSocketClientConnection {
         connection: WebSocketConnection,
         reader: FrameReader,
         headers: HTTPHeaders,
-        hooks: (Option<Hook>, Option<Hook>),
+        hooks: (Option<ControlHook>, Option<ControlHook>),
         ping: Option<(Duration, Duration)>,
     ) -> Self {
         let queue = Queue::new(1);
@@ -124,7 +126,7 @@ async fn read_frames(
     connection: WebSocketConnection,
     mut reader: FrameReader,
     queue: Queue<Option<Message>>,
-    (mut on_ping, mut on_pong): (Option<Hook>, Option<Hook>),
+    (mut on_ping, mut on_pong): (Option<ControlHook>, Option<ControlHook>),
 ) {
     loop {
         match reader.next(connection.stream()).await {

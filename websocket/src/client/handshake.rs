@@ -5,7 +5,7 @@ use typhoon_httputil::h1::{Limits, ResponseHead, parse_response_head};
 use typhoon_httputil::{HTTPHeaders, HTTPInputError};
 use typhoon_iostream::{IOStream, StreamError};
 
-use super::WebSocketConnectError as Error;
+use super::error::WebSocketConnectError as Error;
 use crate::handshake::accept_key;
 
 /// The largest answer head read (Tornado's `max_header_size` default, 64 KiB).

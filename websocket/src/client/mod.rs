@@ -19,7 +19,7 @@ use typhoon_httputil::HTTPHeaders;
 use typhoon_ioloop::timeout;
 use typhoon_iostream::{IOStream, TCPClient};
 
-pub use connection::WebSocketClientConnection;
+pub use connection::{ControlHook, WebSocketClientConnection};
 pub use error::WebSocketConnectError;
 
 use crate::connection::{FrameReader, WebSocketConnection};
@@ -135,9 +135,9 @@ pub struct WebSocketClientOptions {
     /// `max_message_size`, 10 MiB); a larger one closes the connection with 1009.
     pub max_message_size: usize,
     /// Called with each ping's payload, after the pong is sent (Tornado's `on_ping`).
-    pub on_ping: Option<Box<dyn FnMut(&[u8])>>,
+    pub on_ping: Option<ControlHook>,
     /// Called with each pong's payload (Tornado's `on_pong`).
-    pub on_pong: Option<Box<dyn FnMut(&[u8])>>,
+    pub on_pong: Option<ControlHook>,
 }
 
 impl Default for WebSocketClientOptions {
@@ -183,6 +183,7 @@ impl fmt::Debug for WebSocketClientOptions {
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "server")] {
 /// # use typhoon_websocket::{Message, WebSocket, WebSocketHandler, websocket_route};
 /// # struct Echo;
 /// # impl WebSocketHandler for Echo {
@@ -200,6 +201,7 @@ impl fmt::Debug for WebSocketClientOptions {
 ///     assert_eq!(client.read_message().await, Some(Message::Text("hello".into())));
 ///     Ok::<(), Box<dyn std::error::Error>>(())
 /// })?;
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn websocket_connect(
