@@ -561,3 +561,222 @@ fn test_invalid_url() {
         assert!(matches!(error, WebSocketConnectError::InvalidUrl { .. }));
     });
 }
+
+/// A one-connection server on a thread: reads the handshake, answers with what `answer` makes
+/// of the client's key (the raw bytes, head and any frames in one write), then waits for the
+/// client to close.
+fn fake_server(
+    answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+) -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let (listener, port) = bind_unused_port();
+    let thread = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().expect("accept");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut request = Vec::new();
+        let mut byte = [0; 1];
+        while !request.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap_or(0) == 1 {
+            request.push(byte[0]);
+        }
+        let request = String::from_utf8_lossy(&request).into_owned();
+        let key = request
+            .lines()
+            .find_map(|line| line.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap_or("")
+            .to_owned();
+        socket.write_all(&answer(&key)).expect("write");
+        let _ = socket.read(&mut [0; 64]);
+        request
+    });
+    (port, thread)
+}
+
+/// A `101` with the right accept value and `extra` header lines.
+fn switching(key: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n{extra}\r\n",
+        typhoon_websocket::handshake::accept_key(key)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn frames_in_the_same_packet_as_the_101() {
+    run_test(async {
+        let (port, thread) = fake_server(|key| {
+            let mut answer = switching(key, "");
+            answer.extend_from_slice(b"\x81\x05first\x82\x02\x00\xff\x88\x02\x03\xe8");
+            answer
+        });
+        let ws = websocket_connect(format!("ws://127.0.0.1:{port}/early?x=1"))
+            .await
+            .unwrap();
+        assert_eq!(ws.read_message().await, Some(Message::Text("first".into())));
+        assert_eq!(
+            ws.read_message().await,
+            Some(Message::Binary(vec![0, 0xff]))
+        );
+        assert_eq!(ws.read_message().await, None);
+        assert_eq!(ws.close_code(), Some(1000));
+        drop(ws);
+        let request = thread.join().unwrap();
+        assert!(
+            request.starts_with("GET /early?x=1 HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(request.contains(&format!("\r\nHost: 127.0.0.1:{port}\r\n")));
+        assert!(request.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+    });
+}
+
+#[test]
+fn wrong_accept_is_refused() {
+    run_test(async {
+        let (port, _thread) = fake_server(|_| switching("not the client's key", ""));
+        let error = websocket_connect(format!("ws://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WebSocketConnectError::InvalidAccept { .. }),
+            "{error:?}"
+        );
+    });
+}
+
+#[test]
+fn wrong_upgrade_and_connection_are_refused() {
+    run_test(async {
+        let (port, _thread) = fake_server(|key| {
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                typhoon_websocket::handshake::accept_key(key)
+            )
+            .into_bytes()
+        });
+        let error = websocket_connect(format!("ws://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WebSocketConnectError::InvalidUpgrade { .. }),
+            "{error:?}"
+        );
+        let (port, _thread) = fake_server(|key| {
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n\
+                 Sec-WebSocket-Accept: {}\r\n\r\n",
+                typhoon_websocket::handshake::accept_key(key)
+            )
+            .into_bytes()
+        });
+        let error = websocket_connect(format!("ws://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WebSocketConnectError::InvalidConnection { .. }),
+            "{error:?}"
+        );
+    });
+}
+
+#[test]
+fn subprotocol_not_offered_is_refused() {
+    run_test(async {
+        let (port, _thread) =
+            fake_server(|key| switching(key, "Sec-WebSocket-Protocol: sneaky\r\n"));
+        let options = WebSocketClientOptions {
+            subprotocols: vec!["chat".into()],
+            ..Default::default()
+        };
+        let error = websocket_connect_with(format!("ws://127.0.0.1:{port}/"), options)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WebSocketConnectError::UnexpectedSubprotocol { ref protocol } if protocol == "sneaky"),
+            "{error:?}"
+        );
+    });
+}
+
+#[test]
+fn extension_not_offered_is_refused() {
+    run_test(async {
+        // No compression offered, but the server answers with it.
+        let (port, _thread) =
+            fake_server(|key| switching(key, "Sec-WebSocket-Extensions: permessage-deflate\r\n"));
+        let error = websocket_connect(format!("ws://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WebSocketConnectError::InvalidExtensions { .. }),
+            "{error:?}"
+        );
+        // Offered, but answered with a parameter RFC 7692 does not know.
+        let (port, _thread) = fake_server(|key| {
+            switching(
+                key,
+                "Sec-WebSocket-Extensions: permessage-deflate; foo=1\r\n",
+            )
+        });
+        let options = WebSocketClientOptions {
+            compression: Some(DeflateOptions::default()),
+            ..Default::default()
+        };
+        let error = websocket_connect_with(format!("ws://127.0.0.1:{port}/"), options)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WebSocketConnectError::InvalidExtensions { .. }),
+            "{error:?}"
+        );
+    });
+}
+
+#[test]
+fn error_body_is_kept() {
+    run_test(async {
+        let (port, _thread) =
+            fake_server(|_| b"HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\nno way".to_vec());
+        let error = websocket_connect(format!("ws://127.0.0.1:{port}/"))
+            .await
+            .unwrap_err();
+        match error {
+            WebSocketConnectError::Http {
+                status: 403,
+                reason,
+                body,
+                ..
+            } => {
+                assert_eq!(
+                    (reason.as_str(), body.as_slice()),
+                    ("Forbidden", &b"no way"[..])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn wss_with_the_request_ca() {
+    run_test(async {
+        let seen = Rc::new(Seen::default());
+        let app = Application::new(vec![websocket_route("/echo", move || EchoHandler {
+            seen: seen.clone(),
+            compress: false,
+        })]);
+        let server = AsyncHTTPTestServer::new_tls(app);
+        let request = HTTPRequest::new(format!("wss://localhost:{}/echo", server.port()))
+            .ca_certs(typhoon_testing::tls::ca_file());
+        let ws = websocket_connect(request).await.unwrap();
+        ws.write_message("over tls").await.unwrap();
+        assert_eq!(
+            ws.read_message().await,
+            Some(Message::Text("over tls".into()))
+        );
+    });
+}
