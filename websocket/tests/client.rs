@@ -484,6 +484,33 @@ fn test_client_ping() {
 }
 
 #[test]
+fn test_manual_ping() {
+    run_test(async {
+        let (server, _) = server(Settings::default());
+        let pongs = Rc::new(RefCell::new(Vec::new()));
+        let got_pong = Rc::new(Signal::new());
+        let (record, signal) = (pongs.clone(), got_pong.clone());
+        let options = WebSocketClientOptions {
+            on_pong: Some(Box::new(move |data| {
+                record.borrow_mut().push(data.to_vec());
+                signal.set();
+            })),
+            ..Default::default()
+        };
+        let ws = websocket_connect_with(ws_url(&server, "/echo"), options)
+            .await
+            .unwrap();
+        ws.ping(b"hello").await.unwrap();
+        got_pong.wait().await;
+        assert_eq!(*pongs.borrow(), [b"hello".to_vec()]);
+        assert!(matches!(
+            ws.ping(&[0; 126]).await,
+            Err(WebSocketError::Protocol(_))
+        ));
+    });
+}
+
+#[test]
 fn test_server_ping_reaches_on_ping() {
     run_test(async {
         let (server, _) = server(Settings {
