@@ -11,9 +11,17 @@ pub const AGENT: &str = "Typhoon";
 
 /// The client options every case runs with: compression offered, messages up to
 /// `max_message_size` bytes (Autobahn's group 9 sends 16 MiB).
+///
+/// The offer includes `client_no_context_takeover` (as Autobahn's own client does): the
+/// fuzzing server asks a client to reset its compressor after each message (cases 13.2, 13.5,
+/// 13.6) only if the offer says it may, and otherwise declines compression, which makes those
+/// cases `UNIMPLEMENTED`. The cost is compression without context across messages.
 pub fn options(max_message_size: usize) -> WebSocketClientOptions {
     WebSocketClientOptions {
-        compression: Some(DeflateOptions::default()),
+        compression: Some(DeflateOptions {
+            client_no_context_takeover: true,
+            ..DeflateOptions::default()
+        }),
         max_message_size,
         ..Default::default()
     }

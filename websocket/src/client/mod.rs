@@ -215,6 +215,11 @@ pub async fn websocket_connect(
 /// request's headers, then the checks of the `101`. Bytes the server sent after its `101` are
 /// the connection's first frames.
 ///
+/// Where it differs from Tornado: `Connection` needs the `upgrade` token (RFC 6455), where
+/// Tornado asserts the whole value equals `upgrade` (`Upgrade, keep-alive` fails there); a
+/// selected subprotocol that was not offered, and an extension header when compression was not
+/// offered, fail the connection (RFC 6455 §4.1); the checks are typed errors, not `assert`s.
+///
 /// # Errors
 ///
 /// [`WebSocketConnectError::InvalidUrl`], `UnsupportedScheme` or `TlsUnavailable` before
