@@ -590,10 +590,20 @@ fn test_invalid_url() {
 }
 
 /// A one-connection server on a thread: reads the handshake, answers with what `answer` makes
-/// of the client's key (the raw bytes, head and any frames in one write), then waits for the
-/// client to close.
+/// of the client's key (the raw bytes, head and any frames in one write), then closes as soon as the
+/// client sends anything more (its close frame) or closes.
 fn fake_server(
     answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+) -> (u16, std::thread::JoinHandle<String>) {
+    fake_server_then(answer, |socket| {
+        let _ = std::io::Read::read(socket, &mut [0; 64]);
+    })
+}
+
+/// As [`fake_server`], with `then` run on the socket after the answer.
+fn fake_server_then(
+    answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+    then: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
 ) -> (u16, std::thread::JoinHandle<String>) {
     use std::io::{Read, Write};
     let (listener, port) = bind_unused_port();
@@ -614,10 +624,24 @@ fn fake_server(
             .unwrap_or("")
             .to_owned();
         socket.write_all(&answer(&key)).expect("write");
-        let _ = socket.read(&mut [0; 64]);
+        then(&mut socket);
         request
     });
     (port, thread)
+}
+
+/// Reads one masked client frame (control frames only: payloads under 126 bytes): its opcode
+/// and unmasked payload; `None` at the end of the stream.
+fn read_client_frame(socket: &mut std::net::TcpStream) -> Option<(u8, Vec<u8>)> {
+    use std::io::Read;
+    let mut head = [0; 6];
+    socket.read_exact(&mut head).ok()?;
+    let mut payload = vec![0; usize::from(head[1] & 0x7f)];
+    socket.read_exact(&mut payload).ok()?;
+    for (i, byte) in payload.iter_mut().enumerate() {
+        *byte ^= head[2 + i % 4];
+    }
+    Some((head[0] & 0x0f, payload))
 }
 
 /// A `101` with the right accept value and `extra` header lines.
@@ -805,5 +829,45 @@ fn wss_with_the_request_ca() {
             ws.read_message().await,
             Some(Message::Text("over tls".into()))
         );
+    });
+}
+
+#[test]
+fn test_client_ping_timeout() {
+    run_test(async {
+        // A server that never answers pings: the client's close says why, then the server
+        // closes.
+        let (port, thread) = fake_server_then(
+            |key| switching(key, ""),
+            |socket| {
+                let mut pings = 0;
+                while let Some((opcode, payload)) = read_client_frame(socket) {
+                    match opcode {
+                        0x9 => pings += 1,
+                        0x8 => {
+                            assert_eq!(pings, 1);
+                            assert_eq!(&payload[..2], &1000u16.to_be_bytes());
+                            assert_eq!(&payload[2..], b"ping timed out");
+                            return;
+                        }
+                        other => panic!("unexpected opcode {other}"),
+                    }
+                }
+                panic!("no close frame");
+            },
+        );
+        let options = WebSocketClientOptions {
+            ping_interval: Some(Duration::from_millis(20)),
+            ..Default::default()
+        };
+        let ws = websocket_connect_with(format!("ws://127.0.0.1:{port}/"), options)
+            .await
+            .unwrap();
+        assert_eq!(ws.read_message().await, None);
+        assert!(ws.is_closed());
+        // No close frame came back: the client saw none.
+        assert_eq!(ws.close_code(), None);
+        drop(ws);
+        thread.join().unwrap();
     });
 }
