@@ -272,37 +272,9 @@ pub async fn websocket_connect_with(
     handshake::check_upgrade(&answer.headers, &key)?;
     let subprotocol = handshake::check_subprotocol(&answer.headers, &options.subprotocols)?;
 
-    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
     let mut encoder = Encoder::new(Role::Client);
-    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
     let mut decoder = Decoder::new(Role::Client, options.max_message_size);
-    if let Some(extensions) = answer.headers.get_joined("Sec-WebSocket-Extensions")
-        && !extensions.trim().is_empty()
-    {
-        #[cfg(feature = "deflate")]
-        let accepted = match &options.compression {
-            Some(compression) => crate::deflate::client_accept(&extensions, compression)
-                .map(|params| (params, compression.compression_level)),
-            None => Err(crate::ProtocolError::UnexpectedExtension(
-                extensions.trim().to_owned(),
-            )),
-        };
-        #[cfg(not(feature = "deflate"))]
-        let accepted: Result<std::convert::Infallible, _> = Err(
-            crate::ProtocolError::UnexpectedExtension(extensions.trim().to_owned()),
-        );
-        match accepted {
-            #[cfg(feature = "deflate")]
-            Ok((params, level)) => {
-                let (deflater, inflater) = params.codec(Role::Client, level);
-                encoder.set_deflater(deflater);
-                decoder.set_inflater(inflater);
-            }
-            #[cfg(not(feature = "deflate"))]
-            Ok(never) => match never {},
-            Err(source) => return Err(WebSocketConnectError::InvalidExtensions { source }),
-        }
-    }
+    accept_extensions(&answer.headers, &options, &mut encoder, &mut decoder)?;
 
     let ping = options
         .ping_interval
@@ -319,6 +291,42 @@ pub async fn websocket_connect_with(
         (options.on_ping, options.on_pong),
         ping,
     ))
+}
+
+/// Checks the `101`'s `Sec-WebSocket-Extensions` against the offer (RFC 6455 §4.1 item 5,
+/// RFC 7692 §7.1) and sets up the codec it agrees on. Nothing, or an empty value, means no
+/// extension; anything when nothing was offered fails.
+fn accept_extensions(
+    headers: &HTTPHeaders,
+    options: &WebSocketClientOptions,
+    encoder: &mut Encoder,
+    decoder: &mut Decoder,
+) -> Result<(), WebSocketConnectError> {
+    let Some(extensions) = headers.get_joined("Sec-WebSocket-Extensions") else {
+        return Ok(());
+    };
+    let extensions = extensions.trim();
+    if extensions.is_empty() {
+        return Ok(());
+    }
+    let unexpected = || WebSocketConnectError::InvalidExtensions {
+        source: crate::ProtocolError::UnexpectedExtension(extensions.to_owned()),
+    };
+    #[cfg(feature = "deflate")]
+    {
+        let compression = options.compression.as_ref().ok_or_else(unexpected)?;
+        let params = crate::deflate::client_accept(extensions, compression)
+            .map_err(|source| WebSocketConnectError::InvalidExtensions { source })?;
+        let (deflater, inflater) = params.codec(Role::Client, compression.compression_level);
+        encoder.set_deflater(deflater);
+        decoder.set_inflater(inflater);
+        Ok(())
+    }
+    #[cfg(not(feature = "deflate"))]
+    {
+        let _ = (options, encoder, decoder);
+        Err(unexpected())
+    }
 }
 
 /// Opens the TCP (or TLS) connection, bounded by the request's connect timeout.
