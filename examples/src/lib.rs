@@ -53,4 +53,5 @@ pub mod tcpecho;
 #[cfg(feature = "tls")]
 pub mod tls_hello;
 pub mod websocket_chat;
+pub mod websocket_client_autobahn;
 pub mod websocket_echo;

@@ -237,6 +237,8 @@ impl<'a> Sink<'a> {
 
     /// The body is complete: flush the inflater and return the collected body.
     pub(crate) fn finish(mut self) -> Result<Vec<u8>> {
+        // Read only by the gzip stage (without the feature they would be unused).
+        #[cfg_attr(not(feature = "gzip"), allow(unused_variables))]
         let (received, discard) = (self.received, self.discard);
         match &mut self.stage {
             Stage::Plain(output) => Ok(std::mem::take(&mut output.body)),

@@ -338,6 +338,18 @@ impl HTTPRequest {
         self
     }
 
+    /// The bound set by [`connect_timeout`](Self::connect_timeout) (Tornado's
+    /// `request.connect_timeout`), for other clients built on this request type (the
+    /// WebSocket client's `websocket_connect`).
+    pub fn get_connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The CA file set by [`ca_certs`](Self::ca_certs), if any (Tornado's `request.ca_certs`).
+    pub fn get_ca_certs(&self) -> Option<&std::path::Path> {
+        self.ca_certs.as_deref()
+    }
+
     /// Tornado's checks before anything is sent.
     pub(crate) fn validate(&self) -> Result<()> {
         if let Some(reason) = self.invalid {

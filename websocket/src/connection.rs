@@ -12,10 +12,10 @@ use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use typhoon_ioloop::IOLoop;
 use typhoon_ioloop::locks::{Event as Signal, Lock};
+use typhoon_ioloop::{IOLoop, sleep};
 use typhoon_iostream::IOStream;
 
 use crate::close;
@@ -505,6 +505,36 @@ impl PreparedMessage {
     /// The message's opcode and payload.
     fn payload(&self) -> (OpCode, &[u8]) {
         (self.opcode, &self.frame[self.header_len..])
+    }
+}
+
+/// Tornado's `periodic_ping`: every `interval` a ping; with a non-zero `timeout`, no pong
+/// within it closes the connection (code 1000, reason `ping timed out`).
+pub(crate) async fn ping_periodically(
+    connection: WebSocketConnection,
+    interval: Duration,
+    timeout: Duration,
+) {
+    sleep(interval).await;
+    loop {
+        if connection.is_closing() {
+            return;
+        }
+        let sent_at = Instant::now();
+        if connection.ping(b"").await.is_err() {
+            return;
+        }
+        if !timeout.is_zero() {
+            sleep(timeout).await;
+            if connection.is_closing() {
+                return;
+            }
+            if !connection.pong_received() {
+                let _ = connection.close(None, Some("ping timed out"));
+                return;
+            }
+        }
+        sleep(interval.saturating_sub(sent_at.elapsed())).await;
     }
 }
 

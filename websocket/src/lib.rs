@@ -1,14 +1,16 @@
 //! The sans-IO WebSocket protocol core of Typhoon: RFC 6455 framing and RFC 7692
 //! permessage-deflate, bytes in and events out.
 //!
-//! This crate is the bottom of Typhoon's WebSocket stack, the counterpart of the frame engine
-//! in Tornado's `tornado/websocket.py` (`WebSocketProtocol13`) without its I/O: it depends on no
-//! other Typhoon crate, does no I/O and knows no event loop. A [`Decoder`] takes the bytes a
-//! connection received and returns [`Event`]s; an [`Encoder`] turns messages and control frames
-//! into bytes to send. The server's `WebSocketHandler` and the client's `websocket_connect`
-//! (layers on `typhoon-iostream`, `typhoon-httpserver` and `typhoon-web`) drive them, handle
-//! the opening handshake with [`handshake`] and [`deflate`]'s negotiation, and decide what to
-//! answer (a pong to a ping, a close to a close, a close with
+//! The core of this crate is the bottom of Typhoon's WebSocket stack, the counterpart of the
+//! frame engine in Tornado's `tornado/websocket.py` (`WebSocketProtocol13`) without its I/O: it
+//! depends on no other Typhoon crate, does no I/O and knows no event loop. A [`Decoder`] takes
+//! the bytes a connection received and returns [`Event`]s; an [`Encoder`] turns messages and
+//! control frames into bytes to send. Above it, behind features, sit the two ends, which share
+//! one I/O engine (`WebSocketConnection`, on `typhoon-iostream` and `typhoon-ioloop`): the
+//! server's `WebSocketHandler` (feature `server`, on `typhoon-httpserver` and `typhoon-web`)
+//! and the client's `websocket_connect` (feature `client`, on `typhoon-iostream`'s
+//! `TCPClient`). They handle the opening handshake with [`handshake`] and [`deflate`]'s
+//! negotiation, and decide what to answer (a pong to a ping, a close to a close, a close with
 //! [`ProtocolError::close_code`] on an error).
 //!
 //! What the decoder enforces beyond Tornado (RFC 6455 §5–7, RFC 7692 §6): masking by role,
@@ -56,6 +58,39 @@
 //! # Ok::<(), typhoon_websocket::ProtocolError>(())
 //! ```
 //!
+//! The client (feature `client`) talking to an echo server (feature `server`), both on one
+//! loop over 127.0.0.1, as Tornado's `websocket_connect`:
+//!
+//! ```
+//! # #[cfg(all(feature = "client", feature = "server"))] {
+//! use typhoon_web::{Application, HTTPError};
+//! use typhoon_websocket::{Message, WebSocket, WebSocketHandler, websocket_connect, websocket_route};
+//!
+//! struct Echo;
+//!
+//! impl WebSocketHandler for Echo {
+//!     async fn on_message(&mut self, ws: &mut WebSocket<'_>, message: Message) -> Result<(), HTTPError> {
+//!         let _ = ws.write_message(message).await;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! typhoon_testing::run_test(async {
+//!     let server = typhoon_testing::AsyncHTTPTestServer::new(Application::new(vec![
+//!         websocket_route("/echo", || Echo),
+//!     ]));
+//!     let client = websocket_connect(format!("ws://127.0.0.1:{}/echo", server.port())).await?;
+//!     client.write_message("hello").await?;
+//!     assert_eq!(client.read_message().await, Some(Message::Text("hello".into())));
+//!     client.close(Some(1000), Some("bye"))?;
+//!     assert_eq!(client.read_message().await, None); // the server echoed the close
+//!     assert_eq!(client.close_code(), Some(1000));
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! With permessage-deflate, the handshake's negotiation gives each side a
 //! [`Deflater`](deflate::Deflater) for its encoder and an [`Inflater`](deflate::Inflater) for its
 //! decoder: see the [`deflate`] module.
@@ -65,14 +100,20 @@
 //! | Name | Default | Description |
 //! | --- | --- | --- |
 //! | `deflate` | yes | permessage-deflate (RFC 7692): the [`deflate`] module, [`Decoder::set_inflater`] and [`Encoder::set_deflater`], with flate2's pure-Rust zlib (`zlib-rs`), which supports windows of 9..=15 bits |
+//! | `server` | yes | The server side on `typhoon-web`: `WebSocketHandler`, `websocket_route`, and the shared `WebSocketConnection` |
+//! | `client` | yes | The client: `websocket_connect`, `websocket_connect_with`, `WebSocketClientConnection` (on `typhoon-iostream`'s `TCPClient`; a request may be a `typhoon_httpclient::HTTPRequest`), and the shared `WebSocketConnection` |
+//! | `tls` | no | `wss://` URLs for the client: TLS through `typhoon-iostream` (rustls), trusting the webpki roots or the request's `ca_certs`; implies `client` |
+//! | `json` | no | `write_json` on connections (serde_json) |
 
 #![forbid(unsafe_code)]
 // Without `deflate` the docs still name its items; the links resolve in every real doc build.
 #![cfg_attr(not(feature = "deflate"), allow(rustdoc::broken_intra_doc_links))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+mod client;
 pub mod close;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "client"))]
 mod connection;
 mod decoder;
 #[cfg(feature = "deflate")]
@@ -87,7 +128,12 @@ mod message;
 mod server;
 mod utf8;
 
-#[cfg(feature = "server")]
+#[cfg(feature = "client")]
+pub use client::{
+    ControlHook, WebSocketClientConnection, WebSocketClientOptions, WebSocketConnectError,
+    WebSocketRequest, websocket_connect, websocket_connect_with,
+};
+#[cfg(any(feature = "server", feature = "client"))]
 pub use connection::{CLOSE_TIMEOUT, PreparedMessage, WebSocketConnection, WebSocketError};
 pub use decoder::{DEFAULT_MAX_MESSAGE_SIZE, Decoder};
 pub use encoder::{Encoder, MAX_CLOSE_REASON_LEN};

@@ -9,34 +9,6 @@ pub enum Message {
     Binary(Vec<u8>),
 }
 
-impl From<String> for Message {
-    /// A text message.
-    fn from(text: String) -> Self {
-        Self::Text(text)
-    }
-}
-
-impl From<&str> for Message {
-    /// A text message.
-    fn from(text: &str) -> Self {
-        Self::Text(text.to_owned())
-    }
-}
-
-impl From<Vec<u8>> for Message {
-    /// A binary message.
-    fn from(data: Vec<u8>) -> Self {
-        Self::Binary(data)
-    }
-}
-
-impl From<&[u8]> for Message {
-    /// A binary message.
-    fn from(data: &[u8]) -> Self {
-        Self::Binary(data.to_vec())
-    }
-}
-
 impl Message {
     /// The payload's bytes.
     pub fn as_bytes(&self) -> &[u8] {
@@ -44,6 +16,34 @@ impl Message {
             Self::Text(text) => text.as_bytes(),
             Self::Binary(data) => data,
         }
+    }
+}
+
+/// A text message (Tornado's `write_message(str)`).
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+/// A text message.
+impl From<&str> for Message {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+/// A binary message (Tornado's `write_message(bytes)`).
+impl From<Vec<u8>> for Message {
+    fn from(data: Vec<u8>) -> Self {
+        Self::Binary(data)
+    }
+}
+
+/// A binary message.
+impl From<&[u8]> for Message {
+    fn from(data: &[u8]) -> Self {
+        Self::Binary(data.to_vec())
     }
 }
 

@@ -5,14 +5,13 @@
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::Poll;
-use std::time::{Duration, Instant};
 
-use typhoon_ioloop::{IOLoop, catch_unwind, sleep};
+use typhoon_ioloop::{IOLoop, catch_unwind};
 use typhoon_web::{Context, HTTPError};
 
 use super::handshake::Accepted;
 use super::{WebSocket, WebSocketHandler};
-use crate::connection::{FrameReader, Incoming, WebSocketConnection};
+use crate::connection::{FrameReader, Incoming, WebSocketConnection, ping_periodically};
 use crate::message::{CloseFrame, Event};
 
 /// A control frame that arrived while `on_message` ran, for the handler's hooks afterwards.
@@ -204,31 +203,5 @@ fn outcome_failed(
             tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket {method}: {error}");
             true
         }
-    }
-}
-
-/// Tornado's `periodic_ping`: every `interval` a ping; with a non-zero `timeout`, no pong
-/// within it closes the connection (code 1000, reason `ping timed out`).
-async fn ping_periodically(connection: WebSocketConnection, interval: Duration, timeout: Duration) {
-    sleep(interval).await;
-    loop {
-        if connection.is_closing() {
-            return;
-        }
-        let sent_at = Instant::now();
-        if connection.ping(b"").await.is_err() {
-            return;
-        }
-        if !timeout.is_zero() {
-            sleep(timeout).await;
-            if connection.is_closing() {
-                return;
-            }
-            if !connection.pong_received() {
-                let _ = connection.close(None, Some("ping timed out"));
-                return;
-            }
-        }
-        sleep(interval.saturating_sub(sent_at.elapsed())).await;
     }
 }

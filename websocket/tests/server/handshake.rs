@@ -422,7 +422,9 @@ fn a_large_message_echoes_whole() {
     run_test(async {
         let (_s, addr) = serve(app());
         let mut client = RawClient::connect(addr, "/echo").await;
-        let text: String = (0..200_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let text: String = (0..200_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
         client.send_text(&text).await;
         assert_eq!(client.text().await, text);
         client.send_text("small after large").await;
