@@ -1,5 +1,6 @@
-"""Tornado 6.6's WebSocket echo server, the Tornado peer of bench/websocket.sh (compression off,
-as the load client offers none): `python3 bench/tornado_ws_echo.py PORT`."""
+"""Tornado 6.6's WebSocket echo server, the Tornado peer of bench/websocket.sh:
+`python3 bench/tornado_ws_echo.py PORT [deflate]` (with `deflate`, permessage-deflate with
+Tornado's defaults, as `get_compression_options() -> {}`)."""
 
 import asyncio
 import sys
@@ -8,7 +9,13 @@ import tornado.web
 import tornado.websocket
 
 
+DEFLATE = len(sys.argv) > 2 and sys.argv[2] == "deflate"
+
+
 class Echo(tornado.websocket.WebSocketHandler):
+    def get_compression_options(self):
+        return {} if DEFLATE else None
+
     async def on_message(self, message):
         try:
             await self.write_message(message, binary=isinstance(message, bytes))

@@ -23,7 +23,7 @@ start_server() { # name port
   case $1 in
     typhoon) taskset -c 0 target/release/examples/websocket_echo --port="$2" --logging="${LOGGING:-info}" >/dev/null 2>&1 & ;;
     tokio) taskset -c 0 bench/ws-tokio-peer/target/release/ws-tokio-peer "$2" >/dev/null 2>&1 & ;;
-    tornado) taskset -c 0 python3 bench/tornado_ws_echo.py "$2" >/dev/null 2>&1 & ;;
+    tornado) taskset -c 0 python3 bench/tornado_ws_echo.py "$2" ${3:-} >/dev/null 2>&1 & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && break; sleep 0.1; done
@@ -75,7 +75,7 @@ for mode in idle idle-deflate; do
   for server in typhoon tokio tornado; do
     [ "$server/$mode" = tokio/idle-deflate ] && continue  # tungstenite has no permessage-deflate
     port=$((port + 1))
-    start_server "$server" "$port"
+    start_server "$server" "$port" "$([ "$mode" = idle-deflate ] && echo deflate)"
     sleep 0.5
     base=$(rss_of "$pid")
     fifo=$(mktemp -u); mkfifo "$fifo"
