@@ -17,6 +17,9 @@ use typhoon_websocket::{
     Message, PreparedMessage, WebSocket, WebSocketConnection, WebSocketHandler, websocket_route,
 };
 
+/// How far (queued bytes) a socket may fall behind before broadcasts skip it.
+const MAX_BEHIND: usize = 1024 * 1024;
+
 /// One chat message, as the cache keeps it and the pages receive it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Chat {
@@ -114,7 +117,7 @@ impl ChatRoom {
 
     /// Tornado's `update_cache` then `send_updates`: the message joins the cache and goes to
     /// every open socket, framed once; each socket's send runs on its own, so a slow reader
-    /// delays no one else.
+    /// delays no one else, and one over [`MAX_BEHIND`] bytes behind is skipped.
     fn broadcast(&self, chat: Chat) -> Result<(), HTTPError> {
         let prepared = PreparedMessage::new(Message::Text(serde_json::to_string(&chat)?));
         {
@@ -126,6 +129,11 @@ impl ChatRoom {
         }
         tracing::info!(target: "typhoon::application", "sending message to {} waiters", self.waiters());
         for (_, waiter) in self.inner.waiters.borrow().iter() {
+            if waiter.buffered_amount() > MAX_BEHIND {
+                // A reader this far behind misses messages rather than growing the queue.
+                tracing::debug!(target: "typhoon::application", "skipping a slow reader");
+                continue;
+            }
             let (waiter, prepared) = (waiter.clone(), prepared.clone());
             IOLoop::current()
                 .spawn(async move {

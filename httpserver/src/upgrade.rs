@@ -60,7 +60,8 @@ impl Upgraded {
     }
 
     /// Whether the server has begun a graceful shutdown: a long-lived protocol should end its
-    /// connection soon (a WebSocket sends close 1001, "going away").
+    /// connection soon (a WebSocket would send close 1001, "going away"); one that does not
+    /// is cut when the shutdown's grace has passed.
     pub fn is_draining(&self) -> bool {
         self.draining.get()
     }

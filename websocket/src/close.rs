@@ -16,9 +16,11 @@ pub const GOING_AWAY: u16 = 1001;
 pub const PROTOCOL_ERROR: u16 = 1002;
 /// A data type the endpoint cannot accept.
 pub const UNSUPPORTED_DATA: u16 = 1003;
-/// Reported to the application when the close frame had no code; never sent.
+/// RFC 6455's code for a close frame without a code (here `close_code()` is then `None`);
+/// never sent.
 pub const NO_STATUS: u16 = 1005;
-/// Reported to the application when the connection dropped without a close; never sent.
+/// RFC 6455's code for a connection that dropped without a close (here `close_code()` is
+/// then `None`); never sent.
 pub const ABNORMAL: u16 = 1006;
 /// Data inconsistent with the message type (invalid UTF-8 in text).
 pub const INVALID_PAYLOAD: u16 = 1007;

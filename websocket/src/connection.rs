@@ -283,7 +283,8 @@ impl WebSocketConnection {
 
     /// Queues a pong answering a ping (unless a close has gone out).
     pub(crate) fn queue_pong(&self, data: &[u8]) {
-        if self.shared.state.get() == CloseState::Open {
+        // A pong is owed until the peer's close arrives (RFC 6455 §5.5.2), also after ours.
+        if self.shared.state.get() != CloseState::Closed {
             let _ = self.send_control(|encoder, out| encoder.encode_pong(out, data));
         }
     }
@@ -302,15 +303,16 @@ impl WebSocketConnection {
         })
     }
 
-    /// Starts the close handshake (Tornado's `close(code, reason)`): sends a close frame with
-    /// `code` and `reason` (code 1000 if only a reason is given; an empty close if neither),
-    /// then waits [`CLOSE_TIMEOUT`] for the peer's close before it aborts the connection. Does
-    /// nothing once a close has gone out.
+    /// Starts the close handshake (Tornado's `close(code, reason)`) and returns at once: queues
+    /// a close frame with `code` and `reason` (code 1000 if only a reason is given; an empty
+    /// close if neither; a reason over 123 bytes is cut at a character boundary), flushes it in
+    /// the background, and aborts the connection if the peer's close has not ended it within
+    /// [`CLOSE_TIMEOUT`]. Does nothing once a close has gone out.
     ///
     /// # Errors
     ///
     /// [`WebSocketError::Protocol`] for a code that may not be sent (1005, 1006, 1015, or
-    /// outside the ranges of RFC 6455 §7.4) or a reason over 123 bytes; nothing is sent then.
+    /// outside the ranges of RFC 6455 §7.4); nothing is sent then.
     pub fn close(&self, code: Option<u16>, reason: Option<&str>) -> Result<(), WebSocketError> {
         if self.shared.state.get() != CloseState::Open {
             return Ok(());
@@ -330,7 +332,9 @@ impl WebSocketConnection {
             if let Some(shared) = shared.upgrade()
                 && shared.state.get() != CloseState::Closed
             {
-                shared.stream.close();
+                // Aborted: the connection is over for every handle and waiter, even if no
+                // reader is there to see the socket close.
+                WebSocketConnection { shared }.mark_closed();
             }
         });
         Ok(())
@@ -398,6 +402,12 @@ impl WebSocketConnection {
     /// Cancel-safe.
     pub async fn wait_closed(&self) {
         self.shared.finished.wait().await;
+    }
+
+    /// The bytes queued for this connection and not yet taken by the kernel (the browser's
+    /// `bufferedAmount`): a broadcaster can skip a reader that has fallen this far behind.
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.stream.write_buffer_len()
     }
 
     /// Sets `TCP_NODELAY` on the socket (Tornado's `set_nodelay`): small messages go out at
@@ -521,12 +531,22 @@ pub(crate) async fn ping_periodically(
             return;
         }
         let sent_at = Instant::now();
-        if connection.ping(b"").await.is_err() {
-            return;
-        }
-        if !timeout.is_zero() {
-            sleep(timeout).await;
-            if connection.is_closing() {
+        if timeout.is_zero() {
+            if connection.ping(b"").await.is_err() {
+                return;
+            }
+        } else {
+            // The deadline runs from the ping, even if a peer that reads nothing keeps the
+            // ping itself from going out.
+            let answered = typhoon_ioloop::timeout(timeout, async {
+                if connection.ping(b"").await.is_err() {
+                    return None;
+                }
+                sleep(timeout).await;
+                Some(())
+            })
+            .await;
+            if connection.is_closing() || matches!(answered, Ok(None)) {
                 return;
             }
             if !connection.pong_received() {

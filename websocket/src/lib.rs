@@ -1,5 +1,6 @@
-//! The sans-IO WebSocket protocol core of Typhoon: RFC 6455 framing and RFC 7692
-//! permessage-deflate, bytes in and events out.
+//! Typhoon's WebSockets: Tornado's `WebSocketHandler` (feature `server`) and `websocket_connect`
+//! (feature `client`), on a sans-IO protocol core (RFC 6455 framing and RFC 7692
+//! permessage-deflate, bytes in and events out).
 //!
 //! The core of this crate is the bottom of Typhoon's WebSocket stack, the counterpart of the
 //! frame engine in Tornado's `tornado/websocket.py` (`WebSocketProtocol13`) without its I/O: it

@@ -134,14 +134,20 @@ async fn read_frames(
             Incoming::Event(Event::Ping(data)) => {
                 connection.queue_pong(&data);
                 connection.flush_quietly().await;
-                if let Some(hook) = on_ping.as_mut() {
-                    hook(&data);
+                if let Some(hook) = on_ping.as_mut()
+                    && !run_hook(|| hook(&data), "on_ping")
+                {
+                    connection.mark_closed();
+                    break;
                 }
             }
             Incoming::Event(Event::Pong(data)) => {
                 connection.note_pong();
-                if let Some(hook) = on_pong.as_mut() {
-                    hook(&data);
+                if let Some(hook) = on_pong.as_mut()
+                    && !run_hook(|| hook(&data), "on_pong")
+                {
+                    connection.mark_closed();
+                    break;
                 }
             }
             Incoming::Event(Event::Close(close)) => {
@@ -192,6 +198,18 @@ async fn await_server_close(stream: &IOStream) {
         match stream.fill_buffer_before(deadline).await {
             Some(Ok(n)) if n > 0 => {}
             _ => return,
+        }
+    }
+}
+
+/// Runs an application hook; a panic in it is logged and aborts the connection (so
+/// `read_message` still ends with `None`). Returns whether the hook returned.
+fn run_hook(hook: impl FnOnce(), name: &str) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)) {
+        Ok(()) => true,
+        Err(payload) => {
+            tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket client {name}: {}", typhoon_ioloop::panic_message(&*payload));
+            false
         }
     }
 }

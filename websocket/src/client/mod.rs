@@ -30,6 +30,10 @@ use crate::encoder::Encoder;
 use crate::frame::Role;
 use handshake::Target;
 
+/// How long a write may wait for a server that does not read before the connection fails
+/// (the HTTP server's default `send_timeout`, for the same reason).
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// What to connect to: a URL (`ws`, `wss`, `http` or `https`) with headers, a connect timeout
 /// and, for `wss`, the CA file to trust. Built from a URL string or from a
 /// `typhoon_httpclient::HTTPRequest` (Tornado's `websocket_connect(url)` takes either).
@@ -336,7 +340,13 @@ async fn connect(
     target: &Target,
     request: &WebSocketRequest,
 ) -> Result<IOStream, WebSocketConnectError> {
-    let tcp = TCPClient::new().connect_timeout(Some(request.connect_timeout));
+    // Writes to a server that stops reading fail after SEND_TIMEOUT instead of waiting forever.
+    let tcp = TCPClient::new()
+        .connect_timeout(Some(request.connect_timeout))
+        .stream_options(typhoon_iostream::StreamOptions {
+            write_timeout: Some(SEND_TIMEOUT),
+            ..typhoon_iostream::StreamOptions::default()
+        });
     let to_error = |source| WebSocketConnectError::Connect { source };
     if !target.tls {
         return tcp

@@ -6,13 +6,19 @@ use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::Poll;
 
-use typhoon_ioloop::{IOLoop, catch_unwind};
+use typhoon_ioloop::{IOLoop, catch_unwind, timeout};
 use typhoon_web::{Context, HTTPError};
 
 use super::handshake::Accepted;
 use super::{WebSocket, WebSocketHandler};
-use crate::connection::{FrameReader, Incoming, WebSocketConnection, ping_periodically};
+use crate::connection::{
+    CLOSE_TIMEOUT, FrameReader, Incoming, WebSocketConnection, ping_periodically,
+};
 use crate::message::{CloseFrame, Event};
+
+/// How many control frames may wait for their hooks while `on_message` runs; reading pauses
+/// past it, so a ping flood against a busy handler holds bounded memory.
+const MAX_CONTROLS_WHILE_BUSY: usize = 16;
 
 /// A control frame that arrived while `on_message` ran, for the handler's hooks afterwards.
 enum Control {
@@ -55,7 +61,7 @@ pub(super) async fn run<H: WebSocketHandler>(
         serve_frames(handler, &mut ws, &connection, &mut reader).await;
     }
     drop(pinger);
-    handler.on_close(&mut ws);
+    let _ = guarded(|| handler.on_close(&mut ws), "on_close");
 }
 
 /// Reads and handles frames until the connection is over.
@@ -86,10 +92,18 @@ async fn serve_frames<H: WebSocketHandler>(
                     )
                     .await
                 };
+                if controls.iter().any(|c| matches!(c, Control::Ping(_))) {
+                    // Pongs queued meanwhile go out now, whatever the handler's flush did.
+                    connection.flush_quietly().await;
+                }
                 for control in controls {
-                    match control {
-                        Control::Ping(data) => handler.on_ping(ws, &data),
-                        Control::Pong(data) => handler.on_pong(ws, &data),
+                    let hook = match &control {
+                        Control::Ping(data) => guarded(|| handler.on_ping(ws, data), "on_ping"),
+                        Control::Pong(data) => guarded(|| handler.on_pong(ws, data), "on_pong"),
+                    };
+                    if hook.is_err() {
+                        connection.mark_closed();
+                        return;
                     }
                 }
                 if outcome_failed(handled, "on_message") {
@@ -100,11 +114,17 @@ async fn serve_frames<H: WebSocketHandler>(
             Incoming::Event(Event::Ping(data)) => {
                 connection.queue_pong(&data);
                 connection.flush_quietly().await;
-                handler.on_ping(ws, &data);
+                if guarded(|| handler.on_ping(ws, &data), "on_ping").is_err() {
+                    connection.mark_closed();
+                    return;
+                }
             }
             Incoming::Event(Event::Pong(data)) => {
                 connection.note_pong();
-                handler.on_pong(ws, &data);
+                if guarded(|| handler.on_pong(ws, &data), "on_pong").is_err() {
+                    connection.mark_closed();
+                    return;
+                }
             }
             Incoming::Event(Event::Close(close)) => {
                 finish_close(connection, close).await;
@@ -121,6 +141,16 @@ async fn serve_frames<H: WebSocketHandler>(
                     let _ = connection.send_close(Some((error.close_code(), "")));
                     connection.flush_quietly().await;
                 }
+                // Closing with unread input would reset the connection, and the peer could
+                // lose our close frame: discard what it still sends until it closes (bounded).
+                let stream = connection.stream();
+                let _ = timeout(CLOSE_TIMEOUT, async {
+                    while matches!(stream.fill_buffer().await, Ok(n) if n > 0) {
+                        let unread = stream.read_buffer().len();
+                        stream.consume(unread);
+                    }
+                })
+                .await;
                 connection.mark_closed();
                 return;
             }
@@ -158,16 +188,20 @@ async fn answer_pings_meanwhile<F: Future>(
         if let Poll::Ready(output) = on_message.as_mut().poll(cx) {
             return Poll::Ready(output);
         }
-        while pending.is_none() {
+        // Bounded: while the pongs' flush is pending (a peer that pings and does not read), or
+        // once a few control frames wait for their hooks, reading waits too.
+        while pending.is_none() && pong_flush.is_none() && controls.len() < MAX_CONTROLS_WHILE_BUSY
+        {
             match reader.poll_next(connection.stream(), cx) {
                 Poll::Pending => break,
                 Poll::Ready(Incoming::Event(Event::Ping(data))) => {
                     connection.queue_pong(&data);
                     controls.push(Control::Ping(data));
-                    if pong_flush.is_none() {
-                        let connection = connection.clone();
-                        pong_flush =
-                            Some(Box::pin(async move { connection.flush_quietly().await }));
+                    let connection = connection.clone();
+                    let mut flush: Pin<Box<dyn Future<Output = ()>>> =
+                        Box::pin(async move { connection.flush_quietly().await });
+                    if flush.as_mut().poll(cx).is_pending() {
+                        pong_flush = Some(flush);
                     }
                 }
                 Poll::Ready(Incoming::Event(Event::Pong(data))) => {
@@ -185,6 +219,14 @@ async fn answer_pings_meanwhile<F: Future>(
         Poll::Pending
     })
     .await
+}
+
+/// Runs a synchronous hook of the handler; a panic in it is logged (Tornado's "Uncaught
+/// exception") and reported, so the connection is aborted and `on_close` still runs.
+fn guarded(hook: impl FnOnce(), name: &str) -> Result<(), ()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)).map_err(|payload| {
+        tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket {name}: {}", typhoon_ioloop::panic_message(&*payload));
+    })
 }
 
 /// Whether a handler method failed (an error or a panic); logs it as Tornado's "Uncaught

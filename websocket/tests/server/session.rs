@@ -99,6 +99,7 @@ impl WebSocketHandler for Scripted {
     fn on_ping(&mut self, _ws: &mut WebSocket<'_>, data: &[u8]) {
         self.seen
             .push(format!("ping:{}", String::from_utf8_lossy(data)));
+        assert_ne!(data, b"panic", "on_ping panicked");
     }
 
     fn on_pong(&mut self, _ws: &mut WebSocket<'_>, _data: &[u8]) {
@@ -431,5 +432,53 @@ fn test_many_small_messages_yield() {
             turns > 10,
             "the loop's other tasks ran {turns} times during the burst"
         );
+    });
+}
+
+#[test]
+fn a_panic_in_on_ping_aborts_and_on_close_still_runs() {
+    let (seen, log) = typhoon_testing::capture_logs(|| {
+        run_test(async {
+            let (seen, release) = (Rc::new(Seen::default()), Signal::new());
+            let (_s, addr) = serve(app(&seen, &release, Settings::default()));
+            let mut client = RawClient::connect(addr, "/").await;
+            client.send_ping(b"panic").await;
+            assert_eq!(client.next().await, Some(Event::Pong(b"panic".to_vec())));
+            assert_eq!(client.next().await, None, "aborted");
+            seen.closed.wait().await;
+            seen
+        })
+    });
+    assert!(
+        log.contains("Uncaught exception in WebSocket on_ping"),
+        "{log}"
+    );
+    assert_eq!(
+        seen.log.borrow().last().map(String::as_str),
+        Some("close:None:None")
+    );
+}
+
+#[test]
+fn a_ping_after_the_servers_close_still_gets_its_pong() {
+    // RFC 6455 §5.5.2: a pong is owed until the peer's close arrives, also after ours.
+    run_test(async {
+        let (seen, release) = (Rc::new(Seen::default()), Signal::new());
+        let (_s, addr) = serve(app(&seen, &release, Settings::default()));
+        let mut client = RawClient::connect(addr, "/").await;
+        client.send_text("close").await;
+        assert!(matches!(client.next().await, Some(Event::Close(Some(_)))));
+        // The test's own decoder ignores frames after a close; read what follows with a fresh one.
+        client.decoder = typhoon_websocket::Decoder::new(
+            typhoon_websocket::Role::Client,
+            typhoon_websocket::DEFAULT_MAX_MESSAGE_SIZE,
+        );
+        client.send_ping(b"still there?").await;
+        assert_eq!(
+            client.next().await,
+            Some(Event::Pong(b"still there?".to_vec()))
+        );
+        client.send_close(Some((1000, ""))).await;
+        assert_eq!(client.next().await, None);
     });
 }
