@@ -242,13 +242,14 @@ pub struct WebSocketChatConfig {
     pub cookie_secret: String,
     /// `index.html` and `message.html`.
     pub template_path: PathBuf,
-    /// `chat.js` and `chat.css`.
+    /// The static files: `websocket_chat/chat.js`, and `chat/chat.css` shared with the
+    /// long-polling chat.
     pub static_path: PathBuf,
 }
 
 impl Default for WebSocketChatConfig {
     /// The shipped templates and static files (`examples/templates/websocket_chat`,
-    /// `examples/static/websocket_chat`) and Tornado's placeholder secret.
+    /// `examples/static`) and Tornado's placeholder secret.
     fn default() -> Self {
         Self {
             cookie_secret: "__TODO:_GENERATE_YOUR_OWN_RANDOM_VALUE_HERE__".to_owned(),
@@ -256,10 +257,7 @@ impl Default for WebSocketChatConfig {
                 env!("CARGO_MANIFEST_DIR"),
                 "/templates/websocket_chat"
             )),
-            static_path: PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/static/websocket_chat"
-            )),
+            static_path: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")),
         }
     }
 }

@@ -84,3 +84,4 @@ pub use client::{AsyncHTTPClient, ClientOptions, PoolStats};
 pub use error::{HTTPClientError, Result, TimeoutPhase};
 pub use request::{BodyFuture, HTTPRequest};
 pub use response::HTTPResponse;
+pub use url::Url;

@@ -4,26 +4,42 @@
 
 use crate::error::{HTTPClientError, Result};
 
-/// An absolute `http` or `https` URL, split.
+/// An absolute `http` or `https` URL, split as an HTTP/1 request needs it (the WebSocket client
+/// parses its `ws`/`wss` URLs with it too).
+///
+/// ```
+/// use typhoon_httpclient::Url;
+///
+/// let url = Url::parse("https://Example.com:8443/a?b=1#frag")?;
+/// assert_eq!((url.host.as_str(), url.port), ("example.com", 8443));
+/// assert_eq!(url.path_and_query, "/a?b=1");
+/// assert_eq!(url.host_header(), "example.com:8443");
+/// # Ok::<(), typhoon_httpclient::HTTPClientError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Url {
+pub struct Url {
     /// `http` or `https`, lowercased.
-    pub(crate) scheme: String,
+    pub scheme: String,
     /// `user[:password]` before the `@`, still percent-encoded.
-    pub(crate) userinfo: Option<String>,
+    pub userinfo: Option<String>,
     /// The host: a name, an IPv4 literal, or an IPv6 literal without brackets.
-    pub(crate) host: String,
+    pub host: String,
     /// The port, or the scheme's default.
-    pub(crate) port: u16,
+    pub port: u16,
     /// Whether the URL named the port explicitly.
-    pub(crate) explicit_port: bool,
+    pub explicit_port: bool,
     /// Path and query (never empty: `/` at least); the fragment is dropped.
-    pub(crate) path_and_query: String,
+    pub path_and_query: String,
 }
 
 impl Url {
     /// Parses an absolute URL.
-    pub(crate) fn parse(url: &str) -> Result<Url> {
+    ///
+    /// # Errors
+    ///
+    /// [`HTTPClientError::InvalidUrl`], or [`HTTPClientError::UnsupportedScheme`] for a scheme
+    /// other than `http` and `https`.
+    pub fn parse(url: &str) -> Result<Url> {
         let invalid = || HTTPClientError::InvalidUrl {
             url: url.to_owned(),
         };
@@ -78,7 +94,7 @@ impl Url {
     }
 
     /// The `Host` header: the host, with the port unless it is the scheme's default.
-    pub(crate) fn host_header(&self) -> String {
+    pub fn host_header(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {

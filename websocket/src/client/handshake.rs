@@ -36,76 +36,42 @@ pub(super) struct Target {
     pub(super) port: u16,
     /// Path and query (at least `/`); the fragment is dropped.
     pub(super) path_and_query: String,
+    /// The `Host` header's value.
+    host_header: String,
 }
 
 impl Target {
-    /// Parses an absolute URL; `ws:` is `http:` and `wss:` is `https:` (Tornado's rewrite).
+    /// Parses an absolute URL; `ws:` is `http:` and `wss:` is `https:` (Tornado's rewrite), then
+    /// it is split as the HTTP client splits its URLs.
     pub(super) fn parse(url: &str) -> Result<Self, Error> {
         let invalid = || Error::InvalidUrl {
             url: url.to_owned(),
         };
-        if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return Err(invalid());
-        }
         let (scheme, rest) = url.split_once("://").ok_or_else(invalid)?;
-        let scheme = scheme.to_ascii_lowercase();
-        let tls = match scheme.as_str() {
-            "ws" | "http" => false,
-            "wss" | "https" => true,
-            _ => return Err(Error::UnsupportedScheme { scheme }),
+        let http_scheme = match scheme.to_ascii_lowercase().as_str() {
+            "ws" | "http" => "http",
+            "wss" | "https" => "https",
+            _ => {
+                return Err(Error::UnsupportedScheme {
+                    scheme: scheme.to_ascii_lowercase(),
+                });
+            }
         };
-        let rest = rest.split('#').next().unwrap_or_default();
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path_and_query) = rest.split_at(authority_end);
         // Credentials in the URL are not sent (no Authorization from them here).
-        let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or_else(invalid)?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(invalid());
-        }
-        let port = match port {
-            None | Some("") => {
-                if tls {
-                    443
-                } else {
-                    80
-                }
-            }
-            Some(port) => port.parse::<u16>().map_err(|_| invalid())?,
-        };
-        let path_and_query = if path_and_query.starts_with('/') {
-            path_and_query.to_owned()
-        } else {
-            format!("/{path_and_query}")
-        };
+        let parsed = typhoon_httpclient::Url::parse(&format!("{http_scheme}://{rest}"))
+            .map_err(|_| invalid())?;
         Ok(Self {
-            tls,
-            host: host.to_ascii_lowercase(),
-            port,
-            path_and_query,
+            tls: http_scheme == "https",
+            host_header: parsed.host_header(),
+            host: parsed.host,
+            port: parsed.port,
+            path_and_query: parsed.path_and_query,
         })
     }
 
     /// The `Host` header: the host, with the port unless it is the scheme's default.
     pub(super) fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if self.port == if self.tls { 443 } else { 80 } {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
+        self.host_header.clone()
     }
 }
 
