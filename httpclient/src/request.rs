@@ -78,8 +78,9 @@ pub struct HTTPRequest {
     pub(crate) body: Option<Body>,
     /// Basic-auth user name and password.
     pub(crate) auth: Option<(String, String)>,
-    /// Bound on resolving, connecting and the TLS handshake.
-    pub(crate) connect_timeout: Duration,
+    /// Bound on resolving, connecting and the TLS handshake (Tornado's `connect_timeout`; set
+    /// with [`connect_timeout`](Self::connect_timeout)).
+    pub connect_timeout: Duration,
     /// Bound on the whole exchange, connect included.
     pub(crate) request_timeout: Duration,
     /// Whether 3xx answers with a `Location` are followed.
@@ -102,8 +103,9 @@ pub struct HTTPRequest {
     pub(crate) allow_nonstandard_methods: bool,
     /// Check the server's certificate (off only in tests).
     pub(crate) validate_cert: bool,
-    /// A PEM file of CA certificates to trust instead of the webpki roots.
-    pub(crate) ca_certs: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust instead of the webpki roots (Tornado's
+    /// `ca_certs`; set with [`ca_certs`](Self::ca_certs)).
+    pub ca_certs: Option<PathBuf>,
     /// Return non-2xx responses as errors.
     pub(crate) raise_error: bool,
     /// An invalid header given to a builder method, reported by `fetch`.
@@ -336,18 +338,6 @@ impl HTTPRequest {
     pub fn raise_error(mut self, raise: bool) -> Self {
         self.raise_error = raise;
         self
-    }
-
-    /// The bound set by [`connect_timeout`](Self::connect_timeout) (Tornado's
-    /// `request.connect_timeout`), for other clients built on this request type (the
-    /// WebSocket client's `websocket_connect`).
-    pub fn get_connect_timeout(&self) -> Duration {
-        self.connect_timeout
-    }
-
-    /// The CA file set by [`ca_certs`](Self::ca_certs), if any (Tornado's `request.ca_certs`).
-    pub fn get_ca_certs(&self) -> Option<&std::path::Path> {
-        self.ca_certs.as_deref()
     }
 
     /// Tornado's checks before anything is sent.

@@ -96,8 +96,8 @@ impl From<HTTPRequest> for WebSocketRequest {
     /// the redirect settings do not apply to a handshake.
     fn from(request: HTTPRequest) -> Self {
         Self {
-            connect_timeout: request.get_connect_timeout(),
-            ca_certs: request.get_ca_certs().map(ToOwned::to_owned),
+            connect_timeout: request.connect_timeout,
+            ca_certs: request.ca_certs.clone(),
             url: request.url,
             headers: request.headers,
         }
