@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use typhoon_httputil::HTTPHeaders;
 use typhoon_ioloop::queues::Queue;
-use typhoon_ioloop::{IOLoop, JoinHandle};
+use typhoon_ioloop::{IOLoop, JoinHandle, catch_unwind_call};
 use typhoon_iostream::IOStream;
 
 use crate::connection::{CLOSE_TIMEOUT, FrameReader, Incoming, WebSocketConnection};
@@ -135,7 +135,7 @@ async fn read_frames(
                 connection.queue_pong(&data);
                 connection.flush_quietly().await;
                 if let Some(hook) = on_ping.as_mut()
-                    && !run_hook(|| hook(&data), "on_ping")
+                    && catch_unwind_call(|| hook(&data), "WebSocket client on_ping").is_err()
                 {
                     connection.mark_closed();
                     break;
@@ -144,7 +144,7 @@ async fn read_frames(
             Incoming::Event(Event::Pong(data)) => {
                 connection.note_pong();
                 if let Some(hook) = on_pong.as_mut()
-                    && !run_hook(|| hook(&data), "on_pong")
+                    && catch_unwind_call(|| hook(&data), "WebSocket client on_pong").is_err()
                 {
                     connection.mark_closed();
                     break;
@@ -198,18 +198,6 @@ async fn await_server_close(stream: &IOStream) {
         match stream.fill_buffer_before(deadline).await {
             Some(Ok(n)) if n > 0 => {}
             _ => return,
-        }
-    }
-}
-
-/// Runs an application hook; a panic in it is logged and aborts the connection (so
-/// `read_message` still ends with `None`). Returns whether the hook returned.
-fn run_hook(hook: impl FnOnce(), name: &str) -> bool {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)) {
-        Ok(()) => true,
-        Err(payload) => {
-            tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket client {name}: {}", typhoon_ioloop::panic_message(&*payload));
-            false
         }
     }
 }

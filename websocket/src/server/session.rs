@@ -6,7 +6,7 @@ use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::Poll;
 
-use typhoon_ioloop::{IOLoop, catch_unwind, timeout};
+use typhoon_ioloop::{IOLoop, catch_unwind, catch_unwind_call, timeout};
 use typhoon_web::{Context, HTTPError};
 
 use super::handshake::Accepted;
@@ -221,12 +221,22 @@ async fn answer_pings_meanwhile<F: Future>(
     .await
 }
 
-/// Runs a synchronous hook of the handler; a panic in it is logged (Tornado's "Uncaught
-/// exception") and reported, so the connection is aborted and `on_close` still runs.
-fn guarded(hook: impl FnOnce(), name: &str) -> Result<(), ()> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)).map_err(|payload| {
-        tracing::error!(target: "typhoon::application", "Uncaught exception in WebSocket {name}: {}", typhoon_ioloop::panic_message(&*payload));
-    })
+/// Runs a synchronous hook of the handler as the methods run: a panic in it is logged
+/// (Tornado's "Uncaught exception") and reported, so the connection is aborted and `on_close`
+/// still runs.
+fn guarded(hook: impl FnOnce(), name: &'static str) -> Result<(), ()> {
+    let outcome = catch_unwind_call(
+        || {
+            hook();
+            Ok::<(), HTTPError>(())
+        },
+        name,
+    );
+    if outcome_failed(outcome, name) {
+        Err(())
+    } else {
+        Ok(())
+    }
 }
 
 /// Whether a handler method failed (an error or a panic); logs it as Tornado's "Uncaught
