@@ -618,8 +618,9 @@ impl FrameReader {
             if stream.read_buffer().is_empty() {
                 // Everything read is handled: the empty read buffer goes back to the thread's
                 // pool while the connection waits, so an idle WebSocket holds none (a busy one
-                // takes it back from the pool, without allocating).
-                stream.release_buffers();
+                // takes it back from the pool, without allocating). The write buffer stays:
+                // freeing it here would allocate it again for every message.
+                stream.release_read_buffer();
             }
             let fill = pin!(stream.fill_buffer());
             match fill.poll(cx) {

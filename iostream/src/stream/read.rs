@@ -291,6 +291,14 @@ impl IOStream {
         self.write_queue.borrow_mut().release(false);
     }
 
+    /// Gives the read buffer back to the thread's pool if it is empty, and nothing else: for a
+    /// long-lived connection that waits between messages (a WebSocket), so that while idle it
+    /// holds no read buffer, while its write buffer stays for the next message. Taking a pooled
+    /// buffer back costs no allocation.
+    pub fn release_read_buffer(&self) {
+        self.read_buf.borrow_mut().release();
+    }
+
     /// As [`release_buffers`](Self::release_buffers), and also frees the small write buffers
     /// kept so that the next response allocates nothing: for a connection that has been idle
     /// for a while, where memory counts more than the next allocation.
