@@ -92,7 +92,7 @@ pub(crate) struct ResponseState {
     /// on it is never read as part of this one.
     declared_length: Option<u64>,
     /// The server is shutting down: responses not yet started close their connection.
-    pub(crate) draining: Rc<std::cell::Cell<bool>>,
+    pub(crate) draining: Rc<crate::shared::Draining>,
     /// The connection was handed over to another protocol ([`ResponseWriter::upgrade`]): its
     /// head has no body framing, and the HTTP connection serves no further request.
     pub(crate) upgraded: bool,
@@ -125,7 +125,7 @@ impl Default for ResponseState {
 
 impl ResponseState {
     /// A response state for one connection of a server whose shutdown flag is `draining`.
-    pub(crate) fn new(draining: Rc<std::cell::Cell<bool>>) -> Self {
+    pub(crate) fn new(draining: Rc<crate::shared::Draining>) -> Self {
         Self {
             draining,
             ..Self::default()

@@ -195,7 +195,7 @@ impl HTTPServer {
     /// Cancel-safe: dropping it stops the waiting; the server stays in draining mode.
     pub async fn shutdown(&self, grace: Duration) -> usize {
         self.stop();
-        self.shared.draining.set(true);
+        self.shared.draining.start();
         let deadline = typhoon_ioloop::deadline_after(Instant::now(), grace);
         for handle in self.shared.live_connections() {
             if handle.idle.get() && handle.stream.read_buffer().is_empty() {

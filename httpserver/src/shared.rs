@@ -25,6 +25,40 @@ pub(crate) struct ConnectionHandle {
     pub(crate) idle_since: Cell<u64>,
 }
 
+/// A server's graceful-shutdown flag: read by every connection, and awaited by the upgraded
+/// ones (a WebSocket sends its close when the shutdown starts).
+#[derive(Default)]
+pub(crate) struct Draining {
+    /// Whether the shutdown has begun.
+    flag: Cell<bool>,
+    /// Set when it begins.
+    started: Event,
+}
+
+impl Draining {
+    /// Whether the shutdown has begun.
+    pub(crate) fn get(&self) -> bool {
+        self.flag.get()
+    }
+
+    /// Begins it, waking whoever waits.
+    pub(crate) fn start(&self) {
+        self.flag.set(true);
+        self.started.set();
+    }
+
+    /// Waits until it begins.
+    pub(crate) async fn wait(&self) {
+        self.started.wait().await;
+    }
+}
+
+impl std::fmt::Debug for Draining {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Draining").field(&self.flag.get()).finish()
+    }
+}
+
 /// What the connections of one server share.
 pub(crate) struct ServerShared {
     /// Settings.
@@ -35,7 +69,7 @@ pub(crate) struct ServerShared {
     pub(crate) handler: Box<dyn Fn(HTTPServerRequest, ResponseWriter) -> HandlerFuture>,
     /// Graceful shutdown in progress: finish in-flight requests, accept no new ones. Shared with
     /// every connection's response state.
-    pub(crate) draining: Rc<Cell<bool>>,
+    pub(crate) draining: Rc<Draining>,
     /// Live connections.
     pub(crate) connections: RefCell<Slab<Rc<ConnectionHandle>>>,
     /// Counts connections going idle, to order them by idle time (`ConnectionHandle::idle_since`).
@@ -56,7 +90,7 @@ impl ServerShared {
             options,
             context,
             handler,
-            draining: Rc::new(Cell::new(false)),
+            draining: Rc::default(),
             connections: RefCell::new(Slab::new()),
             idle_counter: Cell::new(0),
             drained: Event::new(),

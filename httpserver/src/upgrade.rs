@@ -11,11 +11,12 @@
 //! [`shutdown`](crate::HTTPServer::shutdown) cuts it when its grace has passed, unless the
 //! protocol ends first (it can see the shutdown coming with [`Upgraded::is_draining`]).
 
-use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 
 use typhoon_iostream::{IOStream, StreamError};
+
+use crate::shared::Draining;
 
 /// Why a response could not switch protocols.
 #[derive(Debug, thiserror::Error)]
@@ -41,11 +42,11 @@ pub struct Upgraded {
     /// The connection's stream.
     stream: Rc<IOStream>,
     /// The server's shutdown flag.
-    draining: Rc<Cell<bool>>,
+    draining: Rc<Draining>,
 }
 
 impl Upgraded {
-    pub(crate) fn new(stream: Rc<IOStream>, draining: Rc<Cell<bool>>) -> Self {
+    pub(crate) fn new(stream: Rc<IOStream>, draining: Rc<Draining>) -> Self {
         Self { stream, draining }
     }
 
@@ -64,6 +65,16 @@ impl Upgraded {
     /// is cut when the shutdown's grace has passed.
     pub fn is_draining(&self) -> bool {
         self.draining.get()
+    }
+
+    /// Waits until the server begins a graceful shutdown (at once if it has): the moment for a
+    /// long-lived protocol to say goodbye (see [`is_draining`](Self::is_draining)).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe.
+    pub async fn wait_for_shutdown(&self) {
+        self.draining.wait().await;
     }
 }
 

@@ -422,6 +422,11 @@ impl Context {
         let writer = self.writer.take().ok_or(WebError::Finished)?;
         let upgraded = writer.upgrade().await?;
         self.detached.set(true);
+        // The response is over: what it held goes now, not when the connection ends (a
+        // WebSocket lives on with this context).
+        self.headers = typhoon_httputil::HTTPHeaders::new();
+        self.body = Vec::new();
+        self.reason = None;
         Ok(upgraded)
     }
 

@@ -1,6 +1,9 @@
 //! The server's opening handshake, in Tornado's order and with its answers, stricter where RFC
 //! 6455 says so (the key must be 16 bytes of base64).
 
+use std::rc::Rc;
+
+use typhoon_httpserver::Upgraded;
 use typhoon_web::{Context, HTTPError};
 
 use super::WebSocketHandler;
@@ -16,6 +19,8 @@ pub(super) struct Accepted {
     pub(super) connection: WebSocketConnection,
     /// The peer's frames.
     pub(super) reader: FrameReader,
+    /// The HTTP connection handed over, which tells when the server shuts down.
+    pub(super) upgraded: Upgraded,
 }
 
 /// Answers the handshake: `Ok(None)` when it was refused (the refusal is the response),
@@ -103,17 +108,18 @@ pub(super) async fn accept<H: WebSocketHandler>(
     if let Some(answer) = &extension {
         cx.set_header("Sec-WebSocket-Extensions", answer)?;
     }
-    let stream = match cx.detach().await {
-        Ok(upgraded) => upgraded.into_stream(),
+    let Ok(upgraded) = cx.detach().await else {
         // The client went away during the handshake: nothing to answer.
-        Err(_) => return Ok(None),
+        return Ok(None);
     };
+    let stream = Rc::clone(upgraded.stream());
     // Messages are small writes that must not wait for Nagle's coalescing; asyncio sets
     // TCP_NODELAY on every connection, so Tornado's WebSockets have it too.
     let _ = stream.set_nodelay(true);
     Ok(Some(Accepted {
         connection: WebSocketConnection::new(stream, Role::Server, encoder, subprotocol),
         reader: FrameReader::new(decoder),
+        upgraded,
     }))
 }
 

@@ -226,10 +226,10 @@ impl<H: WebSocketHandler> RequestHandler for WebSocketRequest<H> {
     }
 
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let Some(accepted) = handshake::accept(&mut self.0, cx).await? else {
+        let Some(mut accepted) = handshake::accept(&mut self.0, cx).await? else {
             return Ok(());
         };
-        session::run(&mut self.0, cx, accepted).await;
+        session::run(&mut self.0, cx, &mut accepted).await;
         Ok(())
     }
 

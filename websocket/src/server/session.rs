@@ -6,11 +6,13 @@ use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::Poll;
 
+use typhoon_httpserver::Upgraded;
 use typhoon_ioloop::{IOLoop, catch_unwind, catch_unwind_call, timeout};
 use typhoon_web::{Context, HTTPError};
 
 use super::handshake::Accepted;
 use super::{WebSocket, WebSocketHandler};
+use crate::close;
 use crate::connection::{
     CLOSE_TIMEOUT, FrameReader, Incoming, WebSocketConnection, ping_periodically,
 };
@@ -29,15 +31,20 @@ enum Control {
 }
 
 /// Runs the connection until it is over, then calls `on_close`.
+///
+/// The accepted connection is borrowed, not moved in: moving it would keep two copies of its
+/// reader in the future, which lives as long as the connection (rust-lang/rust#62958).
 pub(super) async fn run<H: WebSocketHandler>(
     handler: &mut H,
     cx: &mut Context,
-    accepted: Accepted,
+    accepted: &mut Accepted,
 ) {
     let Accepted {
         connection,
-        mut reader,
+        reader,
+        upgraded,
     } = accepted;
+    let connection = &*connection;
     let settings = cx.settings();
     let pinger = settings
         .websocket_ping_interval
@@ -58,10 +65,34 @@ pub(super) async fn run<H: WebSocketHandler>(
     if outcome_failed(opened, "open") {
         connection.mark_closed();
     } else {
-        serve_frames(handler, &mut ws, &connection, &mut reader).await;
+        let session = serve_frames(handler, &mut ws, connection, reader);
+        close_on_shutdown(session, upgraded, connection).await;
     }
     drop(pinger);
     let _ = guarded(|| handler.on_close(&mut ws), "on_close");
+}
+
+/// Runs `session` to its end; when the server begins a graceful shutdown, starts the close
+/// handshake with 1001, "going away" (RFC 6455 §7.4.1), the session going on until the peer
+/// answers it (or [`CLOSE_TIMEOUT`] aborts it), inside the shutdown's grace.
+async fn close_on_shutdown(
+    session: impl Future<Output = ()>,
+    upgraded: &Upgraded,
+    connection: &WebSocketConnection,
+) {
+    let mut session = pin!(session);
+    let shutdown = pin!(upgraded.wait_for_shutdown());
+    let mut shutdown = Some(shutdown);
+    poll_fn(|cx| {
+        if let Some(wait) = shutdown.as_mut()
+            && wait.as_mut().poll(cx).is_ready()
+        {
+            shutdown = None;
+            let _ = connection.close(Some(close::GOING_AWAY), Some("server shutting down"));
+        }
+        session.as_mut().poll(cx)
+    })
+    .await;
 }
 
 /// Reads and handles frames until the connection is over.

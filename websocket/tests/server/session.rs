@@ -482,3 +482,32 @@ fn a_ping_after_the_servers_close_still_gets_its_pong() {
         assert_eq!(client.next().await, None);
     });
 }
+
+#[test]
+fn a_graceful_shutdown_closes_with_1001() {
+    run_test(async {
+        let (seen, release) = (Rc::new(Seen::default()), Signal::new());
+        let (server, addr) = serve(app(&seen, &release, Settings::default()));
+        let mut client = RawClient::connect(addr, "/").await;
+        client.send_text("hello").await;
+        assert_eq!(client.text().await, "hello");
+        let shutdown = typhoon_ioloop::IOLoop::current()
+            .spawn(async move { server.shutdown(Duration::from_secs(30)).await });
+        // The server says it is going away, and finishes once the client answers.
+        assert_eq!(
+            client.next().await,
+            Some(Event::Close(Some(CloseFrame {
+                code: 1001,
+                reason: "server shutting down".into()
+            })))
+        );
+        client.send_close(Some((1001, ""))).await;
+        assert_eq!(client.next().await, None, "the server closes TCP");
+        assert_eq!(shutdown.await.ok(), Some(0), "no connection had to be cut");
+        seen.closed.wait().await;
+        assert_eq!(
+            seen.log.borrow().last().map(String::as_str),
+            Some("close:Some(1001):Some(\"\")")
+        );
+    });
+}
