@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use typhoon_ioloop::IOLoop;
 use typhoon_ioloop::locks::Condition;
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, Settings, route};
 use typhoon_websocket::deflate::DeflateOptions;
@@ -116,8 +115,9 @@ impl ChatRoom {
     }
 
     /// Tornado's `update_cache` then `send_updates`: the message joins the cache and goes to
-    /// every open socket, framed once; each socket's send runs on its own, so a slow reader
-    /// delays no one else, and one over [`MAX_BEHIND`] bytes behind is skipped.
+    /// every open socket, framed (and compressed) once and sent from this task without waiting
+    /// for any socket ([`WebSocketConnection::send_prepared`]): a slow reader delays no one
+    /// else, and one over [`MAX_BEHIND`] bytes behind is skipped.
     fn broadcast(&self, chat: Chat) -> Result<(), HTTPError> {
         let prepared = PreparedMessage::new(Message::Text(serde_json::to_string(&chat)?));
         {
@@ -134,14 +134,9 @@ impl ChatRoom {
                 tracing::debug!(target: "typhoon::application", "skipping a slow reader");
                 continue;
             }
-            let (waiter, prepared) = (waiter.clone(), prepared.clone());
-            IOLoop::current()
-                .spawn(async move {
-                    if let Err(error) = waiter.write_prepared(&prepared).await {
-                        tracing::debug!(target: "typhoon::application", %error, "error sending message");
-                    }
-                })
-                .detach();
+            if let Err(error) = waiter.send_prepared(&prepared) {
+                tracing::debug!(target: "typhoon::application", %error, "error sending message");
+            }
         }
         Ok(())
     }

@@ -80,6 +80,8 @@ struct Shared {
     scratch: RefCell<Vec<u8>>,
     /// One flusher at a time: the stream keeps one waiting task per direction.
     flush_lock: Lock,
+    /// A background flush (of [`WebSocketConnection::send_prepared`]) is under way.
+    background_flush: Cell<bool>,
     /// The close handshake.
     state: Cell<CloseState>,
     /// The code and reason of the peer's close frame (Tornado's `close_code`/`close_reason`).
@@ -115,6 +117,7 @@ impl WebSocketConnection {
                 encoder: RefCell::new(encoder),
                 scratch: RefCell::new(Vec::new()),
                 flush_lock: Lock::new(),
+                background_flush: Cell::new(false),
                 state: Cell::new(CloseState::Open),
                 peer_close: RefCell::new(None),
                 finished: Signal::new(),
@@ -185,32 +188,96 @@ impl WebSocketConnection {
         self.write_text(&text).await
     }
 
-    /// Sends a message framed once for many connections (see [`PreparedMessage`]): the frame's
-    /// bytes are copied to this connection's queue as they are, unless it compresses (then the
-    /// message is framed for it, with its own compression context). Awaiting it is
-    /// back-pressure, as for [`write_message`](Self::write_message).
+    /// Sends a message framed once for many connections (see [`PreparedMessage`]) and waits
+    /// until the kernel has it: awaiting it is back-pressure, as for
+    /// [`write_message`](Self::write_message). To send to many connections from one task
+    /// without a wait per connection, see [`send_prepared`](Self::send_prepared).
     ///
     /// # Errors
     ///
     /// As [`write_message`](Self::write_message).
     pub async fn write_prepared(&self, message: &PreparedMessage) -> Result<(), WebSocketError> {
-        let compresses = self.shared.encoder.borrow().compresses();
-        if self.shared.role == Role::Server && !compresses {
-            if self.shared.state.get() != CloseState::Open {
-                return Err(WebSocketError::Closed);
-            }
-            self.shared
-                .stream
-                .write_buffered(&message.frame)
-                .map_err(|_| {
-                    self.mark_closed();
-                    WebSocketError::Closed
-                })?;
-        } else {
-            let (opcode, payload) = message.payload();
-            self.send_data(opcode, payload)?;
-        }
+        self.queue_prepared(message)?;
         self.flush().await
+    }
+
+    /// Sends a message framed once for many connections (see [`PreparedMessage`]) without
+    /// waiting: the frame is queued and written at once as far as the socket takes it; what a
+    /// full socket leaves goes out in the background (one flush per connection at a time). A
+    /// broadcast calls it for every open connection from one task: no task and no wait per
+    /// connection. Check [`buffered_amount`](Self::buffered_amount) first to skip a reader that
+    /// has fallen far behind.
+    ///
+    /// # Errors
+    ///
+    /// [`WebSocketError::Closed`] once the connection is closing or closed, or if the write
+    /// fails (the connection is then over).
+    pub fn send_prepared(&self, message: &PreparedMessage) -> Result<(), WebSocketError> {
+        self.queue_prepared(message)?;
+        // Another task's flush is under way: it writes these bytes too.
+        let Some(guard) = self.shared.flush_lock.try_acquire() else {
+            return Ok(());
+        };
+        let flushed = self.shared.stream.try_flush().map_err(|_| {
+            self.mark_closed();
+            WebSocketError::Closed
+        })?;
+        drop(guard);
+        if !flushed && !self.shared.background_flush.replace(true) {
+            let this = self.clone();
+            IOLoop::current()
+                .spawn(async move {
+                    this.flush_quietly().await;
+                    this.shared.background_flush.set(false);
+                })
+                .detach();
+        }
+        Ok(())
+    }
+
+    /// Queues a prepared message's frame: its bytes as they are for a server connection that
+    /// does not compress, or that compresses without context takeover (the compressed frame is
+    /// made once per compression setting and shared); framed for this connection otherwise.
+    fn queue_prepared(&self, message: &PreparedMessage) -> Result<(), WebSocketError> {
+        if self.shared.state.get() != CloseState::Open {
+            return Err(WebSocketError::Closed);
+        }
+        if self.shared.role == Role::Client {
+            let (opcode, payload) = message.payload();
+            return self.send_data(opcode, payload);
+        }
+        let queued = {
+            let mut encoder = self.shared.encoder.borrow_mut();
+            if encoder.compresses() {
+                #[cfg(feature = "deflate")]
+                let shared_params = encoder.stateless_deflate();
+                #[cfg(not(feature = "deflate"))]
+                let shared_params: Option<(u32, u8)> = None;
+                let Some(params) = shared_params else {
+                    drop(encoder);
+                    let (opcode, payload) = message.payload();
+                    return self.send_data(opcode, payload);
+                };
+                let frame = message.compressed_frame(params, |out| {
+                    let (opcode, payload) = message.payload();
+                    match opcode {
+                        OpCode::Text => encoder.encode_text(
+                            out,
+                            std::str::from_utf8(payload)
+                                .expect("invariant: a text message holds a str"),
+                        ),
+                        _ => encoder.encode_binary(out, payload),
+                    }
+                });
+                self.shared.stream.write_buffered(&frame)
+            } else {
+                self.shared.stream.write_buffered(&message.inner.frame)
+            }
+        };
+        queued.map_err(|_| {
+            self.mark_closed();
+            WebSocketError::Closed
+        })
     }
 
     /// Queues an uncompressed server frame whose payload moves into the stream's queue.
@@ -463,27 +530,58 @@ impl fmt::Debug for WebSocketConnection {
     }
 }
 
-/// A message framed once, to be sent to many connections (a chat's broadcast): encoding the
-/// frame once and copying the same bytes to each socket, instead of framing the message again
-/// for each (gorilla's and uWebSockets' `PreparedMessage`, beyond Tornado). Cheap to clone.
+/// A message framed once, to be sent to many connections (a chat's broadcast): the frame is
+/// encoded once and the same bytes are copied to each socket, instead of framing the message
+/// again for each (gorilla's and uWebSockets' `PreparedMessage`, beyond Tornado). With
+/// permessage-deflate it is also compressed once for every connection that compresses without
+/// context takeover with the same level and window (Typhoon's default, [`DeflateOptions`]); a
+/// connection with context takeover compresses it with its own state. Cheap to clone.
+///
+/// [`WebSocketConnection::send_prepared`] sends it to many connections from one task, waiting
+/// for none; [`WebSocketConnection::write_prepared`] sends it to one and waits for the kernel.
+///
+/// [`DeflateOptions`]: crate::deflate::DeflateOptions
 ///
 /// # Examples
 ///
 /// ```
-/// use typhoon_websocket::{Message, PreparedMessage};
+/// use typhoon_websocket::{Message, PreparedMessage, WebSocketConnection};
 ///
 /// let hello = PreparedMessage::new(Message::Text("hello, everyone".into()));
 /// assert_eq!(hello.frame_len(), 2 + 15);
-/// // for connection in &subscribers { connection.write_prepared(&hello).await?; }
+///
+/// /// Sends `message` to every subscriber that keeps up; returns how many it went to.
+/// fn broadcast(subscribers: &[WebSocketConnection], message: &PreparedMessage) -> usize {
+///     subscribers
+///         .iter()
+///         .filter(|ws| ws.buffered_amount() < 1 << 20)
+///         .filter(|ws| ws.send_prepared(message).is_ok())
+///         .count()
+/// }
+/// assert_eq!(broadcast(&[], &hello), 0);
 /// ```
 #[derive(Clone, Debug)]
 pub struct PreparedMessage {
+    /// The frames, shared by the clones.
+    inner: Rc<Prepared>,
+}
+
+/// A compressor's level and window bits: what a message compresses to without context
+/// takeover.
+type DeflateSetting = (u32, u8);
+
+/// What a [`PreparedMessage`]'s clones share.
+#[derive(Debug)]
+struct Prepared {
     /// The unmasked, uncompressed frame a server sends.
-    frame: Rc<[u8]>,
+    frame: Box<[u8]>,
     /// Where the payload starts in `frame`.
     header_len: usize,
     /// Text or binary.
     opcode: OpCode,
+    /// The compressed frames made so far, by compression level and window bits (for
+    /// connections that compress without context takeover; usually one entry).
+    compressed: RefCell<Vec<(DeflateSetting, Rc<[u8]>)>>,
 }
 
 impl PreparedMessage {
@@ -501,20 +599,43 @@ impl PreparedMessage {
         frame.extend_from_slice(&header[..header_len]);
         frame.extend_from_slice(payload);
         Self {
-            frame: frame.into(),
-            header_len,
-            opcode,
+            inner: Rc::new(Prepared {
+                frame: frame.into_boxed_slice(),
+                header_len,
+                opcode,
+                compressed: RefCell::new(Vec::new()),
+            }),
         }
     }
 
-    /// The frame's length on the wire (header and payload).
+    /// The frame's length on the wire (header and payload), uncompressed.
     pub fn frame_len(&self) -> usize {
-        self.frame.len()
+        self.inner.frame.len()
     }
 
     /// The message's opcode and payload.
     fn payload(&self) -> (OpCode, &[u8]) {
-        (self.opcode, &self.frame[self.header_len..])
+        (
+            self.inner.opcode,
+            &self.inner.frame[self.inner.header_len..],
+        )
+    }
+
+    /// The compressed frame for compression `params`, made by `encode` the first time.
+    fn compressed_frame(
+        &self,
+        params: DeflateSetting,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) -> Rc<[u8]> {
+        let mut compressed = self.inner.compressed.borrow_mut();
+        if let Some((_, frame)) = compressed.iter().find(|(p, _)| *p == params) {
+            return Rc::clone(frame);
+        }
+        let mut out = Vec::new();
+        encode(&mut out);
+        let frame: Rc<[u8]> = out.into();
+        compressed.push((params, Rc::clone(&frame)));
+        frame
     }
 }
 
@@ -639,5 +760,28 @@ impl FrameReader {
             typhoon_ioloop::yield_now().await;
         }
         poll_fn(|cx| self.poll_next(stream, cx)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prepared_message_compresses_once_per_setting() {
+        let message = PreparedMessage::new(Message::Text("hello".into()));
+        let calls = Cell::new(0);
+        let encode = |out: &mut Vec<u8>| {
+            calls.set(calls.get() + 1);
+            out.extend_from_slice(b"frame");
+        };
+        let first = message.compressed_frame((6, 15), encode);
+        let clone = message.clone();
+        let again = clone.compressed_frame((6, 15), encode);
+        assert_eq!(calls.get(), 1, "the same setting reuses the frame");
+        assert!(Rc::ptr_eq(&first, &again));
+        message.compressed_frame((1, 9), encode);
+        assert_eq!(calls.get(), 2, "another setting gets its own");
+        assert_eq!(message.payload(), (OpCode::Text, &b"hello"[..]));
     }
 }

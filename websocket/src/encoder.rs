@@ -63,6 +63,13 @@ impl Encoder {
         self.deflater = Some(deflater);
     }
 
+    /// The compressor's level and window bits if messages are compressed without context
+    /// takeover (see `Deflater::stateless_params`).
+    #[cfg(feature = "deflate")]
+    pub(crate) fn stateless_deflate(&self) -> Option<(u32, u8)> {
+        self.deflater.as_ref().and_then(Deflater::stateless_params)
+    }
+
     /// Whether data messages are compressed (a deflater is set).
     pub fn compresses(&self) -> bool {
         #[cfg(feature = "deflate")]

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::IOStream;
@@ -208,6 +208,27 @@ impl IOStream {
             .await;
         self.close_on_write_error(&result);
         result
+    }
+
+    /// Writes what is queued as far as the socket takes it now, without waiting: `Ok(true)` when
+    /// nothing is left queued. For a writer that queues to many streams from one task (a
+    /// broadcast) and waits only for the few whose socket is full.
+    ///
+    /// Call it only while no other task waits in a write or flush of this stream: the stream
+    /// keeps one waiting writer, and a socket found full would take its place. When it returns
+    /// `Ok(false)`, what is left needs a [`flush`](Self::flush) (by a task of the caller's).
+    ///
+    /// # Errors
+    ///
+    /// As [`flush`](Self::flush); the stream closes on write errors.
+    pub fn try_flush(&self) -> Result<bool> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let result = match self.poll_flush(&mut cx) {
+            Poll::Pending => return Ok(false),
+            Poll::Ready(result) => result,
+        };
+        self.close_on_write_error(&result);
+        result.map(|()| true)
     }
 
     /// Closes the stream with the cause of a failed write (a reset, a broken pipe).

@@ -76,6 +76,14 @@ impl std::fmt::Debug for Deflater {
 }
 
 impl Deflater {
+    /// The level and window bits, when they alone decide what a message compresses to (no
+    /// context takeover: every message starts from a fresh state). Connections with the same
+    /// pair then send the same bytes, so a broadcast compresses a message once for all of them.
+    pub(crate) fn stateless_params(&self) -> Option<(u32, u8)> {
+        self.no_context_takeover
+            .then_some((self.level, self.window_bits))
+    }
+
     /// Appends the compressed form of one message's `data` to `out`.
     pub fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) {
         let (level, bits) = (self.level, self.window_bits);

@@ -1,8 +1,10 @@
 //! The server side over real loopback sockets, with Tornado's names from `websocket_test.py`
-//! where Tornado has the test: the handshake's answers (`handshake.rs`) and the session
-//! (`session.rs`). The peer is a small raw client on the protocol core, so that each test also
-//! controls the bytes on the wire (an unmasked frame, a ping in the middle of a message).
+//! where Tornado has the test: the handshake's answers (`handshake.rs`), the session
+//! (`session.rs`) and broadcasting (`broadcast.rs`). The peer is a small raw client on the
+//! protocol core, so that each test also controls the bytes on the wire (an unmasked frame, a
+//! ping in the middle of a message).
 
+mod broadcast;
 mod handshake;
 mod session;
 
