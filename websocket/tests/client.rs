@@ -1,6 +1,8 @@
 //! The client (`websocket_connect`) against a typhoon-web server with `WebSocketHandler`s over
 //! real loopback sockets: Tornado's `websocket_test.py` client tests, by their names.
 
+#[path = "client/flow.rs"]
+mod flow;
 #[path = "client/raw.rs"]
 mod raw;
 #[cfg(feature = "tls")]
