@@ -48,11 +48,13 @@ fn request_timeout_field() {
         let mut request = WebSocketRequest::new(format!("ws://127.0.0.1:{port}/"));
         request.connect_timeout = LONG;
         request.request_timeout = SHORT;
+        let start = Instant::now();
         let error = websocket_connect(request).await.unwrap_err();
         assert!(
             matches!(error, WebSocketConnectError::Timeout(TimeoutPhase::Request)),
             "{error:?}"
         );
+        assert!(start.elapsed() < LONG / 4, "{:?}", start.elapsed());
     });
 }
 
