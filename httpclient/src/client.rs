@@ -442,13 +442,10 @@ fn tls_mode(request: &HTTPRequest, url: &Url) -> Result<TlsMode> {
             scheme: url.scheme.clone(),
         });
     }
-    Ok(if !request.validate_cert {
-        TlsMode::Insecure
-    } else if let Some(path) = &request.ca_certs {
-        TlsMode::CaFile(path.clone())
-    } else {
-        TlsMode::WebpkiRoots
-    })
+    Ok(TlsMode::for_https(
+        request.validate_cert,
+        request.ca_certs.as_deref(),
+    ))
 }
 
 /// Turns `request` into the request for a redirect's `location` (Tornado's rules, plus

@@ -58,7 +58,7 @@
 //!
 //! | Name | Description | Default? |
 //! |---|---|---|
-//! | `tls` | `https` URLs through rustls: webpki roots, [`ca_certs`](HTTPRequest::ca_certs), [`validate_cert`](HTTPRequest::validate_cert) | Yes |
+//! | `tls` | `https` URLs through rustls: webpki roots, [`ca_certs`](HTTPRequest::ca_certs), [`validate_cert`](HTTPRequest::validate_cert); [`tls_client_config`] for other clients on these settings | Yes |
 //! | `gzip` | [`decompress_response`](HTTPRequest::decompress_response) (flate2, pure Rust) | Yes |
 //!
 //! Without `tls`, an `https` URL fails with [`HTTPClientError::UnsupportedScheme`]; without
@@ -84,4 +84,7 @@ pub use client::{AsyncHTTPClient, ClientOptions, PoolStats};
 pub use error::{HTTPClientError, Result, TimeoutPhase};
 pub use request::{BodyFuture, HTTPRequest};
 pub use response::HTTPResponse;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls::tls_client_config;
 pub use url::Url;

@@ -37,6 +37,18 @@ pub(crate) enum TlsMode {
     Insecure,
 }
 
+impl TlsMode {
+    /// The mode of an `https` request with these settings (`validate_cert` off wins over
+    /// `ca_certs`, as in Tornado).
+    pub(crate) fn for_https(validate_cert: bool, ca_certs: Option<&std::path::Path>) -> Self {
+        match (validate_cert, ca_certs) {
+            (false, _) => TlsMode::Insecure,
+            (true, Some(path)) => TlsMode::CaFile(path.to_path_buf()),
+            (true, None) => TlsMode::WebpkiRoots,
+        }
+    }
+}
+
 /// Connections are shared by requests to the same origin with the same trust settings.
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub(crate) struct PoolKey {

@@ -81,8 +81,9 @@ pub struct HTTPRequest {
     /// Bound on resolving, connecting and the TLS handshake (Tornado's `connect_timeout`; set
     /// with [`connect_timeout`](Self::connect_timeout)).
     pub connect_timeout: Duration,
-    /// Bound on the whole exchange, connect included.
-    pub(crate) request_timeout: Duration,
+    /// Bound on the whole exchange, connect included (Tornado's `request_timeout`; set with
+    /// [`request_timeout`](Self::request_timeout)).
+    pub request_timeout: Duration,
     /// Whether 3xx answers with a `Location` are followed.
     pub(crate) follow_redirects: bool,
     /// How many redirects may still be followed.
@@ -101,8 +102,9 @@ pub struct HTTPRequest {
     pub(crate) max_body_size: Option<u64>,
     /// Skip the method and body-presence checks.
     pub(crate) allow_nonstandard_methods: bool,
-    /// Check the server's certificate (off only in tests).
-    pub(crate) validate_cert: bool,
+    /// Check the server's certificate and name (Tornado's `validate_cert`; off only in tests;
+    /// set with [`validate_cert`](Self::validate_cert)).
+    pub validate_cert: bool,
     /// A PEM file of CA certificates to trust instead of the webpki roots (Tornado's
     /// `ca_certs`; set with [`ca_certs`](Self::ca_certs)).
     pub ca_certs: Option<PathBuf>,

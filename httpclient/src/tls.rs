@@ -1,5 +1,6 @@
 //! rustls client configurations: webpki roots, a CA file, or (tests only) no verification.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -10,6 +11,35 @@ use typhoon_iostream::tls;
 
 use crate::error::{HTTPClientError, Result};
 use crate::pool::TlsMode;
+
+/// The rustls client configuration an `https` request with these
+/// [`validate_cert`](crate::HTTPRequest::validate_cert) and
+/// [`ca_certs`](crate::HTTPRequest::ca_certs) settings is made with, offering ALPN `http/1.1`:
+/// no verification at all with `validate_cert` off (which wins over `ca_certs`, as in Tornado),
+/// else the certificates of the `ca_certs` PEM file, else the webpki (Mozilla) roots.
+///
+/// For other clients built on [`HTTPRequest`](crate::HTTPRequest)'s TLS settings (the WebSocket
+/// client's `wss://`), so that the settings mean the same there. The configuration is built
+/// anew on each call (the [`AsyncHTTPClient`](crate::AsyncHTTPClient) caches its own). The
+/// result is a rustls type, which couples this API to rustls while we do not publish.
+///
+/// # Errors
+///
+/// [`HTTPClientError::TlsConfig`] if the CA file cannot be read or holds no valid certificate.
+///
+/// # Examples
+///
+/// ```
+/// let config = typhoon_httpclient::tls_client_config(true, None)?;
+/// assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+/// # Ok::<(), typhoon_httpclient::HTTPClientError>(())
+/// ```
+pub fn tls_client_config(
+    validate_cert: bool,
+    ca_certs: Option<&Path>,
+) -> Result<Arc<ClientConfig>> {
+    config(&TlsMode::for_https(validate_cert, ca_certs))
+}
 
 /// Builds the configuration for `mode`, offering ALPN `http/1.1` (`Plain` never gets here;
 /// it is treated as the default roots).

@@ -103,7 +103,7 @@
 //! | `deflate` | yes | permessage-deflate (RFC 7692): the [`deflate`] module, [`Decoder::set_inflater`] and [`Encoder::set_deflater`], with flate2's pure-Rust zlib (`zlib-rs`), which supports windows of 9..=15 bits |
 //! | `server` | yes | The server side on `typhoon-web`: `WebSocketHandler`, `websocket_route`, and the shared `WebSocketConnection` |
 //! | `client` | yes | The client: `websocket_connect`, `websocket_connect_with`, `WebSocketClientConnection` (on `typhoon-iostream`'s `TCPClient`; a request may be a `typhoon_httpclient::HTTPRequest`), and the shared `WebSocketConnection` |
-//! | `tls` | no | `wss://` URLs for the client: TLS through `typhoon-iostream` (rustls), trusting the webpki roots or the request's `ca_certs`; implies `client` |
+//! | `tls` | no | `wss://` URLs for the client: TLS through `typhoon-iostream` (rustls), configured as `typhoon-httpclient` does (the webpki roots, the request's `ca_certs`, or no verification with `validate_cert` off), or with the request's own `tls_config`; implies `client` |
 //! | `json` | no | `write_json` on connections (serde_json) |
 
 #![forbid(unsafe_code)]

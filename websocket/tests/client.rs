@@ -1,8 +1,13 @@
 //! The client (`websocket_connect`) against a typhoon-web server with `WebSocketHandler`s over
 //! real loopback sockets: Tornado's `websocket_test.py` client tests, by their names.
 
+#[path = "client/flow.rs"]
+mod flow;
 #[path = "client/raw.rs"]
 mod raw;
+#[cfg(feature = "tls")]
+#[path = "client/tls.rs"]
+mod tls;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -589,26 +594,5 @@ fn test_invalid_url() {
         ));
         let error = websocket_connect("not a url").await.unwrap_err();
         assert!(matches!(error, WebSocketConnectError::InvalidUrl { .. }));
-    });
-}
-
-#[cfg(feature = "tls")]
-#[test]
-fn wss_with_the_request_ca() {
-    run_test(async {
-        let seen = Rc::new(Seen::default());
-        let app = Application::new(vec![websocket_route("/echo", move || EchoHandler {
-            seen: seen.clone(),
-            compress: false,
-        })]);
-        let server = AsyncHTTPTestServer::new_tls(app);
-        let request = HTTPRequest::new(format!("wss://localhost:{}/echo", server.port()))
-            .ca_certs(typhoon_testing::tls::ca_file());
-        let ws = websocket_connect(request).await.unwrap();
-        ws.write_message("over tls").await.unwrap();
-        assert_eq!(
-            ws.read_message().await,
-            Some(Message::Text("over tls".into()))
-        );
     });
 }

@@ -1,5 +1,6 @@
 //! [`WebSocketConnectError`]: why [`websocket_connect`](super::websocket_connect) failed.
 
+use typhoon_httpclient::{HTTPClientError, TimeoutPhase};
 use typhoon_httputil::{HTTPHeaders, HTTPInputError};
 use typhoon_iostream::StreamError;
 
@@ -9,8 +10,9 @@ use crate::error::ProtocolError;
 /// answer instead of the upgrade, or a `101` that breaks RFC 6455 §4.1 (each check is its own
 /// variant, so callers and tests match on what went wrong).
 ///
-/// `StreamError` and `HTTPInputError` are Typhoon's own; `StreamError` may carry a
-/// `rustls::Error` over TLS, which couples this type to rustls while we do not publish.
+/// `StreamError`, `HTTPInputError`, `HTTPClientError` and `TimeoutPhase` are Typhoon's own;
+/// `StreamError` may carry a `rustls::Error` over TLS, which couples this type to rustls while
+/// we do not publish.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebSocketConnectError {
@@ -35,11 +37,19 @@ pub enum WebSocketConnectError {
         /// The header's name.
         name: String,
     },
-    /// Resolving, connecting or the TLS handshake failed or timed out (Tornado's `IOError`
-    /// from `websocket_connect`: connection refused, unreachable).
+    /// The TLS configuration for a `wss` URL could not be built from the request's
+    /// `ca_certs` (the file cannot be read or holds no valid certificate).
+    #[error("tls configuration error")]
+    TlsConfig {
+        /// typhoon-httpclient's error (`HTTPClientError::TlsConfig`, with the loader's error).
+        #[source]
+        source: HTTPClientError,
+    },
+    /// Resolving, connecting or the TLS handshake failed (Tornado's `IOError` from
+    /// `websocket_connect`: connection refused, unreachable, a certificate not trusted).
     #[error("cannot connect to the WebSocket server")]
     Connect {
-        /// The stream's error (`StreamError::Timeout` past the connect timeout).
+        /// The stream's error (a `rustls::Error` inside for a rejected certificate).
         #[source]
         source: StreamError,
     },
@@ -50,9 +60,12 @@ pub enum WebSocketConnectError {
         #[source]
         source: Option<StreamError>,
     },
-    /// No answer to the handshake within the connect timeout.
-    #[error("the WebSocket handshake timed out")]
-    Timeout,
+    /// A deadline of the request passed (Tornado's `HTTPTimeoutError`): `Connect` past its
+    /// `connect_timeout` (resolving, connecting, the TLS handshake), `Request` past its
+    /// `request_timeout` (the whole handshake up to the `101`). Never `Queue`: a WebSocket
+    /// connect is not queued.
+    #[error("the WebSocket handshake timed out {0}")]
+    Timeout(TimeoutPhase),
     /// The answer's head is not valid HTTP/1.
     #[error("invalid response to the WebSocket handshake")]
     InvalidResponse {

@@ -12,11 +12,13 @@ mod handshake;
 
 use std::fmt;
 use std::rc::Rc;
-use std::time::Duration;
+#[cfg(feature = "tls")]
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use typhoon_httpclient::HTTPRequest;
+use typhoon_httpclient::{HTTPRequest, TimeoutPhase};
 use typhoon_httputil::HTTPHeaders;
-use typhoon_ioloop::timeout;
+use typhoon_ioloop::{deadline_after, timeout_at};
 use typhoon_iostream::{IOStream, TCPClient};
 
 pub use connection::{ControlHook, WebSocketClientConnection};
@@ -34,9 +36,22 @@ use handshake::Target;
 /// (the HTTP server's default `send_timeout`, for the same reason).
 const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// What to connect to: a URL (`ws`, `wss`, `http` or `https`) with headers, a connect timeout
-/// and, for `wss`, the CA file to trust. Built from a URL string or from a
-/// `typhoon_httpclient::HTTPRequest` (Tornado's `websocket_connect(url)` takes either).
+/// What to connect to: a URL (`ws`, `wss`, `http` or `https`) with headers, timeouts and, for
+/// `wss`, the TLS settings. Built from a URL string or from a `typhoon_httpclient::HTTPRequest`
+/// (Tornado's `websocket_connect(url)` takes either), then adjusted through its fields.
+///
+/// | Field | Default | From an `HTTPRequest` |
+/// | --- | --- | --- |
+/// | [`url`](Self::url) | (given) | `url` |
+/// | [`headers`](Self::headers) | none | `headers` |
+/// | [`connect_timeout`](Self::connect_timeout) | 20 s | `connect_timeout` |
+/// | [`request_timeout`](Self::request_timeout) | 20 s | `request_timeout` |
+/// | [`validate_cert`](Self::validate_cert) | on | `validate_cert` |
+/// | [`ca_certs`](Self::ca_certs) | none (the webpki roots) | `ca_certs` |
+/// | `tls_config` (feature `tls`) | none | (not an `HTTPRequest` setting) |
+///
+/// The TLS fields matter for `wss` (and `https`) URLs only. The method, the body and the
+/// redirect settings of an `HTTPRequest` do not apply to a handshake.
 ///
 /// # Examples
 ///
@@ -45,13 +60,17 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// use typhoon_httpclient::HTTPRequest;
 /// use typhoon_websocket::WebSocketRequest;
 ///
-/// let plain = WebSocketRequest::from("ws://127.0.0.1:8888/websocket");
+/// let mut plain = WebSocketRequest::from("ws://127.0.0.1:8888/websocket");
+/// plain.request_timeout = Duration::from_secs(5);
 /// let with_headers: WebSocketRequest = HTTPRequest::new("ws://127.0.0.1:8888/websocket")
 ///     .header("X-Test", "hello")
 ///     .connect_timeout(Duration::from_secs(2))
+///     .request_timeout(Duration::from_secs(10))
 ///     .into();
 /// assert_eq!(with_headers.headers.get("X-Test"), Some("hello"));
+/// assert_eq!(with_headers.request_timeout, Duration::from_secs(10));
 /// assert_eq!(plain.url, "ws://127.0.0.1:8888/websocket");
+/// assert!(plain.validate_cert);
 /// ```
 #[derive(Debug, Clone)]
 pub struct WebSocketRequest {
@@ -60,21 +79,46 @@ pub struct WebSocketRequest {
     /// Headers sent with the handshake (`Host` too if given; the upgrade headers are the
     /// handshake's own and replace any given here).
     pub headers: HTTPHeaders,
-    /// Bounds connecting (with the TLS handshake), and then again the wait for the answer
-    /// (default 20 s, as `HTTPRequest`'s).
+    /// Bounds resolving and connecting, with the TLS handshake for `wss` (Tornado's
+    /// `connect_timeout`, default 20 s); past it the connect fails with
+    /// [`Timeout(TimeoutPhase::Connect)`](WebSocketConnectError::Timeout).
     pub connect_timeout: Duration,
-    /// For `wss`: a PEM file of CA certificates to trust instead of the webpki roots.
+    /// Bounds the whole handshake, from the start of the connect up to the server's `101`
+    /// (Tornado's `request_timeout`, default 20 s), so that a server which accepts but never
+    /// answers cannot hold the caller forever; past it the connect fails with
+    /// [`Timeout(TimeoutPhase::Request)`](WebSocketConnectError::Timeout). It does not bound
+    /// the connection once open.
+    pub request_timeout: Duration,
+    /// For `wss`: check the server's certificate and name (Tornado's `validate_cert`, default
+    /// on). **Off only in tests**: without it any server, or anyone between, can impersonate
+    /// the host. Off wins over [`ca_certs`](Self::ca_certs).
+    pub validate_cert: bool,
+    /// For `wss`: a PEM file of CA certificates to trust instead of the webpki roots
+    /// (Tornado's `ca_certs`).
     pub ca_certs: Option<std::path::PathBuf>,
+    /// For `wss`: a rustls configuration of the caller's own, for what the settings above
+    /// cannot say (client certificates, other roots or verifiers, protocol versions); when set
+    /// it is used as given, and [`validate_cert`](Self::validate_cert) and
+    /// [`ca_certs`](Self::ca_certs) are ignored (Tornado's `ssl_options` as an `SSLContext`).
+    /// Its ALPN list should be empty or offer `http/1.1`: the handshake is HTTP/1.1. A rustls
+    /// type, which couples this API to rustls while we do not publish.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub tls_config: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl WebSocketRequest {
-    /// A request for `url`, with no extra headers and a 20 s connect timeout.
+    /// A request for `url`, with the defaults in the table above.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             headers: HTTPHeaders::new(),
             connect_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(20),
+            validate_cert: true,
             ca_certs: None,
+            #[cfg(feature = "tls")]
+            tls_config: None,
         }
     }
 }
@@ -92,12 +136,16 @@ impl From<String> for WebSocketRequest {
 }
 
 impl From<HTTPRequest> for WebSocketRequest {
-    /// Keeps the URL, the headers, `connect_timeout` and `ca_certs`; the method, the body and
-    /// the redirect settings do not apply to a handshake.
+    /// Keeps the URL, the headers, `connect_timeout`, `request_timeout`, `validate_cert` and
+    /// `ca_certs`; the method, the body and the redirect settings do not apply to a handshake.
     fn from(request: HTTPRequest) -> Self {
         Self {
             connect_timeout: request.connect_timeout,
+            request_timeout: request.request_timeout,
+            validate_cert: request.validate_cert,
             ca_certs: request.ca_certs.clone(),
+            #[cfg(feature = "tls")]
+            tls_config: None,
             url: request.url,
             headers: request.headers,
         }
@@ -226,9 +274,11 @@ pub async fn websocket_connect(
 ///
 /// # Errors
 ///
-/// [`WebSocketConnectError::InvalidUrl`], `UnsupportedScheme` or `TlsUnavailable` before
-/// connecting; `Connect` if the connection cannot be made (refused, timed out, TLS failed);
-/// `Stream` or `Timeout` while waiting for the answer; `Http` for an error or redirect status,
+/// [`WebSocketConnectError::InvalidUrl`], `UnsupportedScheme`, `TlsUnavailable` or
+/// `TlsConfig` before connecting; `Connect` if the connection cannot be made (refused, TLS
+/// failed, a certificate not trusted); `Timeout(TimeoutPhase::Connect)` past the request's
+/// `connect_timeout`; `Stream` while sending the handshake or reading the answer;
+/// `Timeout(TimeoutPhase::Request)` if the `101` has not arrived within its `request_timeout`; `Http` for an error or redirect status,
 /// `NotWebSocket` for another `2xx`; `InvalidUpgrade`, `InvalidConnection`, `InvalidAccept`,
 /// `UnexpectedSubprotocol` or `InvalidExtensions` for a `101` that breaks RFC 6455 §4.1.
 ///
@@ -240,8 +290,13 @@ pub async fn websocket_connect_with(
     options: WebSocketClientOptions,
 ) -> Result<WebSocketClientConnection, WebSocketConnectError> {
     let request = request.into();
+    // The whole handshake, connecting included, up to the 101 (Tornado's request_timeout).
+    let deadline = deadline_after(Instant::now(), request.request_timeout);
     let target = Target::parse(&request.url)?;
-    let stream = Rc::new(connect(&target, &request).await?);
+    let stream = timeout_at(deadline, connect(&target, &request))
+        .await
+        .map_err(|_| WebSocketConnectError::Timeout(TimeoutPhase::Request))??;
+    let stream = Rc::new(stream);
     // Small frames (pongs, pings, chat messages) go out at once, as on the server.
     let _ = stream.set_nodelay(true);
     let key = crate::handshake::generate_key();
@@ -272,9 +327,9 @@ pub async fn websocket_connect_with(
         }
         Ok(answer)
     };
-    let answer = timeout(request.connect_timeout, exchange)
+    let answer = timeout_at(deadline, exchange)
         .await
-        .map_err(|_| WebSocketConnectError::Timeout)??;
+        .map_err(|_| WebSocketConnectError::Timeout(TimeoutPhase::Request))??;
     handshake::check_upgrade(&answer.headers, &key)?;
     let subprotocol = handshake::check_subprotocol(&answer.headers, &options.subprotocols)?;
 
@@ -341,31 +396,43 @@ async fn connect(
     request: &WebSocketRequest,
 ) -> Result<IOStream, WebSocketConnectError> {
     // Writes to a server that stops reading fail after SEND_TIMEOUT instead of waiting forever.
-    let tcp = TCPClient::new()
-        .connect_timeout(Some(request.connect_timeout))
-        .stream_options(typhoon_iostream::StreamOptions {
-            write_timeout: Some(SEND_TIMEOUT),
-            ..typhoon_iostream::StreamOptions::default()
-        });
-    let to_error = |source| WebSocketConnectError::Connect { source };
+    // The connect timeout is applied here, not by TCPClient, so that its expiry is told apart.
+    let tcp =
+        TCPClient::new()
+            .connect_timeout(None)
+            .stream_options(typhoon_iostream::StreamOptions {
+                write_timeout: Some(SEND_TIMEOUT),
+                ..typhoon_iostream::StreamOptions::default()
+            });
+    let deadline = deadline_after(Instant::now(), request.connect_timeout);
     if !target.tls {
-        return tcp
-            .connect(&target.host, target.port)
-            .await
-            .map_err(to_error);
+        return bounded(deadline, tcp.connect(&target.host, target.port)).await;
     }
     #[cfg(feature = "tls")]
     {
-        let alpn: &[&[u8]] = &[b"http/1.1"];
-        let config = match &request.ca_certs {
-            Some(path) => typhoon_iostream::tls::client_config_with_ca_file(path, alpn),
-            None => typhoon_iostream::tls::client_config_webpki_roots(alpn),
-        }
-        .map_err(to_error)?;
-        tcp.connect_tls(&target.host, target.port, config)
-            .await
-            .map_err(to_error)
+        // The caller's own configuration wins; else httpclient's, so that validate_cert and
+        // ca_certs mean what they mean for an HTTPRequest (ALPN http/1.1).
+        let config = match &request.tls_config {
+            Some(config) => Arc::clone(config),
+            None => typhoon_httpclient::tls_client_config(
+                request.validate_cert,
+                request.ca_certs.as_deref(),
+            )
+            .map_err(|source| WebSocketConnectError::TlsConfig { source })?,
+        };
+        bounded(deadline, tcp.connect_tls(&target.host, target.port, config)).await
     }
     #[cfg(not(feature = "tls"))]
     Err(WebSocketConnectError::TlsUnavailable)
+}
+
+/// `connecting` within the connect timeout's `deadline`.
+async fn bounded(
+    deadline: Instant,
+    connecting: impl Future<Output = Result<IOStream, typhoon_iostream::StreamError>>,
+) -> Result<IOStream, WebSocketConnectError> {
+    timeout_at(deadline, connecting)
+        .await
+        .map_err(|_| WebSocketConnectError::Timeout(TimeoutPhase::Connect))?
+        .map_err(|source| WebSocketConnectError::Connect { source })
 }
