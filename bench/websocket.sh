@@ -70,6 +70,32 @@ print(f'$conns conns x $size B: Typhoon/tokio-tungstenite {t/k:.2f}x msg/s, {ck/
 done
 
 echo
+echo "broadcast of a 64-byte message (websocket_echo's rooms; server CPU per delivery from /proc):"
+port=$((port + 1))
+start_server typhoon "$port"
+printf '%-6s %-8s %-9s %14s %9s %9s %16s\n' conns deflate how "deliveries/s" "p50 ms" "p99 ms" "server µs/deliv"
+declare -A bps bcpu
+for conns in 1000 10000; do
+  rounds=$((conns == 1000 ? 200 : 40))
+  for mode in broadcast broadcast-deflate; do
+    for how in naive spawn prepared; do
+      out=$(SERVER_PID=$pid taskset -c 1 "$load" "$port" "$conns" "$mode" "$rounds" "/broadcast/$how")
+      r=$(sed -n 's/.*deliveries_per_sec=\([0-9]*\).*/\1/p' <<<"$out")
+      p50=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$out")
+      p99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$out")
+      us=$(sed -n 's/.*server_us_per_delivery=\([0-9.]*\).*/\1/p' <<<"$out")
+      bps[$conns,$mode,$how]=$r; bcpu[$conns,$mode,$how]=$us
+      printf '%-6s %-8s %-9s %14s %9s %9s %16s\n' "$conns" "$([ $mode = broadcast ] && echo no || echo yes)" "$how" "$r" "$p50" "$p99" "$us"
+    done
+    python3 -c "
+p,n,s=${bps[$conns,$mode,prepared]},${bps[$conns,$mode,naive]},${bps[$conns,$mode,spawn]}
+cp,cn,cs=${bcpu[$conns,$mode,prepared]},${bcpu[$conns,$mode,naive]},${bcpu[$conns,$mode,spawn]}
+print(f'  $conns sockets, $mode: prepared/naive {p/n:.2f}x deliveries/s, {cn/cp:.2f}x per CPU; prepared/spawn {p/s:.2f}x deliveries/s, {cs/cp:.2f}x per CPU')"
+  done
+done
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+echo
 echo "RSS per idle connection (2000 connections, one 65-byte message each, then idle):"
 for mode in idle idle-deflate; do
   for server in typhoon tokio tornado; do

@@ -10,6 +10,13 @@
 //! for every echo and then holds them open until stdin closes (for RSS per idle connection);
 //! `idle-deflate` does the same with a permessage-deflate offer (the echo comes back
 //! compressed).
+//!
+//! With `broadcast` (or `broadcast-deflate`) as SIZE and ROUNDS in place of SECONDS it opens
+//! CONNS connections to PATH (a broadcast room of `websocket_echo`), then `ROUNDS` times sends a
+//! 64-byte text message on the first connection and waits until every connection has received
+//! it (frames are counted by parsing their headers, so compressed ones count too). It prints
+//! deliveries per second, the fan-out time of a round (from the send to the last delivery) at
+//! p50 and p99, its own CPU and, given `SERVER_PID`, the server's CPU per delivery.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -90,14 +97,139 @@ fn own_cpu() -> f64 {
     ticks / 100.0
 }
 
+/// User plus system CPU seconds of process `pid`.
+fn cpu_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
+/// Counts the whole server frames in `pending` (appending `data` first), keeping a partial one.
+fn count_frames(pending: &mut Vec<u8>, data: &[u8]) -> u64 {
+    pending.extend_from_slice(data);
+    let (mut at, mut frames) = (0, 0);
+    loop {
+        let rest = &pending[at..];
+        if rest.len() < 2 {
+            break;
+        }
+        let (header, len) = match rest[1] & 0x7f {
+            126 if rest.len() >= 4 => (4, u16::from_be_bytes([rest[2], rest[3]]) as usize),
+            127 if rest.len() >= 10 => (10, u64::from_be_bytes(rest[2..10].try_into().unwrap()) as usize),
+            126 | 127 => break,
+            n => (2, n as usize),
+        };
+        if rest.len() < header + len {
+            break;
+        }
+        at += header + len;
+        frames += 1;
+    }
+    pending.drain(..at);
+    frames
+}
+
+/// The broadcast mode (see the crate doc).
+fn broadcast(port: u16, conns: usize, rounds: usize, path: &str, deflate: bool) -> io::Result<()> {
+    let poller = Poller::new()?;
+    let mut streams = Vec::with_capacity(conns);
+    for key in 0..conns {
+        let stream = handshake(port, path, deflate)?;
+        stream.set_nonblocking(true)?;
+        unsafe { poller.add(&stream, Event::readable(key))? };
+        streams.push(stream);
+    }
+    let payload: Vec<u8> = (0..64).map(|i| b'a' + (i % 26) as u8).collect();
+    let message = frame(&payload, 1);
+    let mut received = vec![0u64; conns];
+    let mut pending: Vec<Vec<u8>> = vec![Vec::new(); conns];
+    let mut scratch = vec![0u8; 64 * 1024];
+    let mut events = Events::new();
+    // Reads whatever is ready for up to `wait`; returns whether anything arrived.
+    let mut pump = |received: &mut [u64], wait: Duration| -> io::Result<bool> {
+        events.clear();
+        poller.wait(&mut events, Some(wait))?;
+        let mut any = false;
+        for event in events.iter() {
+            let key = event.key;
+            loop {
+                match (&streams[key]).read(&mut scratch) {
+                    Ok(0) => return Err(io::Error::other("the server closed a connection")),
+                    Ok(n) => {
+                        received[key] += count_frames(&mut pending[key], &scratch[..n]);
+                        any = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            poller.modify(&streams[key], Event::readable(key))?;
+        }
+        Ok(any)
+    };
+    let send = |stream: &TcpStream| -> io::Result<()> {
+        let mut stream = stream;
+        stream.set_nonblocking(false)?;
+        stream.write_all(&message)?;
+        stream.set_nonblocking(true)
+    };
+    // Warm-up: broadcast until every connection has joined the room and got one, then let the
+    // last deliveries land.
+    while received.iter().any(|&r| r == 0) {
+        send(&streams[0])?;
+        let until = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < until && received.iter().any(|&r| r == 0) {
+            pump(&mut received, Duration::from_millis(50))?;
+        }
+    }
+    while pump(&mut received, Duration::from_millis(200))? {}
+    let server_pid = std::env::var("SERVER_PID").ok();
+    let server_from = server_pid.as_deref().map(cpu_of);
+    let (cpu_from, start) = (own_cpu(), Instant::now());
+    let mut fanouts = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let target: Vec<u64> = received.iter().map(|r| r + 1).collect();
+        let sent = Instant::now();
+        send(&streams[0])?;
+        let mut left = conns;
+        while left > 0 {
+            pump(&mut received, Duration::from_secs(5))?;
+            left = received.iter().zip(&target).filter(|(r, t)| r < t).count();
+        }
+        fanouts.push(sent.elapsed().as_secs_f64() * 1e3);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    fanouts.sort_by(f64::total_cmp);
+    let pct = |p: f64| fanouts[((fanouts.len() - 1) as f64 * p).round() as usize];
+    let deliveries = (conns * rounds) as f64;
+    let server = match (server_pid.as_deref(), server_from) {
+        (Some(pid), Some(from)) => format!(" server_us_per_delivery={:.3}", (cpu_of(pid) - from) * 1e6 / deliveries),
+        _ => String::new(),
+    };
+    println!(
+        "deliveries={deliveries} seconds={seconds:.2} deliveries_per_sec={:.0} p50_ms={:.2} p99_ms={:.2} client_cpu={:.2}{server}",
+        deliveries / seconds,
+        pct(0.5),
+        pct(0.99),
+        own_cpu() - cpu_from
+    );
+    Ok(())
+}
+
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
-        eprintln!("usage: ws-load PORT CONNS SIZE|idle SECONDS [PATH]");
+        eprintln!("usage: ws-load PORT CONNS SIZE|idle|idle-deflate SECONDS [PATH] | ws-load PORT CONNS broadcast|broadcast-deflate ROUNDS [PATH]");
         std::process::exit(2);
     }
     let port: u16 = args[1].parse().expect("PORT");
     let conns: usize = args[2].parse().expect("CONNS");
+    if args[3].starts_with("broadcast") {
+        let rounds: usize = args[4].parse().expect("ROUNDS");
+        let path = args.get(5).map_or("/broadcast/prepared", String::as_str);
+        return broadcast(port, conns, rounds, path, args[3] == "broadcast-deflate");
+    }
     let idle = args[3].starts_with("idle");
     let deflate = args[3] == "idle-deflate";
     let size: usize = if idle { 65 } else { args[3].parse().expect("SIZE") };
