@@ -19,6 +19,7 @@ use crate::body::{BodyReader, BodyTimeouts};
 use crate::request::HTTPServerRequest;
 use crate::response::{ResponseState, ResponseWriter};
 use crate::shared::{ConnectionHandle, Registration, ServerShared};
+use crate::upgrade::Handoff;
 use typhoon_httputil::HTTPInputError;
 use typhoon_httputil::h1::{BodyKind, RequestHead, parse_request_head, request_framing};
 
@@ -62,7 +63,18 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     drop(stream);
     let registration = Registration::new(server, &handle);
     let (stream, server) = (&registration.stream, &registration.server);
-    serve_requests(stream, peer, server, &handle).await;
+    let handoff = serve_requests(stream, peer, server, &handle).await;
+    if let Some(handoff) = handoff {
+        // An upgraded protocol that outlives the request's future owns the connection now:
+        // its `Upgraded` keeps the registration, and the socket closes when it is dropped.
+        let Some(registration) = handoff.keep(registration) else {
+            return;
+        };
+        if !registration.stream.closed() {
+            let _ = registration.stream.flush().await;
+        }
+        return;
+    }
     if !stream.closed() {
         // Whatever is queued goes out (bounded by the send timeout), then the socket closes.
         let _ = stream.flush().await;
@@ -70,12 +82,13 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     drop(registration);
 }
 
+/// Returns the hand-off of an upgraded connection, whose protocol may outlive the request.
 async fn serve_requests(
     stream: &Rc<IOStream>,
     peer: PeerAddr,
     server: &Rc<ServerShared>,
     handle: &ConnectionHandle,
-) {
+) -> Option<Rc<Handoff>> {
     let mut head = RequestHead::new();
     let mut conn = ConnState {
         peer_ip: match peer {
@@ -93,17 +106,17 @@ async fn serve_requests(
         handle.idle.set(true);
         handle.idle_since.set(server.idle_sequence());
         if server.draining.get() {
-            return;
+            return None;
         }
         let response = Rc::clone(&conn.response);
         let release = |all: bool| response.borrow_mut().release(all);
         let consumed = match read_head(stream, server, &mut head, &release, &mut wait_timer).await {
             HeadOutcome::Head(n) => n,
-            HeadOutcome::Close => return,
+            HeadOutcome::Close => return None,
             HeadOutcome::Error(error) => {
                 tracing::debug!(target: "typhoon::general", %peer, %error, "malformed request");
                 Box::pin(send_error_and_linger(stream, error.status())).await;
-                return;
+                return None;
             }
         };
         handle.idle.set(false);
@@ -111,7 +124,7 @@ async fn serve_requests(
         // in read_head above) keeps only this small loop's state, not the request machinery.
         let request = handle_request(stream, peer, server, &mut head, &mut conn, consumed);
         if !Box::pin(request).await {
-            return;
+            return conn.response.borrow_mut().handoff.take();
         }
     }
 }

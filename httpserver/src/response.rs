@@ -96,6 +96,9 @@ pub(crate) struct ResponseState {
     /// The connection was handed over to another protocol ([`ResponseWriter::upgrade`]): its
     /// head has no body framing, and the HTTP connection serves no further request.
     pub(crate) upgraded: bool,
+    /// Where the connection's registration goes if the upgraded protocol outlives the
+    /// request's future (set by `upgrade`).
+    pub(crate) handoff: Option<Rc<crate::upgrade::Handoff>>,
     /// The request is a `CONNECT`: a 2xx answer opens a tunnel.
     pub(crate) connect: bool,
 }
@@ -118,6 +121,7 @@ impl Default for ResponseState {
             declared_length: None,
             draining: Rc::default(),
             upgraded: false,
+            handoff: None,
             connect: false,
         }
     }
@@ -580,8 +584,14 @@ impl ResponseWriter {
         }
         // The peer waits for the head before it speaks the new protocol (unless it sent early).
         self.stream.flush().await?;
-        let draining = Rc::clone(&self.state.borrow().draining);
-        Ok(Upgraded::new(Rc::clone(&self.stream), draining))
+        let mut state = self.state.borrow_mut();
+        let handoff = Rc::new(crate::upgrade::Handoff::default());
+        state.handoff = Some(Rc::clone(&handoff));
+        Ok(Upgraded::new(
+            Rc::clone(&self.stream),
+            Rc::clone(&state.draining),
+            handoff,
+        ))
     }
 
     /// Abandons the response and closes the connection, so that a response cut short (a

@@ -4,19 +4,26 @@
 //! [`ResponseWriter::upgrade`](crate::ResponseWriter::upgrade) sends the head and returns an
 //! [`Upgraded`]: the connection's stream, with whatever the client sent after its request head
 //! still in the stream's read buffer (a WebSocket client may send its first frame without waiting
-//! for the `101`). From then on the HTTP connection only waits: it reads no more requests and
-//! watches nothing, and when the handler's future ends it flushes what is queued and closes the
-//! socket. The connection's bookkeeping follows the upgraded protocol: it still counts as open
-//! for [`HTTPServer::connections_closed`](crate::HTTPServer::connections_closed), and a graceful
-//! [`shutdown`](crate::HTTPServer::shutdown) cuts it when its grace has passed, unless the
-//! protocol ends first (it can see the shutdown coming with [`Upgraded::is_draining`]).
+//! for the `101`). From then on the HTTP connection reads no more requests and watches nothing.
+//!
+//! The connection lives as long as the longer of the request's future and the [`Upgraded`]
+//! value. A handler may serve the new protocol inside its own future, and when that ends, the
+//! queued bytes are flushed and the socket closes (having taken the stream with
+//! [`Upgraded::into_stream`], which drops the `Upgraded`, is this case). Or it may move the
+//! `Upgraded` into a task of its own and return: the request's future, and all it held, is
+//! then gone, and the socket closes when the task drops the `Upgraded` (a WebSocket does this,
+//! so that an idle one holds only its own state). Either way the connection still counts as
+//! open for [`HTTPServer::connections_closed`](crate::HTTPServer::connections_closed), and a
+//! graceful [`shutdown`](crate::HTTPServer::shutdown) cuts it when its grace has passed, unless
+//! the protocol ends first (it can see the shutdown coming with
+//! [`Upgraded::wait_for_shutdown`]).
 
 use std::fmt;
 use std::rc::Rc;
 
 use typhoon_iostream::{IOStream, StreamError};
 
-use crate::shared::Draining;
+use crate::shared::{Draining, Registration};
 
 /// Why a response could not switch protocols.
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +50,47 @@ pub struct Upgraded {
     stream: Rc<IOStream>,
     /// The server's shutdown flag.
     draining: Rc<Draining>,
+    /// Takes over the connection's place in the server's registry if this value outlives the
+    /// request's future.
+    _handoff: Rc<Handoff>,
+}
+
+/// The connection's registration, once the request's future has ended while its [`Upgraded`]
+/// lives on: dropped (closing the socket and unregistering the connection) with the last
+/// `Upgraded`.
+#[derive(Default)]
+pub(crate) struct Handoff {
+    /// The registration, moved here by the connection task as it ends.
+    registration: std::cell::RefCell<Option<Registration>>,
+}
+
+impl fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handoff")
+            .field("kept", &self.registration.borrow().is_some())
+            .finish()
+    }
+}
+
+impl Handoff {
+    /// Keeps `registration` for as long as an [`Upgraded`] lives; if none does, gives it back
+    /// (the connection then ends as the request's future has).
+    pub(crate) fn keep(self: Rc<Self>, registration: Registration) -> Option<Registration> {
+        if Rc::strong_count(&self) == 1 {
+            return Some(registration);
+        }
+        *self.registration.borrow_mut() = Some(registration);
+        None
+    }
 }
 
 impl Upgraded {
-    pub(crate) fn new(stream: Rc<IOStream>, draining: Rc<Draining>) -> Self {
-        Self { stream, draining }
+    pub(crate) fn new(stream: Rc<IOStream>, draining: Rc<Draining>, handoff: Rc<Handoff>) -> Self {
+        Self {
+            stream,
+            draining,
+            _handoff: handoff,
+        }
     }
 
     /// The connection's stream.
@@ -55,7 +98,8 @@ impl Upgraded {
         &self.stream
     }
 
-    /// The connection's stream, for the upgraded protocol to own.
+    /// The connection's stream, for the upgraded protocol to own inside the request's future
+    /// (the connection then ends with that future; keep the `Upgraded` instead to outlive it).
     pub fn into_stream(self) -> Rc<IOStream> {
         self.stream
     }

@@ -146,3 +146,81 @@ fn upgrade_error_keeps_its_cause() {
     assert_eq!(error.to_string(), "the connection closed");
     assert!(error.source().is_some());
 }
+
+/// A server whose handler moves the upgraded connection into a task of its own and returns at
+/// once: the task echoes until the client closes, and counts the requests' futures that ended.
+fn detached_echo_server(ended: Rc<std::cell::Cell<usize>>) -> HTTPServer {
+    HTTPServer::new(move |_request, mut response| {
+        let ended = Rc::clone(&ended);
+        async move {
+            response.set_status(101);
+            let _ = response.set_header("Upgrade", "echo");
+            let _ = response.set_header("Connection", "Upgrade");
+            let Ok(upgraded) = response.upgrade().await else {
+                return;
+            };
+            typhoon_ioloop::IOLoop::current()
+                .spawn(async move {
+                    let stream = upgraded.stream();
+                    while let Ok(bytes) = stream.read_bytes(64 * 1024, true).await {
+                        if stream.write(&bytes).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Dropping the Upgraded here ends the connection.
+                })
+                .detach();
+            ended.set(ended.get() + 1);
+        }
+    })
+}
+
+#[test]
+fn an_upgraded_connection_outlives_the_request_future_while_its_upgraded_lives() {
+    run_test(async {
+        let ended = Rc::new(std::cell::Cell::new(0));
+        let server = detached_echo_server(Rc::clone(&ended));
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let client = connect(addr).await;
+        client
+            .write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+            .await
+            .expect("write");
+        let head = read_head(&client).await;
+        assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+        // The request's future has ended; the protocol goes on in its task.
+        client.write(b"still here").await.expect("write");
+        assert_eq!(
+            client.read_bytes(10, false).await.expect("echo"),
+            b"still here"
+        );
+        assert_eq!(ended.get(), 1, "the request's future ended");
+        assert_eq!(server.connection_count(), 1, "still counted as open");
+        client.close();
+        // The task ends when its peer closes and drops the Upgraded: the connection is gone.
+        server.connections_closed().await;
+        assert_eq!(server.connection_count(), 0);
+    });
+}
+
+#[test]
+fn a_shutdown_cuts_a_detached_upgraded_connection_after_its_grace() {
+    run_test(async {
+        let server = detached_echo_server(Rc::default());
+        let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+        let client = connect(addr).await;
+        client
+            .write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+            .await
+            .expect("write");
+        read_head(&client).await;
+        client.write(b"ping").await.expect("write");
+        assert_eq!(client.read_bytes(4, false).await.expect("echo"), b"ping");
+        let cut = server.shutdown(std::time::Duration::from_millis(50)).await;
+        assert_eq!(cut, 1, "the protocol that ignored the shutdown was cut");
+        assert!(
+            client.read_bytes(1, false).await.is_err(),
+            "the socket closed"
+        );
+    });
+}
