@@ -55,7 +55,7 @@ pub struct HTTPServerRequest {
     /// When the request's head was parsed.
     pub start_time: Instant,
     /// The streaming body, when the server streams bodies.
-    body_reader: Option<BodyReader>,
+    body_reader: Option<Box<BodyReader>>,
     /// Parsed cookies, on first use.
     cookies: OnceCell<Vec<(String, String)>>,
 }
@@ -128,13 +128,13 @@ impl HTTPServerRequest {
     }
 
     pub(crate) fn set_body_reader(&mut self, reader: BodyReader) {
-        self.body_reader = Some(reader);
+        self.body_reader = Some(Box::new(reader));
     }
 
     /// The streaming body reader (only when the server streams request bodies). Taking it
     /// leaves `None`.
     pub fn body_reader(&mut self) -> Option<BodyReader> {
-        self.body_reader.take()
+        self.body_reader.take().map(|reader| *reader)
     }
 
     /// The full URL: `protocol://host/uri`.

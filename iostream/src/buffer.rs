@@ -27,6 +27,37 @@ fn pooled_buffer() -> Vec<u8> {
         .unwrap_or_else(|| vec![0; INITIAL_READ_CAPACITY])
 }
 
+/// How many released write chunks a thread keeps for reuse.
+const CHUNK_POOL_LIMIT: usize = 64;
+
+thread_local! {
+    /// Empty write chunks of idle connections (at most `COALESCE_LIMIT` bytes of capacity
+    /// each), for the next write of any connection of the thread: an idle connection holds no
+    /// write chunk, yet a busy one takes one without allocating.
+    static CHUNK_POOL: std::cell::RefCell<Vec<Vec<u8>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An empty chunk from the pool, if it has one.
+fn pooled_chunk() -> Option<Vec<u8>> {
+    CHUNK_POOL
+        .try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+}
+
+/// Gives an empty chunk back to the pool (dropped if it is large or the pool is full).
+fn return_chunk(chunk: Vec<u8>) {
+    if chunk.capacity() <= COALESCE_LIMIT {
+        let _ = CHUNK_POOL.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < CHUNK_POOL_LIMIT {
+                pool.push(chunk);
+            }
+        });
+    }
+}
+
 /// Gives a buffer back to the pool (if it has the pooled size and the pool has room).
 fn return_buffer(buf: Vec<u8>) {
     if buf.len() == INITIAL_READ_CAPACITY {
@@ -174,7 +205,7 @@ impl WriteQueue {
             last.extend_from_slice(data);
             return;
         }
-        match self.spare.take() {
+        match self.spare.take().or_else(pooled_chunk) {
             Some(mut chunk) if data.len() <= COALESCE_LIMIT => {
                 chunk.extend_from_slice(data);
                 self.chunks.push_back(chunk);
@@ -242,17 +273,14 @@ impl WriteQueue {
         self.len = 0;
     }
 
-    /// Frees the spare chunk and the chunk list if they grew (an idle connection keeps no big
-    /// allocation); small ones stay, so a keep-alive connection does not allocate per response.
-    /// With `all`, small ones go too.
+    /// Gives the spare chunk back to the thread's pool (an idle connection holds none; the next
+    /// write takes one from the pool without allocating) and frees the chunk list if it grew;
+    /// a small list stays, so a keep-alive connection does not allocate per response. With
+    /// `all`, a small list goes too.
     pub(crate) fn release(&mut self, all: bool) {
-        let (keep_spare, keep_chunks) = if all { (0, 0) } else { (1024, 4) };
-        if self
-            .spare
-            .as_ref()
-            .is_some_and(|spare| spare.capacity() > keep_spare)
-        {
-            self.spare = None;
+        let keep_chunks = if all { 0 } else { 4 };
+        if let Some(spare) = self.spare.take() {
+            return_chunk(spare);
         }
         if self.chunks.is_empty() && self.chunks.capacity() > keep_chunks {
             self.chunks = VecDeque::new();
@@ -327,5 +355,35 @@ mod tests {
         assert_eq!(third, vec![b"ef".to_vec()]);
         queue.advance(2);
         assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn an_idle_queue_gives_its_chunk_to_the_pool_and_a_busy_one_takes_it_back() {
+        // The pool is per thread: this test's thread starts with an empty one.
+        let mut idle = WriteQueue::default();
+        idle.push_slice(b"a response");
+        idle.advance(10);
+        let chunk = idle
+            .spare
+            .as_ref()
+            .map(|c| c.as_ptr())
+            .expect("a spare chunk");
+        idle.release(false);
+        assert!(idle.spare.is_none(), "an idle queue holds no chunk");
+        let mut busy = WriteQueue::default();
+        busy.push_slice(b"the next one");
+        assert_eq!(
+            slices_of(&busy)[0].as_slice(),
+            b"the next one",
+            "written into the pooled chunk"
+        );
+        assert_eq!(busy.chunks[0].as_ptr(), chunk, "no new allocation");
+        // A chunk over the coalescing size is freed, not pooled.
+        let mut big = WriteQueue {
+            spare: Some(Vec::with_capacity(COALESCE_LIMIT + 1)),
+            ..WriteQueue::default()
+        };
+        big.release(false);
+        assert!(pooled_chunk().is_none());
     }
 }

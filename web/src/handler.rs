@@ -6,7 +6,7 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
 
-use typhoon_ioloop::{LoopError, catch_unwind, sleep};
+use typhoon_ioloop::{IOLoop, LoopError, catch_unwind, sleep};
 
 use crate::context::Context;
 use crate::error::HTTPError;
@@ -186,6 +186,23 @@ pub trait RequestHandler: 'static {
     fn on_connection_close(&mut self, cx: &mut Context) {
         let _ = cx;
     }
+
+    /// The rest of a connection this handler detached ([`Context::detach`]): once the method
+    /// that detached has returned `Ok`, the future returned here runs as a task of its own,
+    /// owning the handler and the context, while the request's future ends and frees what it
+    /// held. A long-lived protocol (a WebSocket) serves its connection here, so that an idle
+    /// one holds only its own state; the connection closes when the future drops the
+    /// [`Upgraded`](typhoon_httpserver::Upgraded) it kept. The default, `None`, ends the
+    /// connection with the request, which is right for a handler that serves the new protocol
+    /// inside its method. Not called for a handler that did not detach, or whose method failed;
+    /// [`on_finish`](Self::on_finish) is not called for a detached handler.
+    fn into_detached(self, cx: Context) -> Option<impl Future<Output = ()> + 'static>
+    where
+        Self: Sized,
+    {
+        let _ = cx;
+        None::<std::future::Ready<()>>
+    }
 }
 
 /// The future of one request.
@@ -244,8 +261,10 @@ fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Ou
         // watch are the new protocol's business, not the request's.
         let detached = cx.detached_flag();
         let outcome = {
-            let run = catch_unwind(run_methods(&mut handler, &mut cx), "request handler");
-            let mut run = pin!(run);
+            let mut run = pin!(catch_unwind(
+                run_methods(&mut handler, &mut cx),
+                "request handler"
+            ));
             poll_fn(|task| {
                 if let Poll::Ready(result) = run.as_mut().poll(task) {
                     return Poll::Ready(match result {
@@ -270,6 +289,24 @@ fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Ou
             })
             .await
         };
+        if detached.get() && matches!(outcome, Outcome::Done(Ok(()))) {
+            // The response went out with the switch: the request is over. The connection goes
+            // on in a task of its own if the handler has more to do, and this future, with
+            // all it held, ends here.
+            if let Some(rest) = handler.into_detached(cx) {
+                // Boxed: awaited inside the logging block, a future held by value would have
+                // room reserved twice in the task (rust-lang/rust#62958).
+                let rest = Box::pin(catch_unwind(rest, "detached connection"));
+                IOLoop::current()
+                    .spawn(async move {
+                        if let Err(error) = rest.await {
+                            tracing::error!(target: "typhoon::application", "Uncaught exception in a detached connection: {error}");
+                        }
+                    })
+                    .detach();
+            }
+            return;
+        }
         match outcome {
             Outcome::Done(Ok(())) => {}
             Outcome::Done(Err(error)) => handle_error(&mut handler, &mut cx, &error),

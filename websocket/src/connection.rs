@@ -737,11 +737,11 @@ impl FrameReader {
             }
             self.since_yield = 0;
             if stream.read_buffer().is_empty() {
-                // Everything read is handled: the empty read buffer goes back to the thread's
-                // pool while the connection waits, so an idle WebSocket holds none (a busy one
-                // takes it back from the pool, without allocating). The write buffer stays:
-                // freeing it here would allocate it again for every message.
-                stream.release_read_buffer();
+                // Everything read is handled: the empty read buffer and the write queue's spare
+                // chunk go back to the thread's pools while the connection waits, so an idle
+                // WebSocket holds neither (a busy one takes them back from the pools, without
+                // allocating).
+                stream.release_buffers();
             }
             let fill = pin!(stream.fill_buffer());
             match fill.poll(cx) {

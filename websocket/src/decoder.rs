@@ -82,10 +82,9 @@ pub struct Decoder {
     wire_len: u64,
     /// How much of `buf` is known to be valid UTF-8, for text messages.
     utf8: Utf8Validator,
-    /// A control frame's payload: at most 125 bytes, so it lives inline and is never allocated.
-    control: [u8; MAX_CONTROL_LEN],
-    /// How many bytes of `control` are filled.
-    control_len: usize,
+    /// A control frame's payload (at most 125 bytes): allocated by the first control frame
+    /// with a payload and reused after, so a connection that never pings holds none.
+    control: Vec<u8>,
     /// The permessage-deflate decompressor, once negotiated; RSV1 is refused without it.
     #[cfg(feature = "deflate")]
     inflater: Option<Inflater>,
@@ -109,8 +108,7 @@ impl Decoder {
             buf: Vec::new(),
             wire_len: 0,
             utf8: Utf8Validator::default(),
-            control: [0; MAX_CONTROL_LEN],
-            control_len: 0,
+            control: Vec::new(),
             #[cfg(feature = "deflate")]
             inflater: None,
             failed: None,
@@ -251,7 +249,7 @@ impl Decoder {
             if len > MAX_CONTROL_LEN as u64 {
                 return Err(ProtocolError::ControlFrameTooLong(len));
             }
-            self.control_len = 0;
+            self.control.clear();
         } else {
             match (opcode, self.message) {
                 (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
@@ -291,12 +289,14 @@ impl Decoder {
     /// message (inflated if compressed, UTF-8 checked if text).
     fn read_payload(&mut self, frame: &mut Frame, chunk: &[u8]) -> Result<(), ProtocolError> {
         if frame.opcode.is_control() {
-            let piece = &mut self.control[self.control_len..self.control_len + chunk.len()];
-            piece.copy_from_slice(chunk);
-            if let Some(mask) = frame.mask {
-                apply_mask(piece, mask, frame.read);
+            let start = self.control.len();
+            if self.control.capacity() == 0 {
+                self.control.reserve_exact(MAX_CONTROL_LEN);
             }
-            self.control_len += chunk.len();
+            self.control.extend_from_slice(chunk);
+            if let Some(mask) = frame.mask {
+                apply_mask(&mut self.control[start..], mask, frame.read);
+            }
         } else {
             let open = self
                 .message
@@ -350,7 +350,7 @@ impl Decoder {
     /// Completes a frame whose payload is all read: the event for a control frame or for the
     /// last frame of a message.
     fn finish_frame(&mut self, frame: Frame) -> Result<Option<Event>, ProtocolError> {
-        let payload = &self.control[..self.control_len];
+        let payload = &self.control[..];
         Ok(Some(match frame.opcode {
             OpCode::Ping => Event::Ping(payload.to_vec()),
             OpCode::Pong => Event::Pong(payload.to_vec()),

@@ -283,20 +283,13 @@ impl IOStream {
         }
     }
 
-    /// Frees the read buffer (if empty; it goes back to the thread's pool) and the write
-    /// queue's memory if it grew past a small size, so an idle connection holds no big
-    /// buffers; small ones stay so that the next response allocates nothing.
+    /// Gives the read buffer (if empty) and the write queue's spare chunk back to the thread's
+    /// pools, and frees the write queue's chunk list if it grew: an idle connection (a
+    /// keep-alive one between requests, a WebSocket between messages) holds no buffer, and the
+    /// next read or write takes one from the pools without allocating.
     pub fn release_buffers(&self) {
         self.read_buf.borrow_mut().release();
         self.write_queue.borrow_mut().release(false);
-    }
-
-    /// Gives the read buffer back to the thread's pool if it is empty, and nothing else: for a
-    /// long-lived connection that waits between messages (a WebSocket), so that while idle it
-    /// holds no read buffer, while its write buffer stays for the next message. Taking a pooled
-    /// buffer back costs no allocation.
-    pub fn release_read_buffer(&self) {
-        self.read_buf.borrow_mut().release();
     }
 
     /// As [`release_buffers`](Self::release_buffers), and also frees the small write buffers

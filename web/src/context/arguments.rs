@@ -17,10 +17,10 @@ impl Context {
 
     fn body_args(&mut self) -> &(Arguments, Files) {
         self.body_arguments.get_or_insert_with(|| {
-            self.request.body_arguments().unwrap_or_else(|error| {
+            Box::new(self.request.body_arguments().unwrap_or_else(|error| {
                 tracing::warn!(target: "typhoon::general", %error, "invalid request body");
                 (Arguments::new(), Files::new())
-            })
+            }))
         })
     }
 

@@ -20,6 +20,10 @@ mod rendering;
 pub(crate) mod response;
 mod security;
 
+/// The request's XSRF token once computed: the raw token, its timestamp, whether it came
+/// from the cookie, and its masked form.
+type XsrfToken = (Vec<u8>, u64, bool, String);
+
 /// The request and response state of one request (the framework half of Tornado's
 /// `RequestHandler`), passed to every [`RequestHandler`](crate::RequestHandler) method.
 ///
@@ -58,9 +62,9 @@ pub struct Context {
     /// Parsed query arguments, on first use.
     query_arguments: Option<Arguments>,
     /// Parsed body arguments and files, on first use.
-    body_arguments: Option<(Arguments, Files)>,
+    body_arguments: Option<Box<(Arguments, Files)>>,
     /// The streamed body, not read yet.
-    body_reader: Option<BodyReader>,
+    body_reader: Option<Box<BodyReader>>,
     /// Body bytes read so far (against `max_body_size` for chunked bodies).
     body_bytes: u64,
     /// The current user, once loaded (lazily, by `current_user`) or set.
@@ -69,7 +73,7 @@ pub struct Context {
     user_loader: fn(&Context) -> Option<String>,
     /// The raw XSRF token (from the cookie or new), its timestamp, whether it came from the
     /// cookie, and the masked token handed out.
-    xsrf: Option<(Vec<u8>, u64, bool, String)>,
+    xsrf: Option<Box<XsrfToken>>,
     /// The `Allow` header of a 405, applied after the error clears headers.
     pending_allow: Option<String>,
     /// The client went away.
@@ -80,7 +84,7 @@ pub struct Context {
     detached: Rc<std::cell::Cell<bool>>,
     /// Compression state: undecided (`None`), off, or the encoder (gzip or deflate).
     #[cfg(feature = "gzip")]
-    encoder: Option<Option<compression::Encoder>>,
+    encoder: Option<Option<Box<compression::Encoder>>>,
 }
 
 impl Context {
@@ -93,7 +97,7 @@ impl Context {
         captures: (Vec<String>, HashMap<String, String>),
     ) -> Self {
         let mut request = request;
-        let body_reader = request.body_reader();
+        let body_reader = request.body_reader().map(Box::new);
         Self {
             request,
             writer: Some(writer),
@@ -173,7 +177,7 @@ impl Context {
 
     /// Takes the streamed body reader (for handlers that read the body themselves).
     pub fn take_body_reader(&mut self) -> Option<BodyReader> {
-        self.body_reader.take()
+        self.body_reader.take().map(|reader| *reader)
     }
 }
 

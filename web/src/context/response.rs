@@ -351,7 +351,7 @@ impl Context {
             encoder.finish(&chunk)
         } else {
             let out = encoder.push(&chunk);
-            self.encoder = Some(Some(encoder));
+            self.encoder = Some(Some(Box::new(encoder)));
             out
         };
         if self.headers.contains("Content-Length") {

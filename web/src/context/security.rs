@@ -159,7 +159,7 @@ impl Context {
     }
 
     fn raw_xsrf_token(&mut self) -> (Vec<u8>, u64, bool) {
-        if let Some((token, timestamp, from_cookie, _)) = &self.xsrf {
+        if let Some((token, timestamp, from_cookie, _)) = self.xsrf.as_deref() {
             return (token.clone(), *timestamp, *from_cookie);
         }
         let cookie_name = self.app.settings.xsrf_cookie_name.clone();
@@ -176,7 +176,7 @@ impl Context {
     /// The XSRF token for forms (Tornado's masked v2 `xsrf_token`); sets the `_xsrf` cookie
     /// when the request had none.
     pub fn xsrf_token(&mut self) -> String {
-        if let Some((_, _, _, masked)) = &self.xsrf {
+        if let Some((_, _, _, masked)) = self.xsrf.as_deref() {
             return masked.clone();
         }
         let (token, timestamp, from_cookie) = self.raw_xsrf_token();
@@ -192,7 +192,7 @@ impl Context {
             let cookie_name = self.app.settings.xsrf_cookie_name.clone();
             let _ = self.set_cookie_with(&cookie_name, &masked, &options);
         }
-        self.xsrf = Some((token, timestamp, true, masked.clone()));
+        self.xsrf = Some(Box::new((token, timestamp, true, masked.clone())));
         masked
     }
 

@@ -84,3 +84,66 @@ fn detach_is_refused_for_a_status_that_does_not_switch() {
         );
     });
 }
+
+/// Detaches and returns at once: the rest of the connection runs in its own task
+/// ([`RequestHandler::into_detached`]), owning the handler (its greeting) and the context (the
+/// request's path), and echoes until the client closes.
+struct HandedOver {
+    greeting: &'static str,
+    upgraded: Option<typhoon_httpserver::Upgraded>,
+}
+impl RequestHandler for HandedOver {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        cx.set_status(101);
+        cx.set_header("Upgrade", "echo")?;
+        cx.set_header("Connection", "Upgrade")?;
+        self.upgraded = Some(cx.detach().await?);
+        Ok(())
+    }
+
+    fn into_detached(self, cx: Context) -> Option<impl std::future::Future<Output = ()> + 'static> {
+        let upgraded = self.upgraded?;
+        Some(async move {
+            let stream = upgraded.stream();
+            let hello = format!("{} {}", self.greeting, cx.request().path());
+            if stream.write(hello.as_bytes()).await.is_err() {
+                return;
+            }
+            while let Ok(bytes) = stream.read_bytes(64 * 1024, true).await {
+                if stream.write(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
+}
+
+#[test]
+fn into_detached_serves_the_connection_in_its_own_task() {
+    run(async {
+        let handler = || HandedOver {
+            greeting: "hello",
+            upgraded: None,
+        };
+        let (server, addr) = serve(app_with(vec![route("/.*", handler)], Settings::default()));
+        let client = connect(addr).await;
+        client
+            .write(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+            .await
+            .expect("write");
+        let head = client
+            .read_until(b"\r\n\r\n", Some(4096))
+            .await
+            .expect("head");
+        assert!(head.starts_with(b"HTTP/1.1 101 "));
+        assert_eq!(
+            client.read_bytes(9, false).await.expect("hello"),
+            b"hello /ws"
+        );
+        client.write(b"echo me").await.expect("write");
+        assert_eq!(client.read_bytes(7, false).await.expect("echo"), b"echo me");
+        client.close();
+        // The task ends with its peer and drops the Upgraded: the connection is gone.
+        server.connections_closed().await;
+    });
+}

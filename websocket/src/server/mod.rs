@@ -11,6 +11,7 @@
 mod handshake;
 mod session;
 
+use std::future::Future;
 use std::ops::Deref;
 
 use typhoon_httpserver::HTTPServerRequest;
@@ -214,23 +215,35 @@ where
     H: WebSocketHandler,
     F: Fn() -> H + 'static,
 {
-    route(pattern, move || WebSocketRequest(factory()))
+    route(pattern, move || WebSocketRequest {
+        handler: factory(),
+        accepted: None,
+    })
 }
 
 /// The request half of a WebSocket route: Tornado's lifecycle up to the handshake.
-struct WebSocketRequest<H>(H);
+struct WebSocketRequest<H> {
+    /// The application's handler.
+    handler: H,
+    /// The connection, once the handshake has switched it.
+    accepted: Option<handshake::Accepted>,
+}
 
 impl<H: WebSocketHandler> RequestHandler for WebSocketRequest<H> {
     async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        self.0.prepare(cx).await
+        self.handler.prepare(cx).await
     }
 
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let Some(mut accepted) = handshake::accept(&mut self.0, cx).await? else {
-            return Ok(());
-        };
-        session::run(&mut self.0, cx, &mut accepted).await;
+        self.accepted = handshake::accept(&mut self.handler, cx).await?;
         Ok(())
+    }
+
+    /// The session runs in a task of its own: the request's future ends after the handshake,
+    /// so an idle WebSocket holds only the handler, the context and the connection's state.
+    fn into_detached(self, cx: Context) -> Option<impl Future<Output = ()> + 'static> {
+        let accepted = self.accepted?;
+        Some(session::run_detached(self.handler, cx, accepted))
     }
 
     fn get_current_user(cx: &Context) -> Option<String> {

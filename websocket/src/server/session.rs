@@ -30,6 +30,18 @@ enum Control {
     Pong(Vec<u8>),
 }
 
+/// The session as a task of its own, owning the handler, the context and the connection (see
+/// [`run`]). Not an `async fn`: one would move its arguments into locals and keep room for
+/// two copies of each (rust-lang/rust#62958); the block uses the captured values in place.
+#[allow(clippy::manual_async_fn)] // the async fn form is the one that keeps two copies
+pub(super) fn run_detached<H: WebSocketHandler>(
+    mut handler: H,
+    mut cx: Context,
+    mut accepted: Accepted,
+) -> impl Future<Output = ()> + 'static {
+    async move { run(&mut handler, &mut cx, &mut accepted).await }
+}
+
 /// Runs the connection until it is over, then calls `on_close`.
 ///
 /// The accepted connection is borrowed, not moved in: moving it would keep two copies of its
@@ -65,7 +77,9 @@ pub(super) async fn run<H: WebSocketHandler>(
     if outcome_failed(opened, "open") {
         connection.mark_closed();
     } else {
-        let session = serve_frames(handler, &mut ws, connection, reader);
+        // Pinned here and passed by reference: a future passed by value would have room
+        // reserved twice in this long-lived future (rust-lang/rust#62958).
+        let session = pin!(serve_frames(handler, &mut ws, connection, reader));
         close_on_shutdown(session, upgraded, connection).await;
     }
     drop(pinger);
@@ -76,11 +90,10 @@ pub(super) async fn run<H: WebSocketHandler>(
 /// handshake with 1001, "going away" (RFC 6455 §7.4.1), the session going on until the peer
 /// answers it (or [`CLOSE_TIMEOUT`] aborts it), inside the shutdown's grace.
 async fn close_on_shutdown(
-    session: impl Future<Output = ()>,
+    mut session: Pin<&mut impl Future<Output = ()>>,
     upgraded: &Upgraded,
     connection: &WebSocketConnection,
 ) {
-    let mut session = pin!(session);
     let shutdown = pin!(upgraded.wait_for_shutdown());
     let mut shutdown = Some(shutdown);
     poll_fn(|cx| {
@@ -112,8 +125,10 @@ async fn serve_frames<H: WebSocketHandler>(
             Incoming::Event(Event::Message(message)) => {
                 let mut controls = Vec::new();
                 let handled = {
-                    let on_message =
-                        catch_unwind(handler.on_message(ws, message), "WebSocket on_message");
+                    let on_message = pin!(catch_unwind(
+                        handler.on_message(ws, message),
+                        "WebSocket on_message"
+                    ));
                     answer_pings_meanwhile(
                         on_message,
                         reader,
@@ -206,13 +221,12 @@ async fn finish_close(connection: &WebSocketConnection, close: Option<CloseFrame
 /// close, kept in `pending`: the connection's flow control stays one message at a time, and a
 /// ping queued behind that next message waits with it.
 async fn answer_pings_meanwhile<F: Future>(
-    on_message: F,
+    mut on_message: Pin<&mut F>,
     reader: &mut FrameReader,
     connection: &WebSocketConnection,
     pending: &mut Option<Incoming>,
     controls: &mut Vec<Control>,
 ) -> F::Output {
-    let mut on_message = pin!(on_message);
     // The flush of the pongs queued meanwhile, polled alongside the handler.
     let mut pong_flush: Option<Pin<Box<dyn Future<Output = ()>>>> = None;
     poll_fn(|cx| {
