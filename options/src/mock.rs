@@ -24,9 +24,9 @@ pub struct OptionMock {
 }
 
 impl OptionMock {
-    fn set(slot: Arc<Slot>, value: Erased) -> Result<Self> {
+    fn set(slot: Arc<Slot>, value: &Erased) -> Result<Self> {
         let original = slot.current();
-        slot.store(&value)?;
+        slot.store(value)?;
         Ok(Self { slot, original })
     }
 }
@@ -72,7 +72,7 @@ impl OptionParser {
         if slot.type_id != TypeId::of::<T>() {
             return Err(slot.wrong_type::<T>());
         }
-        OptionMock::set(slot, Arc::new(value))
+        OptionMock::set(slot, &(Arc::new(value) as Erased))
     }
 }
 
@@ -84,7 +84,7 @@ impl<T: OptionType> OptionHandle<T> {
     ///
     /// The callback's error.
     pub fn mock(&self, value: T) -> Result<OptionMock> {
-        OptionMock::set(Arc::clone(&self.slot), Arc::new(value))
+        OptionMock::set(Arc::clone(&self.slot), &(Arc::new(value) as Erased))
     }
 }
 
