@@ -306,3 +306,31 @@ fn wake_from_another_thread() {
     let results: Vec<u64> = results.into_iter().map(|r| r.expect("closure")).collect();
     assert_eq!(results, [0, 10, 20, 30]);
 }
+
+#[test]
+fn multi_of_queue_workers_all_see_their_stop() {
+    // demos/webspider's shape: workers in one join_all, each stopped by a None.
+    run_test(async {
+        let queue: typhoon_ioloop::queues::Queue<Option<u32>> =
+            typhoon_ioloop::queues::Queue::new(0);
+        let workers = IOLoop::current().spawn(join_all((0..3).map(|_| {
+            let queue = queue.clone();
+            async move {
+                let mut seen = 0;
+                while let Some(item) = queue.get().await {
+                    seen += item;
+                }
+                seen
+            }
+        })));
+        for i in 1..=6 {
+            queue.put(Some(i)).await;
+        }
+        yield_now().await;
+        for _ in 0..3 {
+            queue.put(None).await;
+        }
+        let seen = workers.await.expect("workers");
+        assert_eq!(seen.iter().sum::<u32>(), 21);
+    });
+}
