@@ -10,7 +10,8 @@
 //! - [`file_upload`]: streamed multipart and PUT uploads to disk, and a streaming client;
 //! - [`graceful_shutdown`]: draining a server on a stop trigger;
 //! - [`options`]: `typhoon-options` with a config file and `--help`;
-//! - [`echo`] and [`tcpecho`]: line echo servers on the bare loop and on `TCPServer`.
+//! - [`echo`] and [`tcpecho`]: line echo servers on the bare loop and on `TCPServer`;
+//! - [`webspider`]: Tornado's crawler demo, a queue of URLs and concurrent client workers.
 //!
 //! # Examples
 //!
@@ -55,3 +56,4 @@ pub mod tls_hello;
 pub mod websocket_chat;
 pub mod websocket_client_autobahn;
 pub mod websocket_echo;
+pub mod webspider;

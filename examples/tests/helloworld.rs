@@ -12,9 +12,13 @@ fn hello_world_and_405_and_404() {
         let response = server.fetch("/").await.expect("fetch");
         assert_eq!(response.code, 200);
         assert_eq!(response.text(), "Hello, world");
-        let missing = server.fetch("/nope").await;
+        // Any status is a response, as Tornado's AsyncHTTPTestCase.fetch.
+        let missing = server.fetch("/nope").await.expect("a 404 response");
+        assert_eq!(missing.code, 404);
+        // The request's defaults keep the client's error on non-2xx.
+        let raised = server.fetch_request(server.request("/nope")).await;
         assert!(matches!(
-            missing,
+            raised,
             Err(HTTPClientError::Http { code: 404, .. })
         ));
         let post = server.request("/").method("POST").body(b"x".to_vec());

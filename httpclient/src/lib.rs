@@ -87,4 +87,4 @@ pub use response::HTTPResponse;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::tls_client_config;
-pub use url::Url;
+pub use url::{Url, join as urljoin};

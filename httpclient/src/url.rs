@@ -119,10 +119,20 @@ impl Url {
     }
 }
 
-/// Resolves a `Location` value against the URL that answered (Python's `urljoin` as Tornado
-/// uses it): absolute URLs, scheme-relative `//host/path`, absolute paths, query-only and
-/// relative paths with `.` and `..` segments.
-pub(crate) fn join(base: &str, location: &str) -> String {
+/// Resolves a link or a `Location` value against the URL it came from (Python's `urljoin`
+/// followed by `urldefrag`, as Tornado's redirects and its webspider demo use them): absolute
+/// URLs, scheme-relative `//host/path`, absolute paths, query-only and relative paths with `.`
+/// and `..` segments; the fragment of a relative link is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_httpclient::urljoin;
+///
+/// assert_eq!(urljoin("http://a/b/c", "../d?x=1#top"), "http://a/d?x=1");
+/// assert_eq!(urljoin("http://a/b/c", "https://e/f"), "https://e/f");
+/// ```
+pub fn join(base: &str, location: &str) -> String {
     let location = location.trim();
     if let Some((scheme, _)) = location.split_once("://")
         && !scheme.is_empty()

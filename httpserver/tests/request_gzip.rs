@@ -98,7 +98,7 @@ fn streaming_server(
                         }
                     }
                 }
-                drop(ticker);
+                ticker.cancel();
                 let failed = error.is_some();
                 *record.borrow_mut() = Seen {
                     total,

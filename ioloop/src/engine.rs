@@ -73,6 +73,9 @@ pub(crate) struct Inner {
     pub(crate) executor: RefCell<Option<Arc<ThreadPool>>>,
     /// The pool's thread limit.
     pub(crate) executor_threads: Cell<usize>,
+    /// Whether the loop started `executor` itself (and so shuts it down on close), rather than
+    /// being given a shared [`Executor`](crate::Executor) by `set_default_executor`.
+    pub(crate) executor_owned: Cell<bool>,
 }
 
 /// The thread's current loop, if it has one (`IOLoop::try_current`).
@@ -133,6 +136,7 @@ impl Inner {
             now: Cell::new(Instant::now()),
             executor: RefCell::new(None),
             executor_threads: Cell::new(threads.max(1)),
+            executor_owned: Cell::new(true),
         }))
     }
 
@@ -351,7 +355,9 @@ impl Inner {
                 break;
             }
         }
-        if let Some(pool) = self.executor.borrow_mut().take() {
+        if let Some(pool) = self.executor.borrow_mut().take()
+            && self.executor_owned.get()
+        {
             pool.shutdown();
         }
     }

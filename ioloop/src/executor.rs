@@ -178,15 +178,37 @@ impl<F: Future, G> Future for CatchUnwind<F, G> {
 /// Awaiting it gives the task's output, or [`LoopError::Panicked`] if the task panicked, or
 /// [`LoopError::Cancelled`] if it was cancelled (its loop was dropped, for instance).
 ///
-/// Dropping a `JoinHandle` **cancels** the task (as `async-task` and smol do); call
-/// [`detach`](JoinHandle::detach) to let it run to completion on its own.
+/// Dropping a `JoinHandle` **detaches** the task: it runs to completion on its own, as a task
+/// started with Tornado's `spawn_callback` does (and as tokio's handles behave). Stopping a task
+/// is always explicit: [`cancel`](JoinHandle::cancel), or [`cancel_on_drop`](JoinHandle::cancel_on_drop)
+/// for a guard that cancels when it goes out of scope (a task owned by a struct, for instance).
+/// [`detach`](JoinHandle::detach) says in code what a drop does.
 ///
 /// # Cancel safety
 ///
 /// Awaiting is cancel-safe: dropping the `.await` (not the handle) loses nothing.
-#[must_use = "dropping a JoinHandle cancels its task; call .detach() to let it run"]
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use typhoon_ioloop::{IOLoop, yield_now};
+///
+/// let ioloop = IOLoop::new();
+/// let ran = Rc::new(Cell::new(false));
+/// let flag = Rc::clone(&ran);
+/// // Dropped at once, yet the task still runs (Tornado's spawn_callback).
+/// drop(ioloop.spawn(async move {
+///     yield_now().await;
+///     flag.set(true);
+/// }));
+/// ioloop.run_sync(async { yield_now().await; yield_now().await });
+/// assert!(ran.get());
+/// ```
+#[must_use = "a dropped JoinHandle detaches its task: call .detach() to say so, or .cancel() to stop it"]
 pub struct JoinHandle<T> {
-    /// The async-task handle; `None` after `detach`.
+    /// The async-task handle; `None` after `detach` or `cancel`.
     task: Option<FallibleTask<Result<T, LoopError>>>,
 }
 
@@ -197,7 +219,8 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// Lets the task run to completion without anyone awaiting it.
+    /// Lets the task run to completion without anyone awaiting it (what dropping the handle
+    /// does; this names it).
     pub fn detach(mut self) {
         if let Some(task) = self.task.take() {
             task.detach();
@@ -205,15 +228,43 @@ impl<T> JoinHandle<T> {
     }
 
     /// Cancels the task: its future is dropped (at the latest at the loop's next iteration) and
-    /// never polled again. A blocking closure already running on the executor pool runs to its
+    /// never polled again. A blocking closure already running on an executor pool runs to its
     /// end, but its result is discarded.
-    pub fn cancel(self) {
-        drop(self);
+    pub fn cancel(mut self) {
+        // Dropping async-task's handle (rather than detaching it) is what cancels.
+        drop(self.task.take());
+    }
+
+    /// Turns the handle into a guard that cancels the task when dropped: for a task whose life
+    /// is bound to an owner (a connection's reader, a pinger).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use typhoon_ioloop::{IOLoop, sleep};
+    ///
+    /// let ioloop = IOLoop::new();
+    /// let guard = ioloop.spawn(sleep(Duration::from_secs(3600))).cancel_on_drop();
+    /// assert!(!guard.is_finished());
+    /// drop(guard); // the hour-long sleep is cancelled
+    /// ioloop.run_sync(async {});
+    /// ```
+    pub fn cancel_on_drop(self) -> CancelOnDrop<T> {
+        CancelOnDrop { handle: Some(self) }
     }
 
     /// Whether the task has completed (or panicked, or been cancelled).
     pub fn is_finished(&self) -> bool {
         self.task.as_ref().is_none_or(FallibleTask::is_finished)
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
     }
 }
 
@@ -235,6 +286,67 @@ impl<T> Future for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// A [`JoinHandle`] that cancels its task when dropped, from [`JoinHandle::cancel_on_drop`].
+///
+/// Awaiting it gives what awaiting the handle gives.
+///
+/// # Cancel safety
+///
+/// Awaiting is cancel-safe: dropping the `.await` (not the guard) loses nothing.
+#[must_use = "dropping a CancelOnDrop cancels its task at once"]
+pub struct CancelOnDrop<T> {
+    /// The handle; `None` once awaited to the end or given back by `into_handle`.
+    handle: Option<JoinHandle<T>>,
+}
+
+impl<T> CancelOnDrop<T> {
+    /// Cancels the task now (what dropping the guard does; this names it).
+    pub fn cancel(mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.cancel();
+        }
+    }
+
+    /// Gives back the plain handle, whose drop detaches.
+    pub fn into_handle(mut self) -> JoinHandle<T> {
+        self.handle
+            .take()
+            .expect("invariant: a CancelOnDrop holds its handle until consumed")
+    }
+
+    /// Whether the task has completed (or panicked, or been cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+}
+
+impl<T> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.cancel();
+        }
+    }
+}
+
+impl<T> Future for CancelOnDrop<T> {
+    type Output = Result<T, LoopError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.handle.as_mut() {
+            Some(handle) => Pin::new(handle).poll(cx),
+            None => Poll::Ready(Err(LoopError::Cancelled)),
+        }
+    }
+}
+
+impl<T> fmt::Debug for CancelOnDrop<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelOnDrop")
             .field("finished", &self.is_finished())
             .finish()
     }

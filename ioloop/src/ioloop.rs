@@ -18,7 +18,7 @@ use polling::PollMode;
 use crate::engine::{self, ActiveGuard, Inner};
 use crate::error::LoopError;
 use crate::executor::{CatchUnwind, JoinHandle, schedule_fn};
-use crate::pool::ThreadPool;
+use crate::pool::{Executor, ThreadPool};
 use crate::reactor::{Entry, HandlerFn, Interest, Readiness};
 use crate::shared::Shared;
 use crate::sys::Registration;
@@ -236,6 +236,8 @@ impl IOLoop {
             while !handle.is_finished() {
                 self.inner.run_once();
                 if self.inner.take_stop() && !handle.is_finished() {
+                    // Not left running on the loop (a dropped handle would detach it).
+                    handle.cancel();
                     panic!("IOLoop::run_sync: the loop was stopped before the future completed");
                 }
             }
@@ -347,14 +349,86 @@ impl IOLoop {
         JoinHandle::new(task)
     }
 
-    /// Runs a blocking closure on the loop's thread pool and awaits its result on the loop, so
-    /// synchronous code (a `std::thread::sleep`, a blocking database driver) does not block the
-    /// loop: Tornado's `IOLoop.run_in_executor`.
+    /// Runs `future` and then, on the loop, `callback` with its outcome: Tornado's
+    /// `IOLoop.add_future(future, callback)`.
+    ///
+    /// The callback runs at the loop iteration after the future completes (as Tornado schedules
+    /// it with `add_callback`), with `Ok(output)`, or `Err(`[`LoopError::Panicked`]`)` if the
+    /// future panicked (Tornado's callback would see the exception on `future.result()`). The
+    /// future runs as a detached task: nothing is returned to cancel it, as in Tornado; spawn it
+    /// yourself and keep the [`JoinHandle`] if it must be stoppable. A panic in the callback is
+    /// caught and logged on `typhoon::application`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use typhoon_ioloop::{IOLoop, sleep};
+    ///
+    /// let ioloop = IOLoop::new();
+    /// let seen = Rc::new(Cell::new(0));
+    /// let slot = Rc::clone(&seen);
+    /// ioloop.add_future(async { 6 * 7 }, move |result| slot.set(result.unwrap()));
+    /// ioloop.run_sync(sleep(Duration::from_millis(1)));
+    /// assert_eq!(seen.get(), 42);
+    /// ```
+    pub fn add_future<F>(
+        &self,
+        future: F,
+        callback: impl FnOnce(Result<F::Output, LoopError>) + 'static,
+    ) where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let ioloop = self.clone();
+        self.spawn(async move {
+            let outcome = CatchUnwind::new(future, "add_future future", ()).await;
+            ioloop.add_callback(move || callback(outcome));
+        })
+        .detach();
+    }
+
+    /// Calls `callback` at the loop's next iteration and runs the future it returns to
+    /// completion as a detached task: Tornado's `IOLoop.spawn_callback`.
+    ///
+    /// The same as `spawn(async move { callback().await }).detach()`: nothing can cancel it but
+    /// the loop's own end. A panic in `callback` or its future is caught and logged on
+    /// `typhoon::application`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use typhoon_ioloop::{IOLoop, yield_now};
+    ///
+    /// let ioloop = IOLoop::new();
+    /// let done = Rc::new(Cell::new(false));
+    /// let flag = Rc::clone(&done);
+    /// ioloop.spawn_callback(move || async move { flag.set(true) });
+    /// ioloop.run_sync(yield_now());
+    /// assert!(done.get());
+    /// ```
+    pub fn spawn_callback<C, F>(&self, callback: C)
+    where
+        C: FnOnce() -> F + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        self.spawn(async move { callback().await }).detach();
+    }
+
+    /// Runs a blocking closure on the loop's default thread pool and awaits its result on the
+    /// loop, so synchronous code (a `std::thread::sleep`, a blocking database driver) does not
+    /// block the loop: Tornado's `IOLoop.run_in_executor(None, func)`.
     ///
     /// At most `executor_threads` closures run at once (5 × CPUs by default); the rest queue.
     /// Threads start on demand and exit after 10 s idle. A panic in the closure is caught and
-    /// reported as [`LoopError::Panicked`]. Dropping the handle before the closure starts
-    /// cancels it; a closure already running finishes, its result discarded.
+    /// reported as [`LoopError::Panicked`]. Dropping the handle detaches the closure;
+    /// [`JoinHandle::cancel`] before it starts keeps it from running, and a closure already
+    /// running finishes, its result discarded. For a pool of its own (a database pool apart
+    /// from CPU work), see [`run_in_executor_on`](Self::run_in_executor_on).
     ///
     /// # Examples
     ///
@@ -374,10 +448,58 @@ impl IOLoop {
             Arc::clone(self.inner.executor.borrow_mut().get_or_insert_with(|| {
                 Arc::new(ThreadPool::new(self.inner.executor_threads.get()))
             }));
-        let future = CatchUnwind::new(async move { f() }, "run_in_executor closure", ());
-        let (runnable, task) = async_task::spawn(future, move |runnable| pool.submit(runnable));
-        runnable.schedule();
-        JoinHandle::new(task)
+        pool.submit_closure(f)
+    }
+
+    /// Runs a blocking closure on `executor`, a pool of the caller's, and awaits its result on
+    /// the loop: Tornado's `IOLoop.run_in_executor(executor, func)` with an executor of one's
+    /// own. Otherwise as [`run_in_executor`](Self::run_in_executor); a closure given to a shut
+    /// down executor is never run and its handle gives [`LoopError::Cancelled`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_ioloop::{Executor, IOLoop};
+    ///
+    /// let db = Executor::with_name("db", 4);
+    /// let ioloop = IOLoop::new();
+    /// let rows = ioloop.run_sync(ioloop.run_in_executor_on(&db, || vec!["alice", "bob"]));
+    /// assert_eq!(rows.unwrap().len(), 2);
+    /// ```
+    pub fn run_in_executor_on<F, T>(&self, executor: &Executor, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        executor.pool().submit_closure(f)
+    }
+
+    /// Makes `executor` the pool of [`run_in_executor`](Self::run_in_executor) (Tornado's
+    /// `set_default_executor`), for closures submitted from now on. The loop does not shut a
+    /// given executor down when it closes (others may share it); closures already running on
+    /// the previous default (and those queued there) finish there.
+    pub fn set_default_executor(&self, executor: &Executor) {
+        self.inner
+            .executor_threads
+            .set(executor.pool().max_threads());
+        // The previous default is not shut down: what it queued still runs, then its threads
+        // leave when idle.
+        let previous = self
+            .inner
+            .executor
+            .borrow_mut()
+            .replace(Arc::clone(executor.pool()));
+        drop(previous);
+        self.inner.executor_owned.set(false);
+    }
+
+    /// The pool of [`run_in_executor`](Self::run_in_executor), started now if it was not yet.
+    pub fn default_executor(&self) -> Executor {
+        let pool =
+            Arc::clone(self.inner.executor.borrow_mut().get_or_insert_with(|| {
+                Arc::new(ThreadPool::new(self.inner.executor_threads.get()))
+            }));
+        Executor::from_pool(pool)
     }
 
     /// Sets how many [`run_in_executor`](Self::run_in_executor) closures may run at once

@@ -9,10 +9,14 @@
 //!
 //! - [`IOLoop`]: `start`/`stop`, `run_sync`, `add_callback`, timers (`call_later`, `call_at`,
 //!   `remove_timeout`), raw fd handlers (`add_handler`, `update_handler`, `remove_handler`),
-//!   `spawn` of futures that need not be `Send`, and `run_in_executor` for blocking code.
+//!   `spawn` of futures that need not be `Send` (a dropped [`JoinHandle`] detaches, as Tornado's
+//!   `spawn_callback`; cancelling is explicit), `add_future`, `spawn_callback`, and
+//!   `run_in_executor` for blocking code, on the loop's pool or on an [`Executor`] of one's own.
 //! - [`LoopHandle`]: the `Send + Sync` way in from other threads.
+//! - Fan-out: [`join_all`] and [`join_all_map`] (Tornado's `gen.multi` over a list or a dict),
+//!   [`as_completed`] and [`as_completed_map`] (`gen.WaitIterator`).
 //! - [`Async`]: an fd registered for async readiness, with `read_with`/`write_with`.
-//! - [`sleep`], [`timeout`], [`yield_now`], [`PeriodicCallback`].
+//! - [`sleep`], [`timeout`], [`yield_now`], [`PeriodicCallback`] (sync or async callbacks).
 //! - [`locks`] and [`queues`] for coordinating tasks of one loop.
 //!
 //! # Examples
@@ -107,6 +111,7 @@ mod async_io;
 mod engine;
 mod error;
 mod executor;
+mod fanout;
 mod ioloop;
 pub mod locks;
 mod periodic;
@@ -122,9 +127,14 @@ mod wait_queue;
 
 pub use async_io::Async;
 pub use error::{LoopError, Result, panic_message};
-pub use executor::{CatchUnwind, JoinHandle, catch_unwind, catch_unwind_call};
+pub use executor::{CancelOnDrop, CatchUnwind, JoinHandle, catch_unwind, catch_unwind_call};
+pub use fanout::{
+    JoinAll, JoinAllMap, WaitIterator, WaitNext, as_completed, as_completed_map, join_all,
+    join_all_map,
+};
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
+pub use pool::Executor;
 pub use reactor::{Interest, Readiness};
 pub use timer::{
     Sleep, Timeout, deadline_after, sleep, sleep_until, timeout, timeout_at, yield_now,

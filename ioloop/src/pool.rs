@@ -1,4 +1,6 @@
-//! The bounded thread pool behind `IOLoop::run_in_executor`.
+//! The bounded thread pool behind `IOLoop::run_in_executor`, and [`Executor`], its public
+//! handle for named pools of one's own (Tornado's `ThreadPoolExecutor` passed to
+//! `run_in_executor`).
 //!
 //! Jobs are `async-task` runnables of `Send` futures that complete in one poll (the blocking
 //! closure). Threads start on demand up to the limit and exit after [`IDLE_TIMEOUT`] without
@@ -12,11 +14,15 @@ use std::time::Duration;
 
 use async_task::Runnable;
 
+use crate::executor::{CatchUnwind, JoinHandle};
+
 /// How long a worker waits for a job before exiting.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A bounded pool of worker threads.
 pub(crate) struct ThreadPool {
+    /// The worker threads' name (`typhoon-executor`, or an [`Executor`]'s own).
+    name: String,
     /// Queue and counters, under one lock.
     state: Mutex<PoolState>,
     /// Signalled when a job is queued or the pool shuts down.
@@ -40,7 +46,12 @@ struct PoolState {
 
 impl ThreadPool {
     pub(crate) fn new(max_threads: usize) -> Self {
+        Self::with_name("typhoon-executor".to_owned(), max_threads)
+    }
+
+    pub(crate) fn with_name(name: String, max_threads: usize) -> Self {
         Self {
+            name,
             state: Mutex::new(PoolState {
                 max_threads: max_threads.max(1),
                 ..PoolState::default()
@@ -69,7 +80,7 @@ impl ThreadPool {
             drop(state);
             let pool = Arc::clone(self);
             let spawned = std::thread::Builder::new()
-                .name("typhoon-executor".to_owned())
+                .name(self.name.clone())
                 .spawn(move || pool.work());
             if let Err(error) = spawned {
                 tracing::error!(target: "typhoon::general", %error, "could not start an executor thread");
@@ -93,6 +104,24 @@ impl ThreadPool {
     /// above a lowered limit finish their job and leave when idle).
     pub(crate) fn set_max_threads(&self, max_threads: usize) {
         self.lock().max_threads = max_threads.max(1);
+    }
+
+    /// The most threads that may run at once.
+    pub(crate) fn max_threads(&self) -> usize {
+        self.lock().max_threads
+    }
+
+    /// Runs `f` on the pool; the handle gives its result.
+    pub(crate) fn submit_closure<F, T>(self: &Arc<Self>, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let future = CatchUnwind::new(async move { f() }, "run_in_executor closure", ());
+        let pool = Arc::clone(self);
+        let (runnable, task) = async_task::spawn(future, move |runnable| pool.submit(runnable));
+        runnable.schedule();
+        JoinHandle::new(task)
     }
 
     /// Stops accepting jobs; workers finish what is queued and exit.
@@ -139,9 +168,97 @@ impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
         f.debug_struct("ThreadPool")
+            .field("name", &self.name)
             .field("max_threads", &state.max_threads)
             .field("threads", &state.threads)
             .field("queued", &state.queue.len())
             .finish()
+    }
+}
+
+/// A bounded pool of threads for blocking work, of one's own: Tornado's
+/// `concurrent.futures.ThreadPoolExecutor` given to `IOLoop.run_in_executor(executor, fn)`.
+///
+/// Each loop has a default pool ([`IOLoop::run_in_executor`](crate::IOLoop::run_in_executor));
+/// an `Executor` keeps one kind of blocking work apart from the rest, so that slow database
+/// calls cannot take every thread from CPU work, or the other way round. Run closures on it with
+/// [`IOLoop::run_in_executor_on`](crate::IOLoop::run_in_executor_on). It is `Send + Sync` and
+/// cheap to clone (clones share the pool), so several loops may share one.
+///
+/// Threads start on demand up to `max_threads`, are named after the pool (handy in `top -H`
+/// and in panic messages), and exit after 10 s idle. Dropping the last clone does not stop the
+/// running work; [`shutdown`](Self::shutdown) does (Tornado's `executor.shutdown()`).
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_ioloop::{Executor, IOLoop};
+///
+/// let db = Executor::with_name("db", 2);
+/// let ioloop = IOLoop::new();
+/// let name = ioloop.run_sync(ioloop.run_in_executor_on(&db, || {
+///     std::thread::current().name().map(str::to_owned)
+/// }));
+/// assert_eq!(name.unwrap().as_deref(), Some("db"));
+/// ```
+#[derive(Clone)]
+pub struct Executor {
+    /// The shared pool; worker threads hold clones of it too.
+    pool: Arc<ThreadPool>,
+}
+
+impl Executor {
+    /// A pool of at most `max_threads` threads (at least one), named `typhoon-executor`.
+    pub fn new(max_threads: usize) -> Self {
+        Self {
+            pool: Arc::new(ThreadPool::new(max_threads)),
+        }
+    }
+
+    /// A pool of at most `max_threads` threads (at least one) named `name`.
+    pub fn with_name(name: impl Into<String>, max_threads: usize) -> Self {
+        Self {
+            pool: Arc::new(ThreadPool::with_name(name.into(), max_threads)),
+        }
+    }
+
+    pub(crate) fn from_pool(pool: Arc<ThreadPool>) -> Self {
+        Self { pool }
+    }
+
+    pub(crate) fn pool(&self) -> &Arc<ThreadPool> {
+        &self.pool
+    }
+
+    /// The pool's (and its threads') name.
+    pub fn name(&self) -> &str {
+        &self.pool.name
+    }
+
+    /// How many closures may run at once.
+    pub fn max_threads(&self) -> usize {
+        self.pool.max_threads()
+    }
+
+    /// Changes how many closures may run at once, for closures submitted from now on.
+    pub fn set_max_threads(&self, max_threads: usize) {
+        self.pool.set_max_threads(max_threads);
+    }
+
+    /// Stops the pool: queued closures are dropped (their awaiters get
+    /// [`LoopError::Cancelled`](crate::LoopError::Cancelled)), running ones finish, and later ones are refused the same way.
+    pub fn shutdown(&self) {
+        self.pool.shutdown();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.pool.lock().shutdown
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Executor").field(&*self.pool).finish()
     }
 }

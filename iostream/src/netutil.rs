@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 use typhoon_ioloop::locks::Event;
-use typhoon_ioloop::{Async, IOLoop, JoinHandle, panic_message, sleep};
+use typhoon_ioloop::{Async, CancelOnDrop, IOLoop, panic_message, sleep};
 
 use crate::stream::{IOStream, StreamOptions};
 use crate::transport::Transport;
@@ -295,7 +295,7 @@ impl AsyncListener {
 #[derive(Debug)]
 pub struct AcceptHandle {
     /// The accept loop.
-    task: Option<JoinHandle<()>>,
+    task: Option<CancelOnDrop<()>>,
     /// The listener's address (TCP).
     local_addr: Option<SocketAddr>,
 }
@@ -308,7 +308,9 @@ impl AcceptHandle {
 
     /// Stops accepting and closes the listener.
     pub fn stop(mut self) {
-        self.task.take();
+        if let Some(task) = self.task.take() {
+            task.cancel();
+        }
     }
 }
 
@@ -521,7 +523,7 @@ pub fn add_accept_handler_with_limit(
         }
     });
     Ok(AcceptHandle {
-        task: Some(task),
+        task: Some(task.cancel_on_drop()),
         local_addr,
     })
 }

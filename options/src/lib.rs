@@ -19,6 +19,8 @@
 //! | `define("hosts", multiple=True, type=str)` | `OptionDef::new("hosts", Vec::<String>::new())` |
 //! | `define("prefix", type=str)` (default `None`) | `OptionDef::new("prefix", None::<String>)` |
 //! | `type=datetime.timedelta` | [`std::time::Duration`], written `30s`, `5m`, `1h30m`, `250ms` |
+//! | `type=datetime.datetime` | [`chrono::NaiveDateTime`], in Tornado's formats ([`DATETIME_FORMATS`]) |
+//! | `mock.patch.object(options.mockable(), "port", 1)` | `let _mock = port.mock(1)?;` or `options().mock("port", 1_u16)?` (restored on drop: [`OptionMock`]) |
 //! | `options.port` | `port.get()` or `options().get::<u16>("port")?` |
 //! | `options.port = 80` | `port.set(80)?` or `options().set("port", 80_u16)?` |
 //! | `print_help()` / `SystemExit` on `--help` | [`OptionParser::help_text`], [`ParseOutcome::Help`] |
@@ -26,9 +28,8 @@
 //! | `final=False` | `final_parse: false` |
 //!
 //! Supported types are those implementing [`OptionType`]: `bool`, integers, floats, `String`,
-//! `PathBuf`, `IpAddr`, `SocketAddr`, `Duration`, and `Vec`/`Option` of them; implement it for
-//! your own. Tornado's `datetime` type is not built in (no date crate is needed by the rest),
-//! but one is a short `OptionType` impl away.
+//! `PathBuf`, `IpAddr`, `SocketAddr`, `Duration`, `chrono::NaiveDateTime` (Tornado's
+//! `datetime`), and `Vec`/`Option` of them; implement it for your own.
 //!
 //! # Command line
 //!
@@ -95,15 +96,17 @@
 //!
 //! | Name | Description | Default? |
 //! |---|---|---|
-//! | `logging` | Tornado's logging options, the `log` module (`enable_pretty_logging`, `LogFormatter`) (pulls in `tracing`, `tracing-subscriber` and `chrono` for local time); the global [`options()`] defines the logging options only with it | Yes |
+//! | `logging` | Tornado's logging options, the `log` module (`enable_pretty_logging`, `LogFormatter`) (pulls in `tracing` and `tracing-subscriber`; local time through `chrono`, which the `datetime` type needs anyway); the global [`options()`] defines the logging options only with it | Yes |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
+mod datetime;
 mod error;
 #[cfg(feature = "logging")]
 #[cfg_attr(docsrs, doc(cfg(feature = "logging")))]
 pub mod log;
+mod mock;
 mod parser;
 mod suggest;
 mod types;
@@ -111,9 +114,13 @@ mod types;
 use std::path::Path;
 use std::sync::OnceLock;
 
+pub use crate::datetime::{DATETIME_FORMATS, parse_datetime};
 pub use crate::error::{OptionsError, Result};
+pub use crate::mock::OptionMock;
 pub use crate::parser::{OptionDef, OptionHandle, OptionParser, ParseOutcome};
 pub use crate::types::{MAX_RANGE_LEN, OptionType, Value, format_duration, parse_duration};
+/// The type of a `datetime` option, re-exported so no direct `chrono` dependency is needed.
+pub use chrono::NaiveDateTime;
 
 /// The process-wide parser (Tornado's `tornado.options.options`).
 ///

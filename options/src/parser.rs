@@ -13,7 +13,7 @@ use crate::error::{OptionsError, Result};
 use crate::suggest::suggest;
 use crate::types::{OptionType, Value};
 
-type Erased = Arc<dyn Any + Send + Sync>;
+pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
 type ErasedCallback = Box<dyn Fn(&(dyn Any + Send + Sync)) -> Result<()> + Send + Sync>;
 type TypedCallback<T> = Box<dyn Fn(&T) -> Result<()> + Send + Sync>;
 type ParseCallback = Arc<dyn Fn(&OptionParser) -> Result<()> + Send + Sync>;
@@ -147,7 +147,7 @@ fn to_value_erased<T: OptionType>(value: &(dyn Any + Send + Sync)) -> Value {
 }
 
 /// One defined option.
-struct Slot {
+pub(crate) struct Slot {
     /// Name as given to `define`, returned by introspection.
     name: String,
     /// Dashed name, used in help and errors.
@@ -158,7 +158,7 @@ struct Slot {
     help: Option<String>,
     metavar: Option<String>,
     /// For typed access: the stored value is always of this type.
-    type_id: TypeId,
+    pub(crate) type_id: TypeId,
     type_name: Cow<'static, str>,
     /// `--name` alone means true.
     is_flag: bool,
@@ -171,11 +171,11 @@ struct Slot {
 }
 
 impl Slot {
-    fn current(&self) -> Erased {
+    pub(crate) fn current(&self) -> Erased {
         Arc::clone(&read(&self.value))
     }
 
-    fn store(&self, value: &Erased) -> Result<()> {
+    pub(crate) fn store(&self, value: &Erased) -> Result<()> {
         *write(&self.value) = Arc::clone(value);
         match &self.callback {
             Some(callback) => callback(&**value),
@@ -183,7 +183,7 @@ impl Slot {
         }
     }
 
-    fn wrong_type<T: OptionType>(&self) -> OptionsError {
+    pub(crate) fn wrong_type<T: OptionType>(&self) -> OptionsError {
         OptionsError::WrongType {
             name: self.cli_name.clone(),
             requested: format!("{} ({})", T::type_name(), std::any::type_name::<T>()),
@@ -221,7 +221,7 @@ impl Slot {
 /// It reads and writes the option directly, without a lookup by name, and stays valid for as
 /// long as it lives (it shares the option with its parser).
 pub struct OptionHandle<T> {
-    slot: Arc<Slot>,
+    pub(crate) slot: Arc<Slot>,
     marker: PhantomData<fn() -> T>,
 }
 
@@ -401,7 +401,7 @@ impl OptionParser {
         })
     }
 
-    fn slot(&self, name: &str) -> Result<Arc<Slot>> {
+    pub(crate) fn slot(&self, name: &str) -> Result<Arc<Slot>> {
         let key = normalize(name);
         let options = read(&self.options);
         match options.get(&key) {

@@ -870,3 +870,41 @@ fn help_matches_tornado_output() {
     let tornado = "Usage: -c [OPTIONS]\n\nOptions:\n\n  --help                           show this help information\n\ndb options:\n\n  --db-hosts                       database hosts to connect to, in order of\n                                   preference; the first that answers wins\n\nserver options:\n\n  --a-very-long-option-name-for-layout=VALUE \n  --port=PORT                      port to listen on (default 8888)\n\n";
     assert_eq!(options.help_text_for("-c"), tornado.replace(" \n", "\n"));
 }
+
+#[test]
+fn types_datetime() {
+    // options_test.py test_types, the datetime part: `--datetime=2013-04-28 05:16`.
+    use typhoon_options::NaiveDateTime;
+    let parser = OptionParser::new();
+    let when = parser
+        .define(OptionDef::new(
+            "datetime",
+            NaiveDateTime::parse_from_str("2000-01-01 00:00:00", "%Y-%m-%d %H:%M:%S")
+                .expect("valid"),
+        ))
+        .expect("define");
+    parser
+        .parse_command_line(["main.py", "--datetime=2013-04-28 05:16"], true)
+        .expect("parse");
+    assert_eq!(
+        when.get(),
+        NaiveDateTime::parse_from_str("2013-04-28 05:16:00", "%Y-%m-%d %H:%M:%S").expect("valid")
+    );
+    let err = parser
+        .parse_command_line(["main.py", "--datetime=tomorrow"], true)
+        .expect_err("not a date");
+    assert!(
+        matches!(err, typhoon_options::OptionsError::InvalidValue { .. }),
+        "{err:?}"
+    );
+    // A TOML local date-time is a datetime too.
+    parser
+        .parse_config_str("datetime = 1979-05-27T07:32:00\n", true)
+        .expect("toml datetime");
+    assert_eq!(when.get().to_string(), "1979-05-27 07:32:00");
+    // And the value shows as Tornado would write it.
+    assert_eq!(
+        parser.value("datetime").expect("value").to_string(),
+        "1979-05-27 07:32:00"
+    );
+}

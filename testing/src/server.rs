@@ -96,19 +96,30 @@ impl AsyncHTTPTestServer {
         format!("{}://{host}:{}{path}", self.scheme, self.port())
     }
 
-    /// Fetches `path` with a GET (non-2xx answers are errors, as Tornado's `fetch` with
-    /// `raise_error`; use [`fetch_request`](Self::fetch_request) with `raise_error(false)` to
-    /// look at them).
+    /// Fetches `path` with a GET and gives the response whatever its status, as Tornado's
+    /// `AsyncHTTPTestCase.fetch` (whose `raise_error` defaults to `False`): a 404 is
+    /// `Ok(response)` with `response.code == 404`.
+    ///
+    /// For the client's usual error on a non-2xx answer (`HTTPClientError::Http`, Tornado's
+    /// `fetch(path, raise_error=True)`), use `fetch_request(server.request(path))`: a
+    /// [`request`](Self::request) keeps the client's default.
     ///
     /// # Errors
     ///
-    /// The client's error.
+    /// The client's error when there is no response at all (connection refused, timeout, a
+    /// malformed answer).
+    ///
+    /// # Cancel safety
+    ///
+    /// As the client's `fetch`: dropping it abandons the request.
     pub async fn fetch(&self, path: &str) -> Result<HTTPResponse> {
-        self.fetch_request(self.request(path)).await
+        self.fetch_request(self.request(path).raise_error(false))
+            .await
     }
 
     /// A request for `path` on this server, trusting the test CA for HTTPS, to adjust and pass
-    /// to [`fetch_request`](Self::fetch_request).
+    /// to [`fetch_request`](Self::fetch_request). It keeps the client's defaults, so a non-2xx
+    /// answer is an error unless `.raise_error(false)` is set.
     pub fn request(&self, path: &str) -> HTTPRequest {
         let request = HTTPRequest::new(self.get_url(path));
         if self.scheme == "https" {
@@ -118,11 +129,16 @@ impl AsyncHTTPTestServer {
         }
     }
 
-    /// Fetches `request`.
+    /// Fetches `request` as it is (its `raise_error` decides whether a non-2xx answer is an
+    /// error).
     ///
     /// # Errors
     ///
     /// The client's error.
+    ///
+    /// # Cancel safety
+    ///
+    /// As the client's `fetch`: dropping it abandons the request.
     pub async fn fetch_request(&self, request: HTTPRequest) -> Result<HTTPResponse> {
         self.client.fetch(request).await
     }

@@ -28,11 +28,17 @@ fn fetch_over_http_and_https() {
         assert!(plain.get_url("/x").starts_with("http://127.0.0.1:"));
         let response = plain.fetch("/").await.expect("fetch");
         assert_eq!(response.text(), "hello over http");
-        let missing = plain
-            .fetch_request(plain.request("/missing").raise_error(false))
-            .await
-            .expect("404 as a response");
+        let missing = plain.fetch("/missing").await.expect("404 as a response");
         assert_eq!(missing.code, 404);
+        // The old error-on-non-2xx behaviour, through the request's defaults.
+        let raised = plain.fetch_request(plain.request("/missing")).await;
+        assert!(
+            matches!(
+                raised,
+                Err(typhoon_httpclient::HTTPClientError::Http { code: 404, .. })
+            ),
+            "{raised:?}"
+        );
 
         let secure = AsyncHTTPTestServer::new_tls(app());
         assert!(secure.get_url("/").starts_with("https://localhost:"));

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use typhoon_httputil::HTTPHeaders;
 use typhoon_ioloop::queues::Queue;
-use typhoon_ioloop::{IOLoop, JoinHandle, catch_unwind_call};
+use typhoon_ioloop::{CancelOnDrop, IOLoop, catch_unwind_call};
 use typhoon_iostream::IOStream;
 
 use crate::connection::{CLOSE_TIMEOUT, FrameReader, Incoming, WebSocketConnection};
@@ -44,9 +44,9 @@ pub struct WebSocketClientConnection {
     /// every later read).
     queue: Queue<Option<Message>>,
     /// The reading task (cancelled on drop).
-    _reader: JoinHandle<()>,
+    _reader: CancelOnDrop<()>,
     /// The periodic pings, if asked for (cancelled on drop).
-    _pinger: Option<JoinHandle<()>>,
+    _pinger: Option<CancelOnDrop<()>>,
 }
 
 impl WebSocketClientConnection {
@@ -62,14 +62,16 @@ impl WebSocketClientConnection {
         let io_loop = IOLoop::current();
         let task = read_frames(connection.clone(), reader, queue.clone(), hooks);
         let pinger = ping.map(|(interval, timeout)| {
-            io_loop.spawn(crate::connection::ping_periodically(
-                connection.clone(),
-                interval,
-                timeout,
-            ))
+            io_loop
+                .spawn(crate::connection::ping_periodically(
+                    connection.clone(),
+                    interval,
+                    timeout,
+                ))
+                .cancel_on_drop()
         });
         Self {
-            _reader: io_loop.spawn(task),
+            _reader: io_loop.spawn(task).cancel_on_drop(),
             _pinger: pinger,
             connection,
             headers,

@@ -67,7 +67,9 @@ pub(super) async fn run<H: WebSocketHandler>(
                 .unwrap_or(interval)
                 .min(interval);
             let connection = connection.clone();
-            IOLoop::current().spawn(ping_periodically(connection, interval, timeout))
+            IOLoop::current()
+                .spawn(ping_periodically(connection, interval, timeout))
+                .cancel_on_drop()
         });
     let mut ws = WebSocket {
         connection: connection.clone(),
@@ -82,7 +84,9 @@ pub(super) async fn run<H: WebSocketHandler>(
         let session = pin!(serve_frames(handler, &mut ws, connection, reader));
         close_on_shutdown(session, upgraded, connection).await;
     }
-    drop(pinger);
+    if let Some(pinger) = pinger {
+        pinger.cancel();
+    }
     let _ = guarded(|| handler.on_close(&mut ws), "on_close");
 }
 

@@ -426,7 +426,7 @@ fn test_many_small_messages_yield() {
         };
         client.send_raw(&burst).await;
         seen.burst_done.wait().await;
-        drop(counter);
+        counter.cancel();
         let turns = seen.ticks.get() - seen.ticks_at_first.get();
         assert!(
             turns > 10,
