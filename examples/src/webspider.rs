@@ -184,11 +184,11 @@ pub async fn crawl(
         );
         println!("Unable to fetch {} URLs.", result.dead.len());
     }
-    // Tornado's demo then puts one `None` per worker and awaits them. Here the idle workers
-    // are cancelled instead: with the `None` protocol only one of three idle workers was woken
-    // (a lost wake-up between Queue::put and waiting getters, under investigation), so the
-    // demo would hang.
-    workers.cancel();
+    // Tornado's stop: one `None` per worker, then wait for them.
+    for _ in 0..concurrency.max(1) {
+        queue.put(None).await;
+    }
+    workers.await?;
     Ok(result)
 }
 

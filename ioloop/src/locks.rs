@@ -259,7 +259,10 @@ impl Semaphore {
         let inner = &*self.inner;
         let mut waiter = QueuePlace::new(&inner.waiters, true);
         poll_fn(|cx| {
-            if inner.value.get() > 0 && waiter.may_take() {
+            // `may_take` first: it also collects a notification, which a waiter that then finds
+            // nothing must carry back into the queue (at the front); checked second, a turn
+            // taken by someone else would leave this waiter out of the queue for good.
+            if waiter.may_take() && inner.value.get() > 0 {
                 inner.value.set(inner.value.get() - 1);
                 waiter.done();
                 return Poll::Ready(());

@@ -232,7 +232,10 @@ impl<T, S: QueueStorage<T>> Queue<T, S> {
         let mut item = Some(item);
         let mut waiter = QueuePlace::new(&self.inner.putters, true);
         let wait = poll_fn(|cx| {
-            if !self.full() && waiter.may_take() {
+            // `may_take` first: it also collects a notification, which a waiter that then finds
+            // nothing must carry back into the queue (at the front); checked second, a turn
+            // taken by someone else would leave this waiter out of the queue for good.
+            if waiter.may_take() && !self.full() {
                 waiter.done();
                 if let Some(item) = item.take() {
                     self.push(item);
@@ -265,7 +268,8 @@ impl<T, S: QueueStorage<T>> Queue<T, S> {
     pub async fn get(&self) -> T {
         let mut waiter = QueuePlace::new(&self.inner.getters, true);
         poll_fn(|cx| {
-            if !self.empty() && waiter.may_take() {
+            // `may_take` first, as in `put_inner`.
+            if waiter.may_take() && !self.empty() {
                 waiter.done();
                 if let Some(item) = self.pop() {
                     return Poll::Ready(item);

@@ -218,3 +218,24 @@ fn lock_fifo_and_timeout() {
         assert!(!lock.is_locked());
     });
 }
+
+#[test]
+fn a_notified_waiter_whose_permit_was_taken_waits_for_the_next() {
+    run_test(async {
+        let semaphore = Semaphore::new(0);
+        let waiter = {
+            let semaphore = semaphore.clone();
+            IOLoop::current().spawn(async move {
+                let _guard = semaphore.acquire().await;
+            })
+        };
+        yield_now().await; // the waiter waits
+        semaphore.release();
+        // Before the notified waiter runs, a non-waiting caller takes the permit.
+        let stolen = semaphore.try_acquire().expect("a permit");
+        yield_now().await; // the waiter finds none and must wait again
+        drop(stolen);
+        let acquired = typhoon_ioloop::timeout(Duration::from_secs(5), waiter).await;
+        assert!(acquired.is_ok(), "the waiter was not lost");
+    });
+}

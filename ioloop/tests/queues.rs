@@ -149,3 +149,47 @@ fn lifo_queue_last_first() {
         assert_eq!(queue.get().await, 1);
     });
 }
+
+#[test]
+fn a_notified_getter_that_finds_its_item_taken_waits_for_the_next() {
+    run_test(async {
+        let queue: Queue<u32> = Queue::new(0);
+        let getter = {
+            let queue = queue.clone();
+            IOLoop::current().spawn(async move { queue.get().await })
+        };
+        yield_now().await; // the getter waits
+        queue.put_nowait(1).expect("room");
+        // Before the notified getter runs, a non-waiting caller takes the item.
+        assert_eq!(queue.get_nowait().ok(), Some(1));
+        yield_now().await; // the getter finds the queue empty and must wait again
+        queue.put_nowait(2).expect("room");
+        let got = typhoon_ioloop::timeout(Duration::from_secs(5), getter).await;
+        assert_eq!(
+            got.ok().and_then(Result::ok),
+            Some(2),
+            "the getter was not lost"
+        );
+    });
+}
+
+#[test]
+fn a_notified_putter_that_finds_the_queue_full_again_waits_for_room() {
+    run_test(async {
+        let queue: Queue<u32> = Queue::new(1);
+        queue.put_nowait(1).expect("room");
+        let putter = {
+            let queue = queue.clone();
+            IOLoop::current().spawn(async move { queue.put(2).await })
+        };
+        yield_now().await; // the putter waits for room
+        assert_eq!(queue.get_nowait().ok(), Some(1));
+        // Before the notified putter runs, a non-waiting caller takes the room.
+        queue.put_nowait(3).expect("room");
+        yield_now().await; // the putter finds the queue full and must wait again
+        assert_eq!(queue.get_nowait().ok(), Some(3));
+        let put = typhoon_ioloop::timeout(Duration::from_secs(5), putter).await;
+        assert!(put.is_ok(), "the putter was not lost");
+        assert_eq!(queue.get_nowait().ok(), Some(2));
+    });
+}
