@@ -399,8 +399,12 @@ impl Context {
     ///
     /// The response is then finished: the HTTP writers answer [`WebError::Finished`] (and
     /// `write` is ignored), the application's `request_timeout` no longer applies, and the
-    /// request's lifecycle stops watching the connection. The handler's future owns the new
-    /// protocol: the connection closes when that future ends.
+    /// request's lifecycle stops watching the connection. The new protocol runs either in the
+    /// handler's method (the connection closes when the method's future ends, or when the
+    /// [`Upgraded`](typhoon_httpserver::Upgraded) is dropped, whichever is later), or, to free
+    /// the request's future while the connection lives on, in the future the handler returns
+    /// from [`RequestHandler::into_detached`](crate::RequestHandler::into_detached), keeping the
+    /// `Upgraded` there (what a WebSocket does).
     ///
     /// # Errors
     ///
