@@ -91,10 +91,7 @@ fn handshake(port: u16, path: &str, deflate: bool) -> io::Result<TcpStream> {
 
 /// User plus system CPU seconds of this process.
 fn own_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-    ticks / 100.0
+    cpu_of("self")
 }
 
 /// User plus system CPU seconds of process `pid`.
