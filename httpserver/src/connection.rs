@@ -64,15 +64,12 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     let registration = Registration::new(server, &handle);
     let (stream, server) = (&registration.stream, &registration.server);
     let handoff = serve_requests(stream, peer, server, &handle).await;
-    if let Some(handoff) = handoff {
+    if let Some(handoff) = handoff
+        && handoff.outlived()
+    {
         // An upgraded protocol that outlives the request's future owns the connection now:
         // its `Upgraded` keeps the registration, and the socket closes when it is dropped.
-        let Some(registration) = handoff.keep(registration) else {
-            return;
-        };
-        if !registration.stream.closed() {
-            let _ = registration.stream.flush().await;
-        }
+        handoff.keep(Box::new(registration));
         return;
     }
     if !stream.closed() {

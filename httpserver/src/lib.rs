@@ -56,6 +56,7 @@
 
 mod body;
 mod connection;
+mod draining;
 #[cfg(feature = "gzip")]
 mod inflate;
 mod options;

@@ -92,7 +92,7 @@ pub(crate) struct ResponseState {
     /// on it is never read as part of this one.
     declared_length: Option<u64>,
     /// The server is shutting down: responses not yet started close their connection.
-    pub(crate) draining: Rc<crate::shared::Draining>,
+    pub(crate) draining: Rc<crate::draining::Draining>,
     /// The connection was handed over to another protocol ([`ResponseWriter::upgrade`]): its
     /// head has no body framing, and the HTTP connection serves no further request.
     pub(crate) upgraded: bool,
@@ -129,7 +129,7 @@ impl Default for ResponseState {
 
 impl ResponseState {
     /// A response state for one connection of a server whose shutdown flag is `draining`.
-    pub(crate) fn new(draining: Rc<crate::shared::Draining>) -> Self {
+    pub(crate) fn new(draining: Rc<crate::draining::Draining>) -> Self {
         Self {
             draining,
             ..Self::default()

@@ -8,6 +8,7 @@ use slab::Slab;
 use typhoon_ioloop::locks::Event;
 use typhoon_iostream::IOStream;
 
+use crate::draining::Draining;
 use crate::options::{HTTPServerOptions, HandlerFuture};
 use crate::request::{HTTPServerRequest, RequestContext};
 use crate::response::ResponseWriter;
@@ -23,40 +24,6 @@ pub(crate) struct ConnectionHandle {
     /// at `max_connections` the server closes the connection idle longest, the smallest, to
     /// make room (nginx's reusable connections).
     pub(crate) idle_since: Cell<u64>,
-}
-
-/// A server's graceful-shutdown flag: read by every connection, and awaited by the upgraded
-/// ones (a WebSocket sends its close when the shutdown starts).
-#[derive(Default)]
-pub(crate) struct Draining {
-    /// Whether the shutdown has begun.
-    flag: Cell<bool>,
-    /// Set when it begins.
-    started: Event,
-}
-
-impl Draining {
-    /// Whether the shutdown has begun.
-    pub(crate) fn get(&self) -> bool {
-        self.flag.get()
-    }
-
-    /// Begins it, waking whoever waits.
-    pub(crate) fn start(&self) {
-        self.flag.set(true);
-        self.started.set();
-    }
-
-    /// Waits until it begins.
-    pub(crate) async fn wait(&self) {
-        self.started.wait().await;
-    }
-}
-
-impl std::fmt::Debug for Draining {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Draining").field(&self.flag.get()).finish()
-    }
 }
 
 /// What the connections of one server share.

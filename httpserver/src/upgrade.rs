@@ -23,7 +23,7 @@ use std::rc::Rc;
 
 use typhoon_iostream::{IOStream, StreamError};
 
-use crate::shared::{Draining, Registration};
+use crate::draining::Draining;
 
 /// Why a response could not switch protocols.
 #[derive(Debug, thiserror::Error)]
@@ -57,11 +57,11 @@ pub struct Upgraded {
 
 /// The connection's registration, once the request's future has ended while its [`Upgraded`]
 /// lives on: dropped (closing the socket and unregistering the connection) with the last
-/// `Upgraded`.
+/// `Upgraded`. Held as `Any` so that this module needs nothing of the server's registry.
 #[derive(Default)]
 pub(crate) struct Handoff {
-    /// The registration, moved here by the connection task as it ends.
-    registration: std::cell::RefCell<Option<Registration>>,
+    /// The registration guard, moved here by the connection task as it ends.
+    registration: std::cell::RefCell<Option<Box<dyn std::any::Any>>>,
 }
 
 impl fmt::Debug for Handoff {
@@ -73,14 +73,14 @@ impl fmt::Debug for Handoff {
 }
 
 impl Handoff {
-    /// Keeps `registration` for as long as an [`Upgraded`] lives; if none does, gives it back
-    /// (the connection then ends as the request's future has).
-    pub(crate) fn keep(self: Rc<Self>, registration: Registration) -> Option<Registration> {
-        if Rc::strong_count(&self) == 1 {
-            return Some(registration);
-        }
+    /// Whether an [`Upgraded`] still lives, beside the connection's own reference.
+    pub(crate) fn outlived(self: &Rc<Self>) -> bool {
+        Rc::strong_count(self) > 1
+    }
+
+    /// Keeps the connection's registration guard until the last [`Upgraded`] is dropped.
+    pub(crate) fn keep(&self, registration: Box<dyn std::any::Any>) {
         *self.registration.borrow_mut() = Some(registration);
-        None
     }
 }
 
