@@ -1,0 +1,63 @@
+//! Tornado's `tornado.platform` for Typhoon: the Rust ecosystem's tokio-only libraries (sqlx,
+//! tokio-postgres, reqwest, the async redis client, the AWS SDK) used from Typhoon handlers.
+//!
+//! Typhoon's loop stays the runtime. A [`TokioBridge`] runs a tokio runtime on side threads,
+//! and a handler awaits a bridged call like any other future: [`run_on_tokio`] on the
+//! process's default bridge, or [`TokioBridge::spawn`] on one of your own (its worker count
+//! chosen, or a runtime you already have). Dropping the awaiting future cancels the call, and a
+//! panic comes back as [`BridgeError::Panicked`]. Results that come as a stream go through
+//! [`TokioBridge::stream`], a bounded channel, so a slow handler pushes back on the producer.
+//!
+//! A call costs one wake each way between the two threads (`bench/platform.sh` measures it
+//! against the same call on a tokio runtime, and the figures are in `bench/RESULTS.md`). Create
+//! tokio resources, such as connection pools, inside bridged futures. A resource registers with
+//! the runtime that is current when it is made, and only the bridge's runtime drives it.
+//!
+//! # Examples
+//!
+//! A Typhoon handler awaiting a tokio-only future (here, tokio's timer):
+//!
+//! ```
+//! use std::time::Duration;
+//! use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+//!
+//! struct Slow;
+//! impl RequestHandler for Slow {
+//!     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+//!         let waited = typhoon_platform::run_on_tokio(async {
+//!             tokio::time::sleep(Duration::from_millis(5)).await;
+//!             "waited on tokio's timer"
+//!         })
+//!         .await
+//!         .map_err(|error| HTTPError::with_source(500, error))?;
+//!         cx.write(waited);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! typhoon_testing::run_test(async {
+//!     let server =
+//!         typhoon_testing::AsyncHTTPTestServer::new(Application::new(vec![route("/", || Slow)]));
+//!     let response = server.fetch("/").await?;
+//!     assert_eq!(response.body, b"waited on tokio's timer");
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Feature flags
+//!
+//! | Name | Default | Description |
+//! | --- | --- | --- |
+//! | `tokio` | yes | The tokio bridge: [`TokioBridge`], [`run_on_tokio`], [`TokioStream`]; tokio with the `rt-multi-thread`, `sync`, `net` and `time` features, inside the bridge only |
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "tokio")]
+mod tokio_bridge;
+
+#[cfg(feature = "tokio")]
+pub use tokio_bridge::{
+    BridgeError, StreamClosed, TokioBridge, TokioSender, TokioStream, TokioTask, run_on_tokio,
+};
