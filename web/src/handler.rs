@@ -20,9 +20,10 @@ use crate::error::HTTPError;
 /// response state is in the [`Context`] every method receives. Neither handlers nor their
 /// futures need to be `Send`.
 ///
-/// Order of calls: the factory, the XSRF check (unsafe methods), the `authenticated` guard
-/// (which asks for the user: [`get_current_user`](Self::get_current_user) runs only when
-/// something does), [`prepare`](Self::prepare), then for a streamed body
+/// Order of calls: the factory, [`set_default_headers`](Self::set_default_headers), the XSRF
+/// check (unsafe methods), the `authenticated` guard (which asks for the user:
+/// [`get_current_user`](Self::get_current_user) runs only when something does),
+/// [`prepare`](Self::prepare), then for a streamed body
 /// [`data_received`](Self::data_received) per chunk, then the verb's method, then
 /// [`on_finish`](Self::on_finish) (always, also after errors, timeouts and panics).
 /// Errors go to [`write_error`](Self::write_error). If the client closes the connection
@@ -170,6 +171,38 @@ pub trait RequestHandler: 'static {
         None
     }
 
+    /// Sets the headers every response of this handler starts with (Tornado's
+    /// `set_default_headers`): called before anything else of the request, and again by every
+    /// [`Context::clear`], so the error pages (which start with a `clear`) carry them too.
+    /// Headers set here can be replaced or cleared later as any other.
+    ///
+    /// Like Tornado's, which runs in the handler's constructor before `initialize`, it does
+    /// not see the handler's state; shared state reaches it through `cx.settings()` or
+    /// statics. A panic in it is logged and otherwise ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Api;
+    /// impl RequestHandler for Api {
+    ///     fn set_default_headers(cx: &mut Context) {
+    ///         let _ = cx.set_header("X-Frame-Options", "DENY");
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         cx.write("framed by nobody");
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn set_default_headers(cx: &mut Context)
+    where
+        Self: Sized,
+    {
+        let _ = cx;
+    }
+
     /// Writes the error page (Tornado's `write_error`). The default writes Tornado's page, or
     /// with `serve_traceback` the error chain as plain text.
     fn write_error(&mut self, cx: &mut Context, error: &HTTPError) {
@@ -253,6 +286,7 @@ enum Outcome {
 fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Output = ()> {
     async move {
         cx.set_user_loader(H::get_current_user);
+        cx.set_default_headers_hook(H::set_default_headers);
         let deadline = cx.request_timeout().map(sleep);
         let mut deadline = pin!(deadline);
         let closed = cx.connection_closed_future();

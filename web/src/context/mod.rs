@@ -16,6 +16,7 @@ mod arguments;
 #[cfg(feature = "gzip")]
 mod compression;
 mod errors;
+mod hooks;
 mod rendering;
 pub(crate) mod response;
 mod security;
@@ -71,6 +72,9 @@ pub struct Context {
     current_user: std::cell::OnceCell<Option<String>>,
     /// The handler's `get_current_user`, called on first use.
     user_loader: fn(&Context) -> Option<String>,
+    /// The handler's `set_default_headers`, applied when the handler starts and again by
+    /// every [`clear`](Self::clear) (so error pages carry them too).
+    default_headers: fn(&mut Context),
     /// The raw XSRF token (from the cookie or new), its timestamp, whether it came from the
     /// cookie, and the masked token handed out.
     xsrf: Option<Box<XsrfToken>>,
@@ -118,6 +122,7 @@ impl Context {
             body_bytes: 0,
             current_user: std::cell::OnceCell::new(),
             user_loader: |_| None,
+            default_headers: |_| {},
             xsrf: None,
             pending_allow: None,
             connection_closed: false,

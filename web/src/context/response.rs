@@ -60,13 +60,18 @@ impl Context {
         self.headers.get(name)
     }
 
-    /// Resets status, headers and the buffered body (Tornado's `clear`).
+    /// Resets status, headers and the buffered body, then re-applies the default headers:
+    /// `Content-Type: text/html; charset=UTF-8` and whatever the handler's
+    /// [`set_default_headers`](crate::RequestHandler::set_default_headers) sets (Tornado's
+    /// `clear`). Error pages start with a `clear`, so they carry the handler's default
+    /// headers too.
     pub fn clear(&mut self) {
         self.headers.clear();
         self.default_content_type = true;
         self.body.clear();
         self.status = 200;
         self.reason = None;
+        self.apply_default_headers();
     }
 
     /// Appends to the response body (str, String, bytes). After `finish` it is ignored and
