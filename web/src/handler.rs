@@ -21,9 +21,10 @@ use crate::error::HTTPError;
 /// futures need to be `Send`.
 ///
 /// Order of calls: the factory, [`set_default_headers`](Self::set_default_headers), the XSRF
-/// check (unsafe methods), the `authenticated` guard (which asks for the user:
-/// [`get_current_user`](Self::get_current_user) runs only when something does),
-/// [`prepare`](Self::prepare), then for a streamed body
+/// check (unsafe methods), [`prepare`](Self::prepare), the route's
+/// [`authenticated`](Self::authenticated) guard (which asks for the user:
+/// [`get_current_user`](Self::get_current_user) runs only when something does), then for a
+/// streamed body
 /// [`data_received`](Self::data_received) per chunk, then the verb's method, then
 /// [`on_finish`](Self::on_finish) (always, also after errors, timeouts and panics).
 /// Errors go to [`write_error`](Self::write_error). If the client closes the connection
@@ -201,6 +202,57 @@ pub trait RequestHandler: 'static {
         Self: Sized,
     {
         let _ = cx;
+    }
+
+    /// Where [`authenticated`](Self::authenticated) sends an anonymous GET or HEAD (Tornado's
+    /// `get_login_url`); the default is the `login_url` setting. `None` refuses with a 403.
+    fn get_login_url(&self, cx: &Context) -> Option<String> {
+        cx.settings().login_url.clone()
+    }
+
+    /// Requires a logged-in user (Tornado's `@authenticated` decorator, called at the top of
+    /// the verb's method: `self.authenticated(cx)?;`). Without a
+    /// [`current_user`](Context::current_user), a GET or HEAD is redirected to
+    /// [`get_login_url`](Self::get_login_url) with `?next=` the request's URI (its full URL
+    /// when the login URL is absolute), and any other method gets a 403. Routes marked
+    /// [`Route::authenticated`](crate::Route::authenticated) run it for every method, after
+    /// [`prepare`](Self::prepare), so a user that `prepare` loads with
+    /// [`Context::set_current_user`] passes.
+    ///
+    /// # Errors
+    ///
+    /// A 403, or after the redirect [`HTTPError::finish`] (which `?` passes on so that the
+    /// method stops).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Profile;
+    /// impl RequestHandler for Profile {
+    ///     async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         let user = cx.get_signed_cookie("user"); // or an await on a database
+    ///         cx.set_current_user(user);
+    ///         Ok(())
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         self.authenticated(cx)?;
+    ///         let greeting = format!("hi {}", cx.current_user().unwrap_or_default());
+    ///         cx.write(greeting);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn authenticated(&self, cx: &mut Context) -> Result<(), HTTPError>
+    where
+        Self: Sized,
+    {
+        if cx.current_user().is_some() {
+            return Ok(());
+        }
+        let login_url = self.get_login_url(cx);
+        cx.deny_anonymous(login_url)
     }
 
     /// Writes the error page (Tornado's `write_error`). The default writes Tornado's page, or
@@ -404,12 +456,12 @@ async fn run_methods<H: RequestHandler>(
     {
         cx.check_xsrf_cookie()?;
     }
-    if cx.route_requires_user() && cx.current_user().is_none() {
-        return cx.deny_anonymous();
-    }
     handler.prepare(cx).await?;
     if cx.is_finished() {
         return Ok(());
+    }
+    if cx.route_requires_user() {
+        handler.authenticated(cx)?;
     }
     if H::STREAM_REQUEST_BODY {
         while let Some(chunk) = cx.next_body_chunk().await? {
