@@ -255,8 +255,12 @@ pub trait RequestHandler: 'static {
         cx.deny_anonymous(login_url)
     }
 
-    /// Writes the error page (Tornado's `write_error`). The default writes Tornado's page, or
-    /// with `serve_traceback` the error chain as plain text.
+    /// Writes the error page (Tornado's `write_error`) of every error the request answers: an
+    /// `Err` from a method or hook, a [`Context::send_error`], a timeout, a 405, 413 or XSRF
+    /// 403 (the 404 of an unrouted path is the default handler's). It starts from a
+    /// [`Context::clear`]ed response with the error's status set. The default writes
+    /// Tornado's page, or with `serve_traceback` the error chain as plain text. If it panics,
+    /// the default page is written instead.
     fn write_error(&mut self, cx: &mut Context, error: &HTTPError) {
         cx.write_default_error(error);
     }
@@ -393,6 +397,14 @@ fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Ou
             }
             return;
         }
+        if !matches!(outcome, Outcome::Closed)
+            && let Some(error) = cx.take_sent_error()
+        {
+            // `send_error`'s page, before any error the method went on to return (which then
+            // finds the response finished and is only logged).
+            write_error_page(&mut handler, &mut cx, &error);
+            cx.finish();
+        }
         match outcome {
             Outcome::Done(Ok(())) => {}
             Outcome::Done(Err(error)) => handle_error(&mut handler, &mut cx, &error),
@@ -423,6 +435,12 @@ fn handle_error<H: RequestHandler>(handler: &mut H, cx: &mut Context, error: &HT
         cx.abort_streamed_response();
         return;
     }
+    write_error_page(handler, cx, error);
+}
+
+/// Clears the response and writes `error`'s page with the handler's `write_error` (Tornado's
+/// `send_error`); if `write_error` panics, the default page.
+fn write_error_page<H: RequestHandler>(handler: &mut H, cx: &mut Context, error: &HTTPError) {
     cx.prepare_error(error);
     let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         handler.write_error(cx, error);

@@ -10,6 +10,7 @@ use typhoon_httpserver::{BodyReader, HTTPServerRequest, ResponseWriter};
 use typhoon_httputil::{Arguments, Files, HTTPHeaders};
 
 use crate::app_state::AppState;
+use crate::error::HTTPError;
 use crate::routing::RouteOptions;
 
 mod arguments;
@@ -78,6 +79,9 @@ pub struct Context {
     /// The raw XSRF token (from the cookie or new), its timestamp, whether it came from the
     /// cookie, and the masked token handed out.
     xsrf: Option<Box<XsrfToken>>,
+    /// The error [`send_error`](Self::send_error) asked for: answered by the handler's
+    /// `write_error` once its method returns (the response takes no more writes meanwhile).
+    sent_error: Option<Box<HTTPError>>,
     /// The `Allow` header of a 405, applied after the error clears headers.
     pending_allow: Option<String>,
     /// The client went away.
@@ -124,6 +128,7 @@ impl Context {
             user_loader: |_| None,
             default_headers: |_| {},
             xsrf: None,
+            sent_error: None,
             pending_allow: None,
             connection_closed: false,
             detached: Rc::default(),

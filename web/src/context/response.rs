@@ -77,7 +77,7 @@ impl Context {
     /// Appends to the response body (str, String, bytes). After `finish` it is ignored and
     /// logged.
     pub fn write(&mut self, chunk: impl AsRef<[u8]>) {
-        if self.finished {
+        if self.closed_for_writes() {
             tracing::warn!(target: "typhoon::application", "write() after finish() ignored");
             return;
         }
@@ -99,9 +99,10 @@ impl Context {
         Ok(())
     }
 
-    /// Whether the response is finished.
+    /// Whether the response is finished, or an error page is pending
+    /// ([`send_error`](Self::send_error)).
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.closed_for_writes()
     }
 
     /// Whether the head has gone out (after a `flush`).
@@ -147,7 +148,7 @@ impl Context {
     ///
     /// Cancel-safe: the bytes are queued before the wait.
     pub async fn flush(&mut self) -> Result<()> {
-        if self.finished {
+        if self.closed_for_writes() {
             return Err(WebError::Finished);
         }
         let chunk = std::mem::take(&mut self.body);
@@ -178,7 +179,7 @@ impl Context {
     /// file is shorter than the range (the connection is then closed, so a short body never
     /// looks complete).
     pub async fn send_file(&mut self, file: &std::fs::File, offset: u64, count: u64) -> Result<()> {
-        if self.finished {
+        if self.closed_for_writes() {
             return Err(WebError::Finished);
         }
         if !self.head_sent {
@@ -245,7 +246,7 @@ impl Context {
     /// Finishes the response (Tornado's `finish`): ETag and 304, `Content-Length`, transforms.
     /// Done automatically when the handler returns; later writes are ignored.
     pub fn finish(&mut self) {
-        if self.finished {
+        if self.closed_for_writes() {
             return;
         }
         let mut chunk = std::mem::take(&mut self.body);
@@ -417,7 +418,7 @@ impl Context {
     /// that does not switch protocols (the response is left as it was) or if the client went
     /// away.
     pub async fn detach(&mut self) -> Result<typhoon_httpserver::Upgraded> {
-        if self.finished || self.head_sent {
+        if self.closed_for_writes() || self.head_sent {
             return Err(WebError::Finished);
         }
         let connect = self.request.method == "CONNECT";
@@ -455,7 +456,7 @@ impl Context {
     /// [`WebError::InvalidHeader`] for a URL with CR/LF, [`WebError::Finished`] if the head went
     /// out.
     pub fn redirect_with_status(&mut self, url: &str, status: u16) -> Result<()> {
-        if self.head_sent || self.finished {
+        if self.head_sent || self.closed_for_writes() {
             return Err(WebError::Finished);
         }
         let status = if matches!(status, 301 | 302 | 303 | 307 | 308) {

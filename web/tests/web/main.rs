@@ -15,6 +15,7 @@ mod gzip;
 mod multipart;
 mod redirects;
 mod responses;
+mod send_error;
 mod settings;
 mod static_files;
 mod streaming;
