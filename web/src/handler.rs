@@ -59,6 +59,13 @@ pub trait RequestHandler: 'static {
     /// on the impl block fills it in from the methods defined there.
     const ALLOWED_METHODS: &'static [&'static str] = &[];
 
+    /// Verbs beyond the seven that this handler accepts (Tornado's `SUPPORTED_METHODS`
+    /// extended with, say, `"PROPFIND"` or `"PURGE"`); requests with them go to
+    /// [`other_method`](Self::other_method). Any other verb gets a 405 before anything of
+    /// the handler runs. They are listed in a 405's `Allow` after
+    /// [`ALLOWED_METHODS`](Self::ALLOWED_METHODS).
+    const EXTRA_METHODS: &'static [&'static str] = &[];
+
     /// Stream the request body to [`data_received`](Self::data_received) instead of reading
     /// it first (Tornado's `@stream_request_body`).
     const STREAM_REQUEST_BODY: bool = false;
@@ -144,6 +151,42 @@ pub trait RequestHandler: 'static {
     /// 405 unless overridden.
     async fn options(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
         let _ = cx;
+        Err(HTTPError::new(405))
+    }
+
+    /// A verb of [`EXTRA_METHODS`](Self::EXTRA_METHODS) (Tornado's method named after a
+    /// verb it added to `SUPPORTED_METHODS`); `method` is the request's method, as sent.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler, handler};
+    ///
+    /// struct Cache;
+    /// #[handler]
+    /// impl RequestHandler for Cache {
+    ///     const EXTRA_METHODS: &'static [&'static str] = &["PURGE"];
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         cx.write("cached");
+    ///         Ok(())
+    ///     }
+    ///     async fn other_method(&mut self, cx: &mut Context, method: &str) -> Result<(), HTTPError> {
+    ///         match method {
+    ///             "PURGE" => {
+    ///                 cx.write("purged");
+    ///                 Ok(())
+    ///             }
+    ///             _ => Err(HTTPError::new(405)),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    async fn other_method(&mut self, cx: &mut Context, method: &str) -> Result<(), HTTPError> {
+        let _ = (cx, method);
         Err(HTTPError::new(405))
     }
 
@@ -462,7 +505,7 @@ async fn run_methods<H: RequestHandler>(
     let known = matches!(
         method.as_str(),
         "GET" | "HEAD" | "POST" | "DELETE" | "PATCH" | "PUT" | "OPTIONS"
-    );
+    ) || H::EXTRA_METHODS.contains(&method.as_str());
     if !known {
         return Err(method_not_allowed::<H>(cx));
     }
@@ -493,7 +536,8 @@ async fn run_methods<H: RequestHandler>(
         "DELETE" => handler.delete(cx).await,
         "PATCH" => handler.patch(cx).await,
         "PUT" => handler.put(cx).await,
-        _ => handler.options(cx).await,
+        "OPTIONS" => handler.options(cx).await,
+        other => handler.other_method(cx, other).await,
     };
     match result {
         Err(error) if error.status() == 405 => Err(method_not_allowed::<H>(cx)),
@@ -501,10 +545,20 @@ async fn run_methods<H: RequestHandler>(
     }
 }
 
-/// A 405, with `Allow` when the handler lists its methods.
+/// A 405, with `Allow` when the handler lists its methods (its extra verbs after the others).
 fn method_not_allowed<H: RequestHandler>(cx: &mut Context) -> HTTPError {
-    if !H::ALLOWED_METHODS.is_empty() {
-        cx.set_pending_allow(H::ALLOWED_METHODS.join(", "));
+    let mut allow = String::new();
+    for verb in H::ALLOWED_METHODS.iter().chain(H::EXTRA_METHODS) {
+        if allow.split(", ").any(|listed| listed == *verb) {
+            continue;
+        }
+        if !allow.is_empty() {
+            allow.push_str(", ");
+        }
+        allow.push_str(verb);
+    }
+    if !allow.is_empty() {
+        cx.set_pending_allow(allow);
     }
     HTTPError::new(405)
 }

@@ -8,6 +8,7 @@ mod arguments;
 mod auth;
 mod cookies;
 mod cors;
+mod custom_methods;
 mod default_headers;
 mod detach;
 mod errors;
