@@ -31,8 +31,11 @@ type XsrfToken = (Vec<u8>, u64, bool, String);
 ///
 /// The response is buffered until [`flush`](Self::flush) or [`finish`](Self::finish) (the
 /// framework finishes it when the handler returns). Default headers are Tornado's:
-/// `Content-Type: text/html; charset=UTF-8` (unless cleared or replaced), with `Server` and
-/// `Date` added by the server; a `GET`/`HEAD` answered in one piece gets an `Etag` (SHA-1 of the
+/// `Content-Type: text/html; charset=UTF-8`, `Server` and `Date` (written by the server), each
+/// replaced by a [`set_header`](Self::set_header) of the same name, removed by
+/// [`clear_header`](Self::clear_header) and back after a [`clear`](Self::clear), plus the
+/// handler's [`set_default_headers`](crate::RequestHandler::set_default_headers); a
+/// `GET`/`HEAD` answered in one piece gets an `Etag` (SHA-1 of the
 /// body) and a 304 when it matches `If-None-Match`.
 pub struct Context {
     /// The request.
@@ -55,6 +58,8 @@ pub struct Context {
     headers: HTTPHeaders,
     /// Whether the default `Content-Type` applies (not cleared).
     default_content_type: bool,
+    /// Whether the server's default `Server` and `Date` go out (not cleared).
+    default_server_date: (bool, bool),
     /// Body bytes not yet flushed.
     body: Vec<u8>,
     /// `finish` happened.
@@ -117,6 +122,7 @@ impl Context {
             reason: None,
             headers: HTTPHeaders::new(),
             default_content_type: true,
+            default_server_date: (true, true),
             body: Vec::new(),
             finished: false,
             head_sent: false,

@@ -26,7 +26,8 @@ impl Context {
         self.status
     }
 
-    /// Sets a response header, replacing earlier values.
+    /// Sets a response header, replacing earlier values (also a default one: `Server`,
+    /// `Date`, `Content-Type`).
     ///
     /// # Errors
     ///
@@ -47,10 +48,15 @@ impl Context {
         Ok(())
     }
 
-    /// Removes a response header (also the default `Content-Type`).
+    /// Removes a response header, also a default one (`Content-Type`, `Server`, `Date`) until
+    /// the next [`clear`](Self::clear).
     pub fn clear_header(&mut self, name: &str) {
         if name.eq_ignore_ascii_case("Content-Type") {
             self.default_content_type = false;
+        } else if name.eq_ignore_ascii_case("Server") {
+            self.default_server_date.0 = false;
+        } else if name.eq_ignore_ascii_case("Date") {
+            self.default_server_date.1 = false;
         }
         self.headers.remove(name);
     }
@@ -68,6 +74,7 @@ impl Context {
     pub fn clear(&mut self) {
         self.headers.clear();
         self.default_content_type = true;
+        self.default_server_date = (true, true);
         self.body.clear();
         self.status = 200;
         self.reason = None;
@@ -133,6 +140,12 @@ impl Context {
         }
         for (name, value) in self.headers.iter() {
             let _ = writer.add_header(name, value);
+        }
+        if !self.default_server_date.0 {
+            writer.clear_header("Server");
+        }
+        if !self.default_server_date.1 {
+            writer.clear_header("Date");
         }
         self.head_sent = true;
     }
