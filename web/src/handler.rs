@@ -71,8 +71,65 @@ pub trait RequestHandler: 'static {
     const STREAM_REQUEST_BODY: bool = false;
 
     /// Whether unsafe methods are checked against the XSRF cookie when the `xsrf_cookies`
-    /// setting is on (Tornado overrides `check_xsrf_cookie` to opt out).
+    /// setting is on (Tornado overrides `check_xsrf_cookie` with a no-op to opt out); to
+    /// change the check instead, override [`check_xsrf_cookie`](Self::check_xsrf_cookie).
     const CHECK_XSRF: bool = true;
+
+    /// Checks an unsafe request (not GET, HEAD or OPTIONS) against the XSRF cookie, with the
+    /// `xsrf_cookies` setting on and [`CHECK_XSRF`](Self::CHECK_XSRF) (Tornado's
+    /// `check_xsrf_cookie`); runs before [`prepare`](Self::prepare). The default is
+    /// [`Context::check_xsrf_cookie`]; an override may accept other proof (a bearer token,
+    /// say) and fall back to it.
+    ///
+    /// # Errors
+    ///
+    /// An error (a 403) refuses the request through [`write_error`](Self::write_error).
+    fn check_xsrf_cookie(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        cx.check_xsrf_cookie()
+    }
+
+    /// The `Etag` of a response answered in one piece (Tornado's `compute_etag`), from its
+    /// body; `None` sends none (and never a 304). Asked only for a 200 to a GET or HEAD that
+    /// set no `Etag` itself, with the `compute_etag` setting on. The default is the quoted
+    /// SHA-1 of the body ([`Context::sha1_etag`]).
+    fn compute_etag(cx: &Context, body: &[u8]) -> Option<String>
+    where
+        Self: Sized,
+    {
+        let _ = cx;
+        Some(Context::sha1_etag(body))
+    }
+
+    /// Decodes an argument's value (Tornado's `decode_argument`) for
+    /// [`Context::get_argument`] and the other argument getters, which then replace control
+    /// characters with spaces and strip it. `name` is the argument's name. The default is
+    /// UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// The default: a 400 for a value that is not UTF-8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Latin1;
+    /// impl RequestHandler for Latin1 {
+    ///     fn decode_argument(_cx: &Context, value: &[u8], _name: &str) -> Result<String, HTTPError> {
+    ///         Ok(value.iter().map(|&byte| char::from(byte)).collect())
+    ///     }
+    /// }
+    /// ```
+    fn decode_argument(cx: &Context, value: &[u8], name: &str) -> Result<String, HTTPError>
+    where
+        Self: Sized,
+    {
+        let _ = (cx, name);
+        std::str::from_utf8(value)
+            .map(str::to_owned)
+            .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in argument"))
+    }
 
     /// Called before the verb's method; may finish the request (then the method is skipped).
     ///
@@ -385,6 +442,8 @@ enum Outcome {
 fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Output = ()> {
     async move {
         cx.set_user_loader(H::get_current_user);
+        cx.set_argument_decoder(H::decode_argument);
+        cx.set_etag_hook(H::compute_etag);
         cx.set_default_headers_hook(H::set_default_headers);
         let deadline = cx.request_timeout().map(sleep);
         let mut deadline = pin!(deadline);
@@ -515,7 +574,7 @@ async fn run_methods<H: RequestHandler>(
     }
     if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") && H::CHECK_XSRF && cx.xsrf_enabled()
     {
-        cx.check_xsrf_cookie()?;
+        handler.check_xsrf_cookie(cx)?;
     }
     handler.prepare(cx).await?;
     if cx.is_finished() {

@@ -88,6 +88,13 @@
 //! - `initialize(**kwargs)` is the route's factory closure: `route("/", move || H { db: db.clone() })`.
 //! - `get_current_user(cx)` is an associated function, loaded lazily and cached as in Tornado,
 //!   but it cannot see `self` (the handler is busy in its method when the question comes).
+//!   So are the other hooks that [`Context`] calls itself: `set_default_headers(cx)` (from
+//!   `cx.clear()`), `decode_argument(cx, value, name)` (from the argument getters) and
+//!   `compute_etag(cx, body)` (from `cx.finish()`); `decode_argument` does not apply to
+//!   `path_args`, which are always UTF-8.
+//! - Keyword arguments of the argument getters are `_with` variants:
+//!   `get_argument(name, strip=False)` is `cx.get_argument_with(name, false)`; a default is
+//!   [`Context::get_argument_or`].
 //! - The 405 of a verb a handler does not implement carries `Allow` from
 //!   [`RequestHandler::ALLOWED_METHODS`], which [`#[handler]`](macro@handler) fills in from the
 //!   methods the impl block defines (Rust cannot otherwise see which default methods were

@@ -22,6 +22,9 @@ mod rendering;
 pub(crate) mod response;
 mod security;
 
+/// A handler's `decode_argument`: the context, the raw value and the argument's name.
+type ArgumentDecoder = fn(&Context, &[u8], &str) -> Result<String, HTTPError>;
+
 /// The request's XSRF token once computed: the raw token, its timestamp, whether it came
 /// from the cookie, and its masked form.
 type XsrfToken = (Vec<u8>, u64, bool, String);
@@ -78,6 +81,10 @@ pub struct Context {
     current_user: std::cell::OnceCell<Option<String>>,
     /// The handler's `get_current_user`, called on first use.
     user_loader: fn(&Context) -> Option<String>,
+    /// The handler's `decode_argument`, for the argument getters.
+    argument_decoder: ArgumentDecoder,
+    /// The handler's `compute_etag`, for `finish`.
+    etag_hook: fn(&Context, &[u8]) -> Option<String>,
     /// The handler's `set_default_headers`, applied when the handler starts and again by
     /// every [`clear`](Self::clear) (so error pages carry them too).
     default_headers: fn(&mut Context),
@@ -132,6 +139,12 @@ impl Context {
             body_bytes: 0,
             current_user: std::cell::OnceCell::new(),
             user_loader: |_| None,
+            argument_decoder: |_, value, _| {
+                std::str::from_utf8(value)
+                    .map(str::to_owned)
+                    .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in argument"))
+            },
+            etag_hook: |_, body| Some(Context::sha1_etag(body)),
             default_headers: |_| {},
             xsrf: None,
             sent_error: None,

@@ -1,7 +1,5 @@
 //! The response: status, headers, body, flushing, files, `finish` and its transforms, redirects.
 
-use sha1::{Digest, Sha1};
-
 use super::Context;
 #[cfg(feature = "gzip")]
 use super::compression;
@@ -269,15 +267,10 @@ impl Context {
                 && matches!(method, "GET" | "HEAD")
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
+                && let Some(etag) = self.etag_of(&chunk)
+                && self.headers.set("Etag", &etag).is_ok()
             {
-                // `"` + 40 hex digits + `"`, built on the stack.
-                let mut quoted = [b'"'; 42];
-                hex::encode_to_slice(Sha1::digest(&chunk), &mut quoted[1..41])
-                    .expect("invariant: a SHA-1 digest is 20 bytes, 40 hex digits");
-                let etag = std::str::from_utf8(&quoted)
-                    .expect("invariant: quotes and hex digits are ASCII");
-                let _ = self.headers.set("Etag", etag);
-                if self.check_etag_header(etag) {
+                if self.check_etag_header(&etag) {
                     chunk.clear();
                     self.status = 304;
                     self.reason = None;

@@ -13,6 +13,7 @@ mod default_headers;
 mod detach;
 mod errors;
 mod gzip;
+mod handler_hooks;
 mod multipart;
 mod redirects;
 mod responses;
