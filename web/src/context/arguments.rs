@@ -42,12 +42,12 @@ impl Context {
         }
         let query = from
             .query
-            .then(|| self.query_arguments.as_ref())
+            .then_some(self.query_arguments.as_ref())
             .flatten()
             .and_then(|args| args.get(name));
         let body = from
             .body
-            .then(|| self.body_arguments.as_deref())
+            .then_some(self.body_arguments.as_deref())
             .flatten()
             .and_then(|(args, _)| args.get(name));
         query

@@ -269,12 +269,11 @@ impl Context {
                 && self.app.settings.compute_etag
                 && let Some(etag) = self.etag_of(&chunk)
                 && self.headers.set("Etag", &etag).is_ok()
+                && self.check_etag_header(&etag)
             {
-                if self.check_etag_header(&etag) {
-                    chunk.clear();
-                    self.status = 304;
-                    self.reason = None;
-                }
+                chunk.clear();
+                self.status = 304;
+                self.reason = None;
             }
             if matches!(self.status, 100..=199 | 204 | 304) {
                 chunk.clear();

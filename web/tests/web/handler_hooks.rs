@@ -72,8 +72,8 @@ impl RequestHandler for DecodeArgHandler {
             .map_err(|_| HTTPError::with_log_message(400, "Invalid unicode"))
     }
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let foo = cx.get_argument("foo")?;
-        cx.write(foo);
+        let value = cx.get_argument("foo")?;
+        cx.write(value);
         Ok(())
     }
 }
