@@ -59,7 +59,8 @@ impl Context {
         self.headers.remove(name);
     }
 
-    /// A response header as set so far.
+    /// A response header as set so far. The server writes the default `Server` and `Date`
+    /// when the head goes out, so they are not seen here unless set.
     pub fn get_header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)
     }
