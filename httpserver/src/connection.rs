@@ -15,6 +15,7 @@ use typhoon_ioloop::{
 };
 use typhoon_iostream::{IOStream, PeerAddr, StreamError};
 
+use crate::access_log::log_access;
 use crate::body::{BodyReader, BodyTimeouts};
 use crate::request::HTTPServerRequest;
 use crate::response::{ResponseState, ResponseWriter};
@@ -253,11 +254,17 @@ async fn handle_request(
     let Some((status, mut keep_alive)) =
         finish_response(response, stream, &outcome, failure, head, method_is_head)
     else {
-        log_access(500, head, &remote_ip, start);
+        log_access(options.log_function.as_ref(), 500, head, &remote_ip, start);
         stream.close();
         return false;
     };
-    log_access(status, head, &remote_ip, start);
+    log_access(
+        options.log_function.as_ref(),
+        status,
+        head,
+        &remote_ip,
+        start,
+    );
     let complete = body_flags
         .as_ref()
         .is_none_or(|(complete, _)| complete.get());
@@ -581,35 +588,4 @@ fn take_gzip_encoding(request: &mut HTTPServerRequest, options: &crate::HTTPServ
         .add("X-Consumed-Content-Encoding", &encoding);
     request.headers.remove("Content-Encoding");
     true
-}
-
-/// Tornado's access log line: `200 GET / (127.0.0.1) 0.42ms`, level by status. Nothing is
-/// computed unless a subscriber listens at that level.
-fn log_access(status: u16, head: &RequestHead, remote_ip: &str, start: Instant) {
-    let level = match status {
-        0..400 => tracing::Level::INFO,
-        400..500 => tracing::Level::WARN,
-        _ => tracing::Level::ERROR,
-    };
-    let enabled = match level {
-        tracing::Level::INFO => tracing::enabled!(target: "typhoon::access", tracing::Level::INFO),
-        tracing::Level::WARN => tracing::enabled!(target: "typhoon::access", tracing::Level::WARN),
-        _ => tracing::enabled!(target: "typhoon::access", tracing::Level::ERROR),
-    };
-    if !enabled {
-        return;
-    }
-    let (method, uri) = (head.method(), head.target());
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    match status {
-        0..400 => {
-            tracing::info!(target: "typhoon::access", status, method, uri, remote_ip, request_time_ms = ms, "{status} {method} {uri} ({remote_ip}) {ms:.2}ms");
-        }
-        400..500 => {
-            tracing::warn!(target: "typhoon::access", status, method, uri, remote_ip, request_time_ms = ms, "{status} {method} {uri} ({remote_ip}) {ms:.2}ms");
-        }
-        _ => {
-            tracing::error!(target: "typhoon::access", status, method, uri, remote_ip, request_time_ms = ms, "{status} {method} {uri} ({remote_ip}) {ms:.2}ms");
-        }
-    }
 }

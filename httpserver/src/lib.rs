@@ -11,7 +11,8 @@
 //!   every limit and timeout of [`HTTPServerOptions`], `xheaders`, TLS, gzip request bodies,
 //!   streamed request bodies ([`BodyReader`]), graceful [`shutdown`](HTTPServer::shutdown), n
 //!   loops on one port (a factory of `HTTPServer`s given to
-//!   [`typhoon_iostream::start_loops`]), and Tornado's access log on `typhoon::access`.
+//!   [`typhoon_iostream::start_loops`]), and Tornado's access log on `typhoon::access`
+//!   (`200 GET / (127.0.0.1) 0.42ms`), or the application's own [`LogFunction`].
 //! - [`HTTPServerRequest`] and [`ResponseWriter`]: one request and its answer.
 //!
 //! # Examples
@@ -54,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access_log;
 mod body;
 mod connection;
 mod draining;
@@ -66,6 +68,7 @@ mod server;
 mod shared;
 mod upgrade;
 
+pub use access_log::{AccessRecord, LogFunction};
 pub use body::BodyReader;
 pub use options::{HTTPServerOptions, HandlerFuture, StreamBodyPredicate};
 pub use request::HTTPServerRequest;

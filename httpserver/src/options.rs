@@ -79,6 +79,9 @@ pub struct HTTPServerOptions {
     /// Stream the bodies of the requests this predicate selects (Tornado's
     /// `@stream_request_body`); others are read whole first.
     pub stream_request_body: Option<StreamBodyPredicate>,
+    /// Replaces the access log line (Tornado's `log_function` setting); `None` logs
+    /// Tornado's line on `typhoon::access`.
+    pub log_function: Option<crate::LogFunction>,
     /// TLS: connections are handshaken first, and requests say `protocol == "https"`.
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
@@ -102,6 +105,7 @@ impl Default for HTTPServerOptions {
             trusted_downstream: Vec::new(),
             decompress_request: false,
             stream_request_body: None,
+            log_function: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -123,6 +127,7 @@ impl fmt::Debug for HTTPServerOptions {
             .field("no_keep_alive", &self.no_keep_alive)
             .field("xheaders", &self.xheaders)
             .field("decompress_request", &self.decompress_request)
+            .field("log_function", &self.log_function.is_some())
             .finish_non_exhaustive()
     }
 }

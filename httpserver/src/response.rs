@@ -16,7 +16,8 @@ use typhoon_httputil::{HTTPHeaders, reason_phrase, write_timestamp};
 
 use crate::upgrade::{UpgradeError, Upgraded};
 
-/// The `Server` header every response carries.
+/// The `Server` header every response carries, unless the application sets its own or
+/// clears it.
 const SERVER_HEADER: &str = "TyphoonServer/0.1";
 
 thread_local! {
@@ -101,6 +102,12 @@ pub(crate) struct ResponseState {
     pub(crate) handoff: Option<Rc<crate::upgrade::Handoff>>,
     /// The request is a `CONNECT`: a 2xx answer opens a tunnel.
     pub(crate) connect: bool,
+    /// The default `Server` header goes out (unless the application set its own): cleared by
+    /// `clear_header("Server")`, back for the next request.
+    default_server: bool,
+    /// The default `Date` header goes out (unless the application set its own): cleared by
+    /// `clear_header("Date")`, back for the next request.
+    default_date: bool,
 }
 
 impl Default for ResponseState {
@@ -123,6 +130,8 @@ impl Default for ResponseState {
             upgraded: false,
             handoff: None,
             connect: false,
+            default_server: true,
+            default_date: true,
         }
     }
 }
@@ -171,6 +180,8 @@ impl ResponseState {
         self.declared_length = None;
         self.upgraded = false;
         self.connect = false;
+        self.default_server = true;
+        self.default_date = true;
     }
 
     /// Statuses that never carry a body.
@@ -198,11 +209,18 @@ impl ResponseState {
             .or_else(|| reason_phrase(self.status))
             .unwrap_or("Unknown");
         out.extend_from_slice(reason.as_bytes());
-        out.extend_from_slice(b"\r\nServer: ");
-        out.extend_from_slice(SERVER_HEADER.as_bytes());
-        out.extend_from_slice(b"\r\nDate: ");
-        push_date(out);
         out.extend_from_slice(b"\r\n");
+        // Default headers, unless the application replaced or cleared them (one line each).
+        if self.default_server && !self.headers.contains("Server") {
+            out.extend_from_slice(b"Server: ");
+            out.extend_from_slice(SERVER_HEADER.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        if self.default_date && !self.headers.contains("Date") {
+            out.extend_from_slice(b"Date: ");
+            push_date(out);
+            out.extend_from_slice(b"\r\n");
+        }
         let mut has_length = false;
         self.declared_length = None;
         for (name, value) in self.headers.iter() {
@@ -382,9 +400,15 @@ impl ResponseWriter {
         self.state.borrow_mut().headers.add(name, value)
     }
 
-    /// Removes a header.
+    /// Removes a header, also the default `Server` or `Date` (for this response).
     pub fn clear_header(&mut self, name: &str) {
-        self.state.borrow_mut().headers.remove(name);
+        let mut state = self.state.borrow_mut();
+        if name.eq_ignore_ascii_case("Server") {
+            state.default_server = false;
+        } else if name.eq_ignore_ascii_case("Date") {
+            state.default_date = false;
+        }
+        state.headers.remove(name);
     }
 
     /// A header's first value, as set so far.

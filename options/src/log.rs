@@ -12,7 +12,8 @@
 //! ```
 //!
 //! level letter, local date and time (`%y%m%d %H:%M:%S`), the last segment of the module path
-//! and the line, then the message and any other fields as `key=value`. On a terminal the
+//! and the line, then the message and any other fields as `key=value` (but for the access
+//! log, `typhoon::access`, whose fields repeat its line: only the line). On a terminal the
 //! bracketed prefix is coloured by level, as Tornado does.
 //!
 //! Tornado's time-based rotation (`--log-rotate-mode=time`) is not provided: rotation is by
@@ -210,6 +211,21 @@ pub fn enable_pretty_logging(parser: &OptionParser) -> Result<bool> {
     }
 }
 
+/// The access log's target: its events' fields repeat the message.
+const ACCESS_TARGET: &str = "typhoon::access";
+
+/// Records an event's message and nothing else.
+struct MessageOnly<'a>(&'a mut String);
+
+impl tracing::field::Visit for MessageOnly<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            use fmt::Write as _;
+            let _ = write!(self.0, "{value:?}");
+        }
+    }
+}
+
 /// Formats events as Tornado's `LogFormatter`: `[I 261126 05:40:00 module:line] message`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogFormatter {
@@ -262,7 +278,13 @@ where
             writer.write_str("\x1b[0m")?;
         }
         let mut message = String::new();
-        ctx.format_fields(Writer::new(&mut message), event)?;
+        if meta.target() == ACCESS_TARGET {
+            // The access line already says everything its fields carry (they are there for
+            // structured subscribers): print it once, as Tornado does.
+            event.record(&mut MessageOnly(&mut message));
+        } else {
+            ctx.format_fields(Writer::new(&mut message), event)?;
+        }
         // Tornado indents continuation lines of multi-line messages.
         writeln!(writer, " {}", message.replace('\n', "\n    "))
     }
@@ -427,6 +449,25 @@ mod tests {
         assert!(is_tornado_prefix(lines[1], 'W', "tests"), "{}", lines[1]);
         assert!(lines[1].ends_with("] two"), "{}", lines[1]);
         assert_eq!(lines[2], "    lines port=8888");
+    }
+
+    #[test]
+    fn access_lines_are_printed_once() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(LogFormatter::new(false))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let (status, method, uri) = (200, "GET", "/");
+            tracing::info!(target: "typhoon::access", status, method, uri, remote_ip = "127.0.0.1", request_time_ms = 0.42, "200 GET / (127.0.0.1) 0.42ms");
+        });
+        let text = buffer.text();
+        assert!(
+            text.ends_with("] 200 GET / (127.0.0.1) 0.42ms\n"),
+            "only the line: {text}"
+        );
     }
 
     #[test]

@@ -183,6 +183,38 @@ impl Application {
         self
     }
 
+    /// Replaces the access log line (Tornado's `log_function` setting; it sets
+    /// `settings.server.log_function`): `log_function` gets each finished request's
+    /// [`AccessRecord`](typhoon_httpserver::AccessRecord) (status, method, uri, remote_ip,
+    /// request time), whose `Display` is Tornado's line. Without it, the server logs that
+    /// line on `typhoon::access`. It runs on every request's path: keep it cheap.
+    ///
+    /// # Panics
+    ///
+    /// If this application has been cloned already (or turned into a server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::Application;
+    ///
+    /// let app = Application::new(vec![]).log_function(|record| {
+    ///     if record.status >= 400 {
+    ///         tracing::warn!(target: "myapp::access", "{record}");
+    ///     }
+    /// });
+    /// # drop(app);
+    /// ```
+    pub fn log_function<F>(mut self, log_function: F) -> Self
+    where
+        F: Fn(&typhoon_httpserver::AccessRecord<'_>) + 'static,
+    {
+        let state = Rc::get_mut(&mut self.configure().state)
+            .expect("invariant: only requests share the state, and there are none yet");
+        state.settings.server.log_function = Some(Rc::new(log_function));
+        self
+    }
+
     /// Serves the static routes (`<static_url_prefix>(.*)`, `/favicon.ico`, `/robots.txt`)
     /// with the handler `factory` builds instead of a [`StaticFileHandler`] over
     /// `static_path` (Tornado's `static_handler_class` with `static_handler_args`). The

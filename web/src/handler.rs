@@ -20,9 +20,11 @@ use crate::error::HTTPError;
 /// response state is in the [`Context`] every method receives. Neither handlers nor their
 /// futures need to be `Send`.
 ///
-/// Order of calls: the factory, the XSRF check (unsafe methods), the `authenticated` guard
-/// (which asks for the user: [`get_current_user`](Self::get_current_user) runs only when
-/// something does), [`prepare`](Self::prepare), then for a streamed body
+/// Order of calls: the factory, [`set_default_headers`](Self::set_default_headers), the XSRF
+/// check (unsafe methods), [`prepare`](Self::prepare), the route's
+/// [`authenticated`](Self::authenticated) guard (which asks for the user:
+/// [`get_current_user`](Self::get_current_user) runs only when something does), then for a
+/// streamed body
 /// [`data_received`](Self::data_received) per chunk, then the verb's method, then
 /// [`on_finish`](Self::on_finish) (always, also after errors, timeouts and panics).
 /// Errors go to [`write_error`](Self::write_error). If the client closes the connection
@@ -57,13 +59,77 @@ pub trait RequestHandler: 'static {
     /// on the impl block fills it in from the methods defined there.
     const ALLOWED_METHODS: &'static [&'static str] = &[];
 
+    /// Verbs beyond the seven that this handler accepts (Tornado's `SUPPORTED_METHODS`
+    /// extended with, say, `"PROPFIND"` or `"PURGE"`); requests with them go to
+    /// [`other_method`](Self::other_method). Any other verb gets a 405 before anything of
+    /// the handler runs. They are listed in a 405's `Allow` after
+    /// [`ALLOWED_METHODS`](Self::ALLOWED_METHODS).
+    const EXTRA_METHODS: &'static [&'static str] = &[];
+
     /// Stream the request body to [`data_received`](Self::data_received) instead of reading
     /// it first (Tornado's `@stream_request_body`).
     const STREAM_REQUEST_BODY: bool = false;
 
     /// Whether unsafe methods are checked against the XSRF cookie when the `xsrf_cookies`
-    /// setting is on (Tornado overrides `check_xsrf_cookie` to opt out).
+    /// setting is on (Tornado overrides `check_xsrf_cookie` with a no-op to opt out); to
+    /// change the check instead, override [`check_xsrf_cookie`](Self::check_xsrf_cookie).
     const CHECK_XSRF: bool = true;
+
+    /// Checks an unsafe request (not GET, HEAD or OPTIONS) against the XSRF cookie, with the
+    /// `xsrf_cookies` setting on and [`CHECK_XSRF`](Self::CHECK_XSRF) (Tornado's
+    /// `check_xsrf_cookie`); runs before [`prepare`](Self::prepare). The default is
+    /// [`Context::check_xsrf_cookie`]; an override may accept other proof (a bearer token,
+    /// say) and fall back to it.
+    ///
+    /// # Errors
+    ///
+    /// An error (a 403) refuses the request through [`write_error`](Self::write_error).
+    fn check_xsrf_cookie(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        cx.check_xsrf_cookie()
+    }
+
+    /// The `Etag` of a response answered in one piece (Tornado's `compute_etag`), from its
+    /// body; `None` sends none (and never a 304). Asked only for a 200 to a GET or HEAD that
+    /// set no `Etag` itself, with the `compute_etag` setting on. The default is the quoted
+    /// SHA-1 of the body ([`Context::sha1_etag`]).
+    fn compute_etag(cx: &Context, body: &[u8]) -> Option<String>
+    where
+        Self: Sized,
+    {
+        let _ = cx;
+        Some(Context::sha1_etag(body))
+    }
+
+    /// Decodes an argument's value (Tornado's `decode_argument`) for
+    /// [`Context::get_argument`] and the other argument getters, which then replace control
+    /// characters with spaces and strip it. `name` is the argument's name. The default is
+    /// UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// The default: a 400 for a value that is not UTF-8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Latin1;
+    /// impl RequestHandler for Latin1 {
+    ///     fn decode_argument(_cx: &Context, value: &[u8], _name: &str) -> Result<String, HTTPError> {
+    ///         Ok(value.iter().map(|&byte| char::from(byte)).collect())
+    ///     }
+    /// }
+    /// ```
+    fn decode_argument(cx: &Context, value: &[u8], name: &str) -> Result<String, HTTPError>
+    where
+        Self: Sized,
+    {
+        let _ = (cx, name);
+        std::str::from_utf8(value)
+            .map(str::to_owned)
+            .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in argument"))
+    }
 
     /// Called before the verb's method; may finish the request (then the method is skipped).
     ///
@@ -145,6 +211,42 @@ pub trait RequestHandler: 'static {
         Err(HTTPError::new(405))
     }
 
+    /// A verb of [`EXTRA_METHODS`](Self::EXTRA_METHODS) (Tornado's method named after a
+    /// verb it added to `SUPPORTED_METHODS`); `method` is the request's method, as sent.
+    ///
+    /// # Errors
+    ///
+    /// 405 unless overridden.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler, handler};
+    ///
+    /// struct Cache;
+    /// #[handler]
+    /// impl RequestHandler for Cache {
+    ///     const EXTRA_METHODS: &'static [&'static str] = &["PURGE"];
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         cx.write("cached");
+    ///         Ok(())
+    ///     }
+    ///     async fn other_method(&mut self, cx: &mut Context, method: &str) -> Result<(), HTTPError> {
+    ///         match method {
+    ///             "PURGE" => {
+    ///                 cx.write("purged");
+    ///                 Ok(())
+    ///             }
+    ///             _ => Err(HTTPError::new(405)),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    async fn other_method(&mut self, cx: &mut Context, method: &str) -> Result<(), HTTPError> {
+        let _ = (cx, method);
+        Err(HTTPError::new(405))
+    }
+
     /// A chunk of a streamed request body (with [`STREAM_REQUEST_BODY`](Self::STREAM_REQUEST_BODY)).
     ///
     /// # Errors
@@ -170,8 +272,95 @@ pub trait RequestHandler: 'static {
         None
     }
 
-    /// Writes the error page (Tornado's `write_error`). The default writes Tornado's page, or
-    /// with `serve_traceback` the error chain as plain text.
+    /// Sets the headers every response of this handler starts with (Tornado's
+    /// `set_default_headers`): called before anything else of the request, and again by every
+    /// [`Context::clear`], so the error pages (which start with a `clear`) carry them too.
+    /// Headers set here can be replaced or cleared later as any other.
+    ///
+    /// Like Tornado's, which runs in the handler's constructor before `initialize`, it does
+    /// not see the handler's state; shared state reaches it through `cx.settings()` or
+    /// statics. A panic in it is logged and otherwise ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Api;
+    /// impl RequestHandler for Api {
+    ///     fn set_default_headers(cx: &mut Context) {
+    ///         let _ = cx.set_header("X-Frame-Options", "DENY");
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         cx.write("framed by nobody");
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn set_default_headers(cx: &mut Context)
+    where
+        Self: Sized,
+    {
+        let _ = cx;
+    }
+
+    /// Where [`authenticated`](Self::authenticated) sends an anonymous GET or HEAD (Tornado's
+    /// `get_login_url`); the default is the `login_url` setting. `None` refuses with a 403.
+    fn get_login_url(&self, cx: &Context) -> Option<String> {
+        cx.settings().login_url.clone()
+    }
+
+    /// Requires a logged-in user (Tornado's `@authenticated` decorator, called at the top of
+    /// the verb's method: `self.authenticated(cx)?;`). Without a
+    /// [`current_user`](Context::current_user), a GET or HEAD is redirected to
+    /// [`get_login_url`](Self::get_login_url) with `?next=` the request's URI (its full URL
+    /// when the login URL is absolute), and any other method gets a 403. Routes marked
+    /// [`Route::authenticated`](crate::Route::authenticated) run it for every method, after
+    /// [`prepare`](Self::prepare), so a user that `prepare` loads with
+    /// [`Context::set_current_user`] passes.
+    ///
+    /// # Errors
+    ///
+    /// A 403, or after the redirect [`HTTPError::finish`] (which `?` passes on so that the
+    /// method stops).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Profile;
+    /// impl RequestHandler for Profile {
+    ///     async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         let user = cx.get_signed_cookie("user"); // or an await on a database
+    ///         cx.set_current_user(user);
+    ///         Ok(())
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         self.authenticated(cx)?;
+    ///         let greeting = format!("hi {}", cx.current_user().unwrap_or_default());
+    ///         cx.write(greeting);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn authenticated(&self, cx: &mut Context) -> Result<(), HTTPError>
+    where
+        Self: Sized,
+    {
+        if cx.current_user().is_some() {
+            return Ok(());
+        }
+        let login_url = self.get_login_url(cx);
+        cx.deny_anonymous(login_url)
+    }
+
+    /// Writes the error page (Tornado's `write_error`) of every error the request answers: an
+    /// `Err` from a method or hook, a [`Context::send_error`], a timeout, a 405, 413 or XSRF
+    /// 403 (the 404 of an unrouted path is the default handler's). It starts from a
+    /// [`Context::clear`]ed response with the error's status set. The default writes
+    /// Tornado's page, or with `serve_traceback` the error chain as plain text. If it panics,
+    /// the default page is written instead.
     fn write_error(&mut self, cx: &mut Context, error: &HTTPError) {
         cx.write_default_error(error);
     }
@@ -253,6 +442,9 @@ enum Outcome {
 fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Output = ()> {
     async move {
         cx.set_user_loader(H::get_current_user);
+        cx.set_argument_decoder(H::decode_argument);
+        cx.set_etag_hook(H::compute_etag);
+        cx.set_default_headers_hook(H::set_default_headers);
         let deadline = cx.request_timeout().map(sleep);
         let mut deadline = pin!(deadline);
         let closed = cx.connection_closed_future();
@@ -307,6 +499,14 @@ fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Ou
             }
             return;
         }
+        if !matches!(outcome, Outcome::Closed)
+            && let Some(error) = cx.take_sent_error()
+        {
+            // `send_error`'s page, before any error the method went on to return (which then
+            // finds the response finished and is only logged).
+            write_error_page(&mut handler, &mut cx, &error);
+            cx.finish();
+        }
         match outcome {
             Outcome::Done(Ok(())) => {}
             Outcome::Done(Err(error)) => handle_error(&mut handler, &mut cx, &error),
@@ -337,6 +537,12 @@ fn handle_error<H: RequestHandler>(handler: &mut H, cx: &mut Context, error: &HT
         cx.abort_streamed_response();
         return;
     }
+    write_error_page(handler, cx, error);
+}
+
+/// Clears the response and writes `error`'s page with the handler's `write_error` (Tornado's
+/// `send_error`); if `write_error` panics, the default page.
+fn write_error_page<H: RequestHandler>(handler: &mut H, cx: &mut Context, error: &HTTPError) {
     cx.prepare_error(error);
     let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         handler.write_error(cx, error);
@@ -358,7 +564,7 @@ async fn run_methods<H: RequestHandler>(
     let known = matches!(
         method.as_str(),
         "GET" | "HEAD" | "POST" | "DELETE" | "PATCH" | "PUT" | "OPTIONS"
-    );
+    ) || H::EXTRA_METHODS.contains(&method.as_str());
     if !known {
         return Err(method_not_allowed::<H>(cx));
     }
@@ -368,14 +574,14 @@ async fn run_methods<H: RequestHandler>(
     }
     if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") && H::CHECK_XSRF && cx.xsrf_enabled()
     {
-        cx.check_xsrf_cookie()?;
-    }
-    if cx.route_requires_user() && cx.current_user().is_none() {
-        return cx.deny_anonymous();
+        handler.check_xsrf_cookie(cx)?;
     }
     handler.prepare(cx).await?;
     if cx.is_finished() {
         return Ok(());
+    }
+    if cx.route_requires_user() {
+        handler.authenticated(cx)?;
     }
     if H::STREAM_REQUEST_BODY {
         while let Some(chunk) = cx.next_body_chunk().await? {
@@ -389,7 +595,8 @@ async fn run_methods<H: RequestHandler>(
         "DELETE" => handler.delete(cx).await,
         "PATCH" => handler.patch(cx).await,
         "PUT" => handler.put(cx).await,
-        _ => handler.options(cx).await,
+        "OPTIONS" => handler.options(cx).await,
+        other => handler.other_method(cx, other).await,
     };
     match result {
         Err(error) if error.status() == 405 => Err(method_not_allowed::<H>(cx)),
@@ -397,10 +604,20 @@ async fn run_methods<H: RequestHandler>(
     }
 }
 
-/// A 405, with `Allow` when the handler lists its methods.
+/// A 405, with `Allow` when the handler lists its methods (its extra verbs after the others).
 fn method_not_allowed<H: RequestHandler>(cx: &mut Context) -> HTTPError {
-    if !H::ALLOWED_METHODS.is_empty() {
-        cx.set_pending_allow(H::ALLOWED_METHODS.join(", "));
+    let mut allow = String::new();
+    for verb in H::ALLOWED_METHODS.iter().chain(H::EXTRA_METHODS) {
+        if allow.split(", ").any(|listed| listed == *verb) {
+            continue;
+        }
+        if !allow.is_empty() {
+            allow.push_str(", ");
+        }
+        allow.push_str(verb);
+    }
+    if !allow.is_empty() {
+        cx.set_pending_allow(allow);
     }
     HTTPError::new(405)
 }

@@ -88,10 +88,20 @@
 //! - `initialize(**kwargs)` is the route's factory closure: `route("/", move || H { db: db.clone() })`.
 //! - `get_current_user(cx)` is an associated function, loaded lazily and cached as in Tornado,
 //!   but it cannot see `self` (the handler is busy in its method when the question comes).
+//!   So are the other hooks that [`Context`] calls itself: `set_default_headers(cx)` (from
+//!   `cx.clear()`), `decode_argument(cx, value, name)` (from the argument getters) and
+//!   `compute_etag(cx, body)` (from `cx.finish()`); `decode_argument` does not apply to
+//!   `path_args`, which are always UTF-8.
+//! - Keyword arguments of the argument getters are `_with` variants:
+//!   `get_argument(name, strip=False)` is `cx.get_argument_with(name, false)`; a default is
+//!   [`Context::get_argument_or`].
 //! - The 405 of a verb a handler does not implement carries `Allow` from
 //!   [`RequestHandler::ALLOWED_METHODS`], which [`#[handler]`](macro@handler) fills in from the
 //!   methods the impl block defines (Rust cannot otherwise see which default methods were
 //!   overridden); without either, the 405 has no `Allow`.
+//! - Verbs beyond the seven are listed in [`RequestHandler::EXTRA_METHODS`] and all go to one
+//!   [`RequestHandler::other_method`], which gets the verb (Tornado calls a method named
+//!   after it).
 //! - When the client closes the connection during a method, that method's future is dropped
 //!   (cancellation), then `on_connection_close` and `on_finish` run.
 //! - Request bodies are streamed from the server and read by the framework after routing, so
@@ -129,7 +139,8 @@ pub use static_files::StaticFileHandler;
 /// Fills in [`RequestHandler::ALLOWED_METHODS`] from the verb methods an
 /// `impl RequestHandler for T` block defines, so a 405 carries a correct `Allow` header
 /// (Rust cannot otherwise tell which default methods were overridden). A block that sets
-/// the constant itself keeps it.
+/// the constant itself keeps it. Extra verbs ([`RequestHandler::EXTRA_METHODS`]) are listed
+/// in `Allow` after these, whether or not the macro is used.
 ///
 /// # Examples
 ///

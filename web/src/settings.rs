@@ -42,7 +42,8 @@ pub struct Settings {
     /// `domain`, ... Without an expiry of its own it lasts 30 days for a logged-in user and
     /// the browser session otherwise, as in Tornado.
     pub xsrf_cookie_options: CookieOptions,
-    /// Where `authenticated` routes send anonymous GET/HEAD requests (with `?next=`).
+    /// Where `authenticated` routes send anonymous GET/HEAD requests (with `?next=`), unless
+    /// the handler overrides `get_login_url`.
     pub login_url: Option<String>,
     /// Serve this directory under `static_url_prefix` (plus `/favicon.ico`, `/robots.txt`).
     pub static_path: Option<PathBuf>,

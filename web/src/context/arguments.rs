@@ -24,31 +24,87 @@ impl Context {
         })
     }
 
-    fn collect(values: Option<&Vec<Vec<u8>>>) -> Result<Vec<String>, HTTPError> {
-        values
-            .map(|values| values.iter().map(|v| clean_argument(v)).collect())
-            .unwrap_or_else(|| Ok(Vec::new()))
+    /// The values of `name` from the query and/or the body, decoded by the handler's
+    /// `decode_argument`, control characters replaced, stripped if `strip`.
+    fn collect(
+        &mut self,
+        name: &str,
+        from: Sources,
+        strip: bool,
+    ) -> Result<Vec<String>, HTTPError> {
+        // Parse first (mutably), then read the parsed arguments beside `&self` for the
+        // decoder.
+        if from.query {
+            self.query_args();
+        }
+        if from.body {
+            self.body_args();
+        }
+        let query = from
+            .query
+            .then_some(self.query_arguments.as_ref())
+            .flatten()
+            .and_then(|args| args.get(name));
+        let body = from
+            .body
+            .then_some(self.body_arguments.as_deref())
+            .flatten()
+            .and_then(|(args, _)| args.get(name));
+        query
+            .into_iter()
+            .chain(body)
+            .flatten()
+            .map(|value| {
+                let text = (self.argument_decoder)(self, value, name)?;
+                Ok(clean_argument(&text, strip))
+            })
+            .collect()
     }
 
     /// All values of an argument from the query and the body (query first), stripped of
-    /// surrounding whitespace (Tornado's `get_arguments`).
+    /// surrounding whitespace (Tornado's `get_arguments`). Values are decoded by the
+    /// handler's [`decode_argument`](crate::RequestHandler::decode_argument) (UTF-8), and
+    /// control characters become spaces.
     ///
     /// # Errors
     ///
-    /// 400 for a value that is not UTF-8.
+    /// 400 for a value that does not decode (is not UTF-8).
     pub fn get_arguments(&mut self, name: &str) -> Result<Vec<String>, HTTPError> {
-        let mut values = Self::collect(self.query_args().get(name))?;
-        values.extend(Self::collect(self.body_args().0.get(name))?);
-        Ok(values)
+        self.collect(name, Sources::BOTH, true)
     }
 
-    /// An argument's last value from the query or the body (Tornado's `get_argument`).
+    /// [`get_arguments`](Self::get_arguments) with `strip` (Tornado's `strip=` keyword;
+    /// `false` keeps surrounding whitespace).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_arguments`](Self::get_arguments).
+    pub fn get_arguments_with(
+        &mut self,
+        name: &str,
+        strip: bool,
+    ) -> Result<Vec<String>, HTTPError> {
+        self.collect(name, Sources::BOTH, strip)
+    }
+
+    /// An argument's last value from the query or the body (Tornado's `get_argument`),
+    /// decoded and stripped as by [`get_arguments`](Self::get_arguments).
     ///
     /// # Errors
     ///
     /// 400 "Missing argument" when absent, or when not UTF-8.
     pub fn get_argument(&mut self, name: &str) -> Result<String, HTTPError> {
-        self.get_arguments(name)?
+        self.get_argument_with(name, true)
+    }
+
+    /// [`get_argument`](Self::get_argument) with `strip` (Tornado's
+    /// `get_argument(name, strip=False)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`get_argument`](Self::get_argument).
+    pub fn get_argument_with(&mut self, name: &str, strip: bool) -> Result<String, HTTPError> {
+        self.collect(name, Sources::BOTH, strip)?
             .pop()
             .ok_or_else(|| missing_argument(name))
     }
@@ -65,7 +121,7 @@ impl Context {
     ///
     /// 400 for a value that is not UTF-8.
     pub fn get_query_arguments(&mut self, name: &str) -> Result<Vec<String>, HTTPError> {
-        Self::collect(self.query_args().get(name))
+        self.collect(name, Sources::QUERY, true)
     }
 
     /// A query argument's last value (Tornado's `get_query_argument`).
@@ -74,7 +130,20 @@ impl Context {
     ///
     /// 400 "Missing argument" when absent.
     pub fn get_query_argument(&mut self, name: &str) -> Result<String, HTTPError> {
-        self.get_query_arguments(name)?
+        self.get_query_argument_with(name, true)
+    }
+
+    /// [`get_query_argument`](Self::get_query_argument) with `strip`.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_query_argument`](Self::get_query_argument).
+    pub fn get_query_argument_with(
+        &mut self,
+        name: &str,
+        strip: bool,
+    ) -> Result<String, HTTPError> {
+        self.collect(name, Sources::QUERY, strip)?
             .pop()
             .ok_or_else(|| missing_argument(name))
     }
@@ -85,7 +154,7 @@ impl Context {
     ///
     /// 400 for a value that is not UTF-8.
     pub fn get_body_arguments(&mut self, name: &str) -> Result<Vec<String>, HTTPError> {
-        Self::collect(self.body_args().0.get(name))
+        self.collect(name, Sources::BODY, true)
     }
 
     /// A body argument's last value (Tornado's `get_body_argument`).
@@ -94,7 +163,16 @@ impl Context {
     ///
     /// 400 "Missing argument" when absent.
     pub fn get_body_argument(&mut self, name: &str) -> Result<String, HTTPError> {
-        self.get_body_arguments(name)?
+        self.get_body_argument_with(name, true)
+    }
+
+    /// [`get_body_argument`](Self::get_body_argument) with `strip`.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_body_argument`](Self::get_body_argument).
+    pub fn get_body_argument_with(&mut self, name: &str, strip: bool) -> Result<String, HTTPError> {
+        self.collect(name, Sources::BODY, strip)?
             .pop()
             .ok_or_else(|| missing_argument(name))
     }
@@ -159,10 +237,31 @@ impl Context {
     }
 }
 
-/// Tornado's `_remove_control_chars_regex`: these become spaces in arguments.
-fn clean_argument(value: &[u8]) -> Result<String, HTTPError> {
-    let text = std::str::from_utf8(value)
-        .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in argument"))?;
+/// Where an argument getter looks.
+#[derive(Clone, Copy)]
+struct Sources {
+    query: bool,
+    body: bool,
+}
+
+impl Sources {
+    const BOTH: Self = Self {
+        query: true,
+        body: true,
+    };
+    const QUERY: Self = Self {
+        query: true,
+        body: false,
+    };
+    const BODY: Self = Self {
+        query: false,
+        body: true,
+    };
+}
+
+/// Tornado's `_remove_control_chars_regex`: these become spaces in arguments; then the value
+/// is stripped if `strip`.
+fn clean_argument(text: &str, strip: bool) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| {
@@ -173,7 +272,11 @@ fn clean_argument(value: &[u8]) -> Result<String, HTTPError> {
             }
         })
         .collect();
-    Ok(cleaned.trim().to_owned())
+    if strip {
+        cleaned.trim().to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// Tornado's `MissingArgumentError`.

@@ -6,17 +6,68 @@ use super::Context;
 use crate::error::HTTPError;
 
 impl Context {
-    /// Answers with an error page for `status` now (Tornado's `send_error`, without the
-    /// handler's `write_error`: return `Err(HTTPError::new(status))` to use it).
+    /// Answers with an error page for `status` (Tornado's `send_error`): the page is the
+    /// handler's [`write_error`](crate::RequestHandler::write_error), written once the running
+    /// method (or `prepare`) returns, after a [`clear`](Self::clear). From the call on, the
+    /// response is [finished](Self::is_finished) for the handler: writes are ignored, the
+    /// verb's method is skipped when called from `prepare`. Nothing is logged (an `Err` is).
+    ///
+    /// After a [`flush`](Self::flush) it is too late for a page: the connection is closed so
+    /// that the streamed response does not look complete. After `finish` it does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Api;
+    /// impl RequestHandler for Api {
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         if cx.get_argument_or("id", "").is_empty() {
+    ///             cx.send_error(400); // answered by write_error below
+    ///             return Ok(());
+    ///         }
+    ///         cx.write("found");
+    ///         Ok(())
+    ///     }
+    ///     fn write_error(&mut self, cx: &mut Context, error: &HTTPError) {
+    ///         let _ = cx.set_header("Content-Type", "application/json");
+    ///         cx.write(format!(r#"{{"error": {}}}"#, error.status()));
+    ///     }
+    /// }
+    /// ```
     pub fn send_error(&mut self, status: u16) {
+        self.send_http_error(HTTPError::new(status));
+    }
+
+    /// [`send_error`](Self::send_error) with a custom reason phrase (Tornado's
+    /// `send_error(status, reason=...)`).
+    pub fn send_error_with_reason(&mut self, status: u16, reason: &str) {
+        self.send_http_error(HTTPError::with_reason(status, reason));
+    }
+
+    fn send_http_error(&mut self, error: HTTPError) {
+        if self.closed_for_writes() {
+            tracing::warn!(target: "typhoon::application", "send_error() after finish() ignored");
+            return;
+        }
         if self.head_sent {
+            tracing::error!(target: "typhoon::application", "Cannot send error response after headers written");
             self.abort_streamed_response();
             return;
         }
-        let error = HTTPError::new(status);
-        self.prepare_error(&error);
-        self.write_default_error(&error);
-        self.finish();
+        self.body.clear();
+        self.sent_error = Some(Box::new(error));
+    }
+
+    /// The error [`send_error`](Self::send_error) left for the handler's `write_error`.
+    pub(crate) fn take_sent_error(&mut self) -> Option<Box<HTTPError>> {
+        self.sent_error.take()
+    }
+
+    /// Whether the response takes no more writes: finished, or an error page pending.
+    pub(super) fn closed_for_writes(&self) -> bool {
+        self.finished || self.sent_error.is_some()
     }
 
     /// Clears the response and sets the error's status (and `Allow` for a 405).

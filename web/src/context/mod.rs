@@ -10,15 +10,20 @@ use typhoon_httpserver::{BodyReader, HTTPServerRequest, ResponseWriter};
 use typhoon_httputil::{Arguments, Files, HTTPHeaders};
 
 use crate::app_state::AppState;
+use crate::error::HTTPError;
 use crate::routing::RouteOptions;
 
 mod arguments;
 #[cfg(feature = "gzip")]
 mod compression;
 mod errors;
+mod hooks;
 mod rendering;
 pub(crate) mod response;
 mod security;
+
+/// A handler's `decode_argument`: the context, the raw value and the argument's name.
+type ArgumentDecoder = fn(&Context, &[u8], &str) -> Result<String, HTTPError>;
 
 /// The request's XSRF token once computed: the raw token, its timestamp, whether it came
 /// from the cookie, and its masked form.
@@ -29,8 +34,11 @@ type XsrfToken = (Vec<u8>, u64, bool, String);
 ///
 /// The response is buffered until [`flush`](Self::flush) or [`finish`](Self::finish) (the
 /// framework finishes it when the handler returns). Default headers are Tornado's:
-/// `Content-Type: text/html; charset=UTF-8` (unless cleared or replaced), with `Server` and
-/// `Date` added by the server; a `GET`/`HEAD` answered in one piece gets an `Etag` (SHA-1 of the
+/// `Content-Type: text/html; charset=UTF-8`, `Server` and `Date` (written by the server), each
+/// replaced by a [`set_header`](Self::set_header) of the same name, removed by
+/// [`clear_header`](Self::clear_header) and back after a [`clear`](Self::clear), plus the
+/// handler's [`set_default_headers`](crate::RequestHandler::set_default_headers); a
+/// `GET`/`HEAD` answered in one piece gets an `Etag` (SHA-1 of the
 /// body) and a 304 when it matches `If-None-Match`.
 pub struct Context {
     /// The request.
@@ -53,6 +61,8 @@ pub struct Context {
     headers: HTTPHeaders,
     /// Whether the default `Content-Type` applies (not cleared).
     default_content_type: bool,
+    /// Whether the server's default `Server` and `Date` go out (not cleared).
+    default_server_date: (bool, bool),
     /// Body bytes not yet flushed.
     body: Vec<u8>,
     /// `finish` happened.
@@ -71,9 +81,19 @@ pub struct Context {
     current_user: std::cell::OnceCell<Option<String>>,
     /// The handler's `get_current_user`, called on first use.
     user_loader: fn(&Context) -> Option<String>,
+    /// The handler's `decode_argument`, for the argument getters.
+    argument_decoder: ArgumentDecoder,
+    /// The handler's `compute_etag`, for `finish`.
+    etag_hook: fn(&Context, &[u8]) -> Option<String>,
+    /// The handler's `set_default_headers`, applied when the handler starts and again by
+    /// every [`clear`](Self::clear) (so error pages carry them too).
+    default_headers: fn(&mut Context),
     /// The raw XSRF token (from the cookie or new), its timestamp, whether it came from the
     /// cookie, and the masked token handed out.
     xsrf: Option<Box<XsrfToken>>,
+    /// The error [`send_error`](Self::send_error) asked for: answered by the handler's
+    /// `write_error` once its method returns (the response takes no more writes meanwhile).
+    sent_error: Option<Box<HTTPError>>,
     /// The `Allow` header of a 405, applied after the error clears headers.
     pending_allow: Option<String>,
     /// The client went away.
@@ -109,6 +129,7 @@ impl Context {
             reason: None,
             headers: HTTPHeaders::new(),
             default_content_type: true,
+            default_server_date: (true, true),
             body: Vec::new(),
             finished: false,
             head_sent: false,
@@ -118,7 +139,15 @@ impl Context {
             body_bytes: 0,
             current_user: std::cell::OnceCell::new(),
             user_loader: |_| None,
+            argument_decoder: |_, value, _| {
+                std::str::from_utf8(value)
+                    .map(str::to_owned)
+                    .map_err(|_| HTTPError::with_log_message(400, "invalid unicode in argument"))
+            },
+            etag_hook: |_, body| Some(Context::sha1_etag(body)),
+            default_headers: |_| {},
             xsrf: None,
+            sent_error: None,
             pending_allow: None,
             connection_closed: false,
             detached: Rc::default(),

@@ -1,7 +1,5 @@
 //! The response: status, headers, body, flushing, files, `finish` and its transforms, redirects.
 
-use sha1::{Digest, Sha1};
-
 use super::Context;
 #[cfg(feature = "gzip")]
 use super::compression;
@@ -26,7 +24,8 @@ impl Context {
         self.status
     }
 
-    /// Sets a response header, replacing earlier values.
+    /// Sets a response header, replacing earlier values (also a default one: `Server`,
+    /// `Date`, `Content-Type`).
     ///
     /// # Errors
     ///
@@ -47,32 +46,44 @@ impl Context {
         Ok(())
     }
 
-    /// Removes a response header (also the default `Content-Type`).
+    /// Removes a response header, also a default one (`Content-Type`, `Server`, `Date`) until
+    /// the next [`clear`](Self::clear).
     pub fn clear_header(&mut self, name: &str) {
         if name.eq_ignore_ascii_case("Content-Type") {
             self.default_content_type = false;
+        } else if name.eq_ignore_ascii_case("Server") {
+            self.default_server_date.0 = false;
+        } else if name.eq_ignore_ascii_case("Date") {
+            self.default_server_date.1 = false;
         }
         self.headers.remove(name);
     }
 
-    /// A response header as set so far.
+    /// A response header as set so far. The server writes the default `Server` and `Date`
+    /// when the head goes out, so they are not seen here unless set.
     pub fn get_header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)
     }
 
-    /// Resets status, headers and the buffered body (Tornado's `clear`).
+    /// Resets status, headers and the buffered body, then re-applies the default headers:
+    /// `Content-Type: text/html; charset=UTF-8` and whatever the handler's
+    /// [`set_default_headers`](crate::RequestHandler::set_default_headers) sets (Tornado's
+    /// `clear`). Error pages start with a `clear`, so they carry the handler's default
+    /// headers too.
     pub fn clear(&mut self) {
         self.headers.clear();
         self.default_content_type = true;
+        self.default_server_date = (true, true);
         self.body.clear();
         self.status = 200;
         self.reason = None;
+        self.apply_default_headers();
     }
 
     /// Appends to the response body (str, String, bytes). After `finish` it is ignored and
     /// logged.
     pub fn write(&mut self, chunk: impl AsRef<[u8]>) {
-        if self.finished {
+        if self.closed_for_writes() {
             tracing::warn!(target: "typhoon::application", "write() after finish() ignored");
             return;
         }
@@ -94,9 +105,10 @@ impl Context {
         Ok(())
     }
 
-    /// Whether the response is finished.
+    /// Whether the response is finished, or an error page is pending
+    /// ([`send_error`](Self::send_error)).
     pub fn is_finished(&self) -> bool {
-        self.finished
+        self.closed_for_writes()
     }
 
     /// Whether the head has gone out (after a `flush`).
@@ -128,6 +140,12 @@ impl Context {
         for (name, value) in self.headers.iter() {
             let _ = writer.add_header(name, value);
         }
+        if !self.default_server_date.0 {
+            writer.clear_header("Server");
+        }
+        if !self.default_server_date.1 {
+            writer.clear_header("Date");
+        }
         self.head_sent = true;
     }
 
@@ -142,7 +160,7 @@ impl Context {
     ///
     /// Cancel-safe: the bytes are queued before the wait.
     pub async fn flush(&mut self) -> Result<()> {
-        if self.finished {
+        if self.closed_for_writes() {
             return Err(WebError::Finished);
         }
         let chunk = std::mem::take(&mut self.body);
@@ -173,7 +191,7 @@ impl Context {
     /// file is shorter than the range (the connection is then closed, so a short body never
     /// looks complete).
     pub async fn send_file(&mut self, file: &std::fs::File, offset: u64, count: u64) -> Result<()> {
-        if self.finished {
+        if self.closed_for_writes() {
             return Err(WebError::Finished);
         }
         if !self.head_sent {
@@ -240,7 +258,7 @@ impl Context {
     /// Finishes the response (Tornado's `finish`): ETag and 304, `Content-Length`, transforms.
     /// Done automatically when the handler returns; later writes are ignored.
     pub fn finish(&mut self) {
-        if self.finished {
+        if self.closed_for_writes() {
             return;
         }
         let mut chunk = std::mem::take(&mut self.body);
@@ -250,19 +268,13 @@ impl Context {
                 && matches!(method, "GET" | "HEAD")
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
+                && let Some(etag) = self.etag_of(&chunk)
+                && self.headers.set("Etag", &etag).is_ok()
+                && self.check_etag_header(&etag)
             {
-                // `"` + 40 hex digits + `"`, built on the stack.
-                let mut quoted = [b'"'; 42];
-                hex::encode_to_slice(Sha1::digest(&chunk), &mut quoted[1..41])
-                    .expect("invariant: a SHA-1 digest is 20 bytes, 40 hex digits");
-                let etag = std::str::from_utf8(&quoted)
-                    .expect("invariant: quotes and hex digits are ASCII");
-                let _ = self.headers.set("Etag", etag);
-                if self.check_etag_header(etag) {
-                    chunk.clear();
-                    self.status = 304;
-                    self.reason = None;
-                }
+                chunk.clear();
+                self.status = 304;
+                self.reason = None;
             }
             if matches!(self.status, 100..=199 | 204 | 304) {
                 chunk.clear();
@@ -412,7 +424,7 @@ impl Context {
     /// that does not switch protocols (the response is left as it was) or if the client went
     /// away.
     pub async fn detach(&mut self) -> Result<typhoon_httpserver::Upgraded> {
-        if self.finished || self.head_sent {
+        if self.closed_for_writes() || self.head_sent {
             return Err(WebError::Finished);
         }
         let connect = self.request.method == "CONNECT";
@@ -450,7 +462,7 @@ impl Context {
     /// [`WebError::InvalidHeader`] for a URL with CR/LF, [`WebError::Finished`] if the head went
     /// out.
     pub fn redirect_with_status(&mut self, url: &str, status: u16) -> Result<()> {
-        if self.head_sent || self.finished {
+        if self.head_sent || self.closed_for_writes() {
             return Err(WebError::Finished);
         }
         let status = if matches!(status, 301 | 302 | 303 | 307 | 308) {

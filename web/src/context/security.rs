@@ -255,10 +255,10 @@ impl Context {
     }
 
     /// Tornado's `@authenticated` refusal: redirect GET/HEAD to `login_url?next=`, else 403.
-    pub(crate) fn deny_anonymous(&mut self) -> Result<(), HTTPError> {
+    pub(crate) fn deny_anonymous(&mut self, login_url: Option<String>) -> Result<(), HTTPError> {
         let method = self.request.method.as_str();
         if matches!(method, "GET" | "HEAD") {
-            let Some(mut url) = self.app.settings.login_url.clone() else {
+            let Some(mut url) = login_url else {
                 return Err(HTTPError::with_log_message(403, "login_url is not set"));
             };
             if !url.contains('?') {

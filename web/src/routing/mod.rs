@@ -120,8 +120,10 @@ impl Route {
         self
     }
 
-    /// Requires a logged-in user for every method (Tornado's `@authenticated`): GET and HEAD
-    /// redirect to `login_url` with `?next=`, other methods get 403.
+    /// Requires a logged-in user for every method (Tornado's `@authenticated` on each verb):
+    /// runs the handler's [`RequestHandler::authenticated`](crate::RequestHandler::authenticated)
+    /// after its `prepare`, so GET and HEAD redirect to its `get_login_url` (the `login_url`
+    /// setting by default) with `?next=`, and other methods get 403.
     #[must_use]
     pub fn authenticated(mut self) -> Self {
         Rc::make_mut(&mut self.options).authenticated = true;

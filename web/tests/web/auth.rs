@@ -83,3 +83,122 @@ fn current_user_is_lazy_and_cached() {
         );
     });
 }
+
+/// Tornado's `AuthRedirectRequestHandler`: its login URL comes from the route (Tornado's
+/// `initialize`), through `get_login_url`; `get` is `@authenticated`.
+struct AuthRedirect {
+    login_url: &'static str,
+}
+impl RequestHandler for AuthRedirect {
+    fn get_login_url(&self, _cx: &Context) -> Option<String> {
+        Some(self.login_url.to_owned())
+    }
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        self.authenticated(cx)?;
+        // Never reached: the test does not follow redirects.
+        cx.send_error(500);
+        Ok(())
+    }
+    async fn head(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        self.authenticated(cx)?;
+        Ok(())
+    }
+    async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        self.authenticated(cx)?;
+        cx.write("posted");
+        Ok(())
+    }
+}
+
+fn auth_redirect_app() -> typhoon_web::Application {
+    app_with(
+        vec![
+            route("/relative", || AuthRedirect {
+                login_url: "/login",
+            }),
+            route("/absolute", || AuthRedirect {
+                login_url: "http://example.com/login",
+            }),
+        ],
+        Settings::default(),
+    )
+}
+
+#[test]
+fn auth_redirect_test_relative_auth_redirect() {
+    run(async {
+        let (_s, addr) = serve(auth_redirect_app());
+        let r = get(addr, "/relative").await;
+        assert_eq!(r.status, 302);
+        assert_eq!(
+            r.header("Location").as_deref(),
+            Some("/login?next=%2Frelative")
+        );
+        let r = fetch(addr, "HEAD", "/relative", &[], b"").await;
+        assert_eq!(r.status, 302);
+        assert_eq!(
+            r.header("Location").as_deref(),
+            Some("/login?next=%2Frelative")
+        );
+        assert_eq!(fetch(addr, "POST", "/relative", &[], b"").await.status, 403);
+    });
+}
+
+#[test]
+fn auth_redirect_test_absolute_auth_redirect() {
+    run(async {
+        let (_s, addr) = serve(auth_redirect_app());
+        let r = get(addr, "/absolute").await;
+        assert_eq!(r.status, 302);
+        // The test client's `Host` is `127.0.0.1`, without the port.
+        assert_eq!(
+            r.header("Location").as_deref(),
+            Some("http://example.com/login?next=http%3A%2F%2F127.0.0.1%2Fabsolute")
+        );
+    });
+}
+
+/// Loads its user in `prepare` (from a cookie here; a database in real life), as Tornado's
+/// documentation advises for asynchronous loading.
+struct UserInPrepare;
+impl RequestHandler for UserInPrepare {
+    async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let user = cx.get_cookie("user").map(str::to_owned);
+        cx.set_current_user(user);
+        Ok(())
+    }
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        let user = cx.current_user().unwrap_or_default().to_owned();
+        cx.write(format!("hi {user}"));
+        Ok(())
+    }
+    async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        cx.write("posted");
+        Ok(())
+    }
+}
+
+#[test]
+fn authenticated_route_sees_the_user_set_in_prepare() {
+    run(async {
+        let settings = Settings {
+            login_url: Some("/login".into()),
+            ..Settings::default()
+        };
+        let (_s, addr) = serve(app_with(
+            vec![route("/private", || UserInPrepare).authenticated()],
+            settings,
+        ));
+        let r = fetch(addr, "GET", "/private", &[("Cookie", "user=ben")], b"").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "hi ben"));
+        let r = fetch(addr, "POST", "/private", &[("Cookie", "user=ben")], b"").await;
+        assert_eq!((r.status, r.text().as_str()), (200, "posted"));
+        let r = get(addr, "/private").await;
+        assert_eq!(r.status, 302);
+        assert_eq!(
+            r.header("Location").as_deref(),
+            Some("/login?next=%2Fprivate")
+        );
+        assert_eq!(fetch(addr, "POST", "/private", &[], b"").await.status, 403);
+    });
+}
