@@ -92,7 +92,7 @@ pub trait RequestHandler: 'static {
     /// body; `None` sends none (and never a 304). Asked only for a 200 to a GET or HEAD that
     /// set no `Etag` itself, with the `compute_etag` setting on. The default is the quoted
     /// SHA-1 of the body ([`Context::sha1_etag`]).
-    fn compute_etag(cx: &Context, body: &[u8]) -> Option<String>
+    fn compute_etag(cx: &Context, body: &[u8]) -> Option<crate::Etag>
     where
         Self: Sized,
     {

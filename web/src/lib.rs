@@ -127,7 +127,7 @@ mod static_files;
 
 pub use application::Application;
 pub use builtin::{ErrorHandler, RedirectHandler};
-pub use context::Context;
+pub use context::{Context, Etag};
 pub use cookies::CookieOptions;
 pub use cors::Cors;
 pub use error::{HTTPError, Result, WebError};

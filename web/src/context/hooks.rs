@@ -32,13 +32,13 @@ impl Context {
     }
 
     /// Installs the handler's `compute_etag`.
-    pub(crate) fn set_etag_hook(&mut self, hook: fn(&Context, &[u8]) -> Option<String>) {
+    pub(crate) fn set_etag_hook(&mut self, hook: fn(&Context, &[u8]) -> Option<Etag>) {
         self.etag_hook = hook;
     }
 
     /// The handler's `Etag` for `body`; a panic in the hook is logged and sends none (it
     /// runs in `finish`, also after the handler's method returned).
-    pub(super) fn etag_of(&self, body: &[u8]) -> Option<String> {
+    pub(super) fn etag_of(&self, body: &[u8]) -> Option<Etag> {
         let hook = self.etag_hook;
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(self, body))).unwrap_or_else(
             |_| {
@@ -55,15 +55,67 @@ impl Context {
     /// ```
     /// use typhoon_web::Context;
     ///
-    /// assert_eq!(Context::sha1_etag(b""), "\"da39a3ee5e6b4b0d3255bfef95601890afd80709\"");
+    /// assert_eq!(
+    ///     Context::sha1_etag(b"").as_str(),
+    ///     "\"da39a3ee5e6b4b0d3255bfef95601890afd80709\""
+    /// );
     /// ```
-    pub fn sha1_etag(body: &[u8]) -> String {
-        // `"` + 40 hex digits + `"`.
+    pub fn sha1_etag(body: &[u8]) -> Etag {
+        // `"` + 40 hex digits + `"`, on the stack: the default path allocates nothing.
         let mut quoted = [b'"'; 42];
         hex::encode_to_slice(Sha1::digest(body), &mut quoted[1..41])
             .expect("invariant: a SHA-1 digest is 20 bytes, 40 hex digits");
-        std::str::from_utf8(&quoted)
-            .expect("invariant: quotes and hex digits are ASCII")
-            .to_owned()
+        Etag(EtagRepr::Sha1(quoted))
+    }
+}
+
+/// An `Etag` header value, quotes included, as
+/// [`RequestHandler::compute_etag`](crate::RequestHandler::compute_etag) returns it: [`Context::sha1_etag`]'s (held inline,
+/// no allocation) or one of the application's (`Etag::from(format!("\"{version}\""))`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Etag(EtagRepr);
+
+/// How an [`Etag`] holds its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum EtagRepr {
+    /// A quoted SHA-1 in hex, ASCII by construction.
+    Sha1([u8; 42]),
+    /// The application's.
+    Custom(String),
+}
+
+impl Etag {
+    /// The header value.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            EtagRepr::Sha1(quoted) => {
+                std::str::from_utf8(quoted).expect("invariant: quotes and hex digits are ASCII")
+            }
+            EtagRepr::Custom(value) => value,
+        }
+    }
+}
+
+impl From<String> for Etag {
+    fn from(value: String) -> Self {
+        Etag(EtagRepr::Custom(value))
+    }
+}
+
+impl From<&str> for Etag {
+    fn from(value: &str) -> Self {
+        Etag(EtagRepr::Custom(value.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Etag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Etag {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }

@@ -18,6 +18,8 @@ mod arguments;
 mod compression;
 mod errors;
 mod hooks;
+
+pub use hooks::Etag;
 mod rendering;
 pub(crate) mod response;
 mod security;
@@ -84,7 +86,7 @@ pub struct Context {
     /// The handler's `decode_argument`, for the argument getters.
     argument_decoder: ArgumentDecoder,
     /// The handler's `compute_etag`, for `finish`.
-    etag_hook: fn(&Context, &[u8]) -> Option<String>,
+    etag_hook: fn(&Context, &[u8]) -> Option<hooks::Etag>,
     /// The handler's `set_default_headers`, applied when the handler starts and again by
     /// every [`clear`](Self::clear) (so error pages carry them too).
     default_headers: fn(&mut Context),

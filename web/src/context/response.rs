@@ -269,8 +269,8 @@ impl Context {
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
                 && let Some(etag) = self.etag_of(&chunk)
-                && self.headers.set("Etag", &etag).is_ok()
-                && self.check_etag_header(&etag)
+                && self.headers.set("Etag", etag.as_str()).is_ok()
+                && self.check_etag_header(etag.as_str())
             {
                 chunk.clear();
                 self.status = 304;
