@@ -24,6 +24,9 @@ pub(crate) struct AppState {
     pub(crate) static_urls: StaticUrls,
     /// Named patterns for the templates' `reverse_url`.
     pub(crate) named: NamedPatterns,
+    /// The application's translations (Tornado's loaded locales).
+    #[cfg(feature = "locale")]
+    pub(crate) translations: typhoon_locale::Translations,
 }
 
 /// Content hashes of static files by relative path (`None`: the file is missing).

@@ -125,6 +125,8 @@ impl Application {
                     templates,
                     static_urls,
                     named,
+                    #[cfg(feature = "locale")]
+                    translations: typhoon_locale::Translations::new(),
                 }),
                 router: Router {
                     hosts: vec![HostRules {
@@ -212,6 +214,35 @@ impl Application {
         let state = Rc::get_mut(&mut self.configure().state)
             .expect("invariant: only requests share the state, and there are none yet");
         state.settings.server.log_function = Some(Rc::new(log_function));
+        self
+    }
+
+    /// The application's translations (Tornado's `load_translations` or
+    /// `load_gettext_translations`, held by the application instead of a module global): each
+    /// request's [`Context::locale`](crate::Context::locale) is chosen among them. Without it
+    /// only the default locale, `en_US`, is supported.
+    ///
+    /// # Panics
+    ///
+    /// If this application has been cloned already (or turned into a server).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use typhoon_locale::Translations;
+    /// use typhoon_web::Application;
+    ///
+    /// let translations = Translations::load_csv("translations", None)?;
+    /// let app = Application::new(vec![]).translations(translations);
+    /// # drop(app);
+    /// # Ok::<(), typhoon_locale::LocaleError>(())
+    /// ```
+    #[cfg(feature = "locale")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "locale")))]
+    pub fn translations(mut self, translations: typhoon_locale::Translations) -> Self {
+        let state = Rc::get_mut(&mut self.configure().state)
+            .expect("invariant: only requests share the state, and there are none yet");
+        state.translations = translations;
         self
     }
 

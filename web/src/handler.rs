@@ -355,6 +355,20 @@ pub trait RequestHandler: 'static {
         cx.deny_anonymous(login_url)
     }
 
+    /// The user's locale (Tornado's `get_user_locale`), e.g. from a profile or a cookie: called
+    /// the first time [`Context::locale`] is asked, and when it gives `None` the browser's
+    /// `Accept-Language` decides. Setting the locale in [`prepare`](Self::prepare) with
+    /// [`Context::set_locale`] means this is never called.
+    #[cfg(feature = "locale")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "locale")))]
+    fn get_user_locale(cx: &Context) -> Option<typhoon_locale::Locale>
+    where
+        Self: Sized,
+    {
+        let _ = cx;
+        None
+    }
+
     /// Writes the error page (Tornado's `write_error`) of every error the request answers: an
     /// `Err` from a method or hook, a [`Context::send_error`], a timeout, a 405, 413 or XSRF
     /// 403 (the 404 of an unrouted path is the default handler's). It starts from a
@@ -442,6 +456,8 @@ enum Outcome {
 fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Output = ()> {
     async move {
         cx.set_user_loader(H::get_current_user);
+        #[cfg(feature = "locale")]
+        cx.set_locale_loader(H::get_user_locale);
         cx.set_argument_decoder(H::decode_argument);
         cx.set_etag_hook(H::compute_etag);
         cx.set_default_headers_hook(H::set_default_headers);

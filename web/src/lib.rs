@@ -74,6 +74,7 @@
 //! |---|---|---|
 //! | `json` | [`Context::write_json`] for serde values (serde, serde_json); with `template`, the templates' `json_encode` | Yes |
 //! | `template` | [`Context::render`] / [`Context::render_string`] with `typhoon-template` | Yes |
+//! | `locale` | Tornado's locales with `typhoon-locale`: [`Context::locale`], `get_browser_locale`, the `get_user_locale` hook, [`Application::translations`], and `_`, `pgettext` and `locale` in templates | Yes |
 //! | `gzip` | `Settings::compress_response` (gzip and deflate responses) and `Settings::server.decompress_request` (gzip request bodies, forwards to `typhoon-httpserver/gzip`); flate2, pure Rust | No |
 //! | `tls` | HTTPS through `Settings::server.tls` (forwards to `typhoon-httpserver/tls`) | No |
 //!

@@ -18,6 +18,8 @@ mod arguments;
 mod compression;
 mod errors;
 mod hooks;
+#[cfg(feature = "locale")]
+mod locale;
 
 pub use hooks::Etag;
 mod rendering;
@@ -83,6 +85,12 @@ pub struct Context {
     current_user: std::cell::OnceCell<Option<String>>,
     /// The handler's `get_current_user`, called on first use.
     user_loader: fn(&Context) -> Option<String>,
+    /// The request's locale, once chosen (Tornado's lazy `locale` property).
+    #[cfg(feature = "locale")]
+    locale: std::cell::OnceCell<typhoon_locale::Locale>,
+    /// The handler's `get_user_locale`, called on first use.
+    #[cfg(feature = "locale")]
+    locale_loader: fn(&Context) -> Option<typhoon_locale::Locale>,
     /// The handler's `decode_argument`, for the argument getters.
     argument_decoder: ArgumentDecoder,
     /// The handler's `compute_etag`, for `finish`.
@@ -141,6 +149,10 @@ impl Context {
             body_bytes: 0,
             current_user: std::cell::OnceCell::new(),
             user_loader: |_| None,
+            #[cfg(feature = "locale")]
+            locale: std::cell::OnceCell::new(),
+            #[cfg(feature = "locale")]
+            locale_loader: |_| None,
             argument_decoder: |_, value, _| {
                 std::str::from_utf8(value)
                     .map(str::to_owned)

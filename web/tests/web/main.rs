@@ -14,6 +14,7 @@ mod detach;
 mod errors;
 mod gzip;
 mod handler_hooks;
+mod locale;
 mod log_function;
 mod multipart;
 mod redirects;
