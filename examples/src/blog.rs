@@ -28,6 +28,7 @@ use crate::redirects::local_path;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use typhoon_ioloop::{IOLoop, LoopError};
+use typhoon_locale::Translations;
 use typhoon_template::Loader;
 use typhoon_web::{
     Application, Context, CookieOptions, HTTPError, RequestHandler, Settings, route,
@@ -354,12 +355,21 @@ pub struct BlogConfig {
     pub password: String,
     /// Debug mode (templates reloaded, static hashes not cached, tracebacks in 500 pages).
     pub debug: bool,
+    /// Tornado's CSV translations (`fr_FR.csv`, `es_ES.csv`), chosen by `Accept-Language`;
+    /// `None` for English only.
+    pub translations_path: Option<PathBuf>,
 }
 
 impl BlogConfig {
     /// The templates shipped with the examples: `examples/templates/blog`.
     pub fn default_template_path() -> PathBuf {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/blog"))
+    }
+
+    /// The translations shipped with the examples: `examples/translations/blog` (French and
+    /// Spanish).
+    pub fn default_translations_path() -> PathBuf {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/translations/blog"))
     }
 
     /// The static files shipped with the examples: `examples/static/blog`.
@@ -380,6 +390,7 @@ impl Default for BlogConfig {
             author: "demo".to_owned(),
             password: String::new(),
             debug: false,
+            translations_path: Some(Self::default_translations_path()),
         }
     }
 }
@@ -392,6 +403,7 @@ impl fmt::Debug for BlogConfig {
             .field("static_path", &self.static_path)
             .field("author", &self.author)
             .field("debug", &self.debug)
+            .field("translations_path", &self.translations_path)
             .finish_non_exhaustive()
     }
 }
@@ -432,6 +444,18 @@ pub fn make_app(config: BlogConfig, db: Db) -> Application {
             page,
         }
     };
+    // Tornado's `load_translations`: a directory that cannot be read leaves the blog in
+    // English, with the reason logged.
+    let translations = config
+        .translations_path
+        .as_ref()
+        .map(|path| {
+            Translations::load_csv(path, None).unwrap_or_else(|error| {
+                tracing::error!(target: "typhoon::application", "cannot load translations: {error}");
+                Translations::new()
+            })
+        })
+        .unwrap_or_default();
     Application::with_settings(
         vec![
             route("/", handler(Page::Home)),
@@ -445,6 +469,7 @@ pub fn make_app(config: BlogConfig, db: Db) -> Application {
         ],
         settings,
     )
+    .translations(translations)
 }
 
 /// Which page a [`BlogHandler`] serves.

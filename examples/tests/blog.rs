@@ -270,3 +270,65 @@ fn database_file_keeps_entries_across_opens() {
     assert_eq!(entry.title, "Kept");
     assert_eq!(entry.paragraphs, ["on disk"]);
 }
+
+/// The page at `path` as a browser asking for `accept_language` gets it.
+async fn page_in(client: &CookieClient<'_>, path: &str, accept_language: &str) -> String {
+    let request = client
+        .request(path)
+        .header("Accept-Language", accept_language);
+    let page = client.fetch(request).await;
+    assert_eq!(page.code, 200);
+    page.text().into_owned()
+}
+
+#[test]
+fn the_blog_speaks_french_and_spanish_by_accept_language() {
+    run_test(async {
+        let server = serve();
+        let client = CookieClient::new(&server);
+        let empty = page_in(&client, "/", "fr-FR,fr;q=0.9,en;q=0.5").await;
+        assert!(empty.contains("<html lang=\"fr-FR\">"), "{empty}");
+        assert!(
+            empty.contains("Aucun article pour l&#x27;instant."),
+            "{empty}"
+        );
+        assert!(empty.contains(">Archives<"));
+        sign_in(&client).await;
+        publish(&client, "Bonjour", "Un premier article.").await;
+        let french = page_in(&client, "/", "fr-FR").await;
+        assert!(french.contains("Nouvel article"), "{french}");
+        assert!(french.contains("Modifier cet article"));
+        // format_date, relative and translated: the entry was written seconds ago.
+        assert!(french.contains("il y a "), "{french}");
+        assert!(french.contains(", par demo"), "{french}");
+        let spanish = page_in(&client, "/", "es-ES;q=0.9, de;q=0.8").await;
+        assert!(spanish.contains("<html lang=\"es-ES\">"), "{spanish}");
+        assert!(spanish.contains("Nueva entrada"), "{spanish}");
+        assert!(spanish.contains("hace "), "{spanish}");
+        assert!(spanish.contains(", por demo"), "{spanish}");
+        // No language it knows: English, Tornado's default.
+        let english = page_in(&client, "/", "ja").await;
+        assert!(english.contains("New post"), "{english}");
+        assert!(
+            english.contains(" seconds ago by demo") || english.contains("1 second ago by demo"),
+            "{english}"
+        );
+        // The archive's dates are full dates in the reader's language.
+        let archive = page_in(&client, "/archive", "fr-FR").await;
+        let months = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        assert!(months.iter().any(|m| archive.contains(m)), "{archive}");
+    });
+}

@@ -20,6 +20,8 @@ mod errors;
 mod hooks;
 #[cfg(feature = "locale")]
 mod locale;
+#[cfg(all(feature = "locale", feature = "template"))]
+mod template_locale;
 
 pub use hooks::Etag;
 mod rendering;

@@ -64,7 +64,7 @@ impl Context {
         let request: std::collections::BTreeMap<&str, String> = request.into_iter().collect();
         namespace.insert("request", Value::from(minijinja::value::Serde(request)));
         #[cfg(feature = "locale")]
-        insert_locale(&mut namespace, &self.locale());
+        super::template_locale::insert_locale(&mut namespace, &self.locale());
         Ok(loader.render_with(name, ctx, &namespace)?)
     }
 
@@ -81,44 +81,4 @@ impl Context {
         self.finish();
         Ok(())
     }
-}
-
-/// Tornado's `locale`, `_` and `pgettext` in a template's namespace: `{{ _("school") }}`,
-/// `{{ _("%(n)d item", "%(n)d items", n)|format(n=n) }}` (minijinja's `format` takes Python's
-/// `%(name)s`), `{{ pgettext("law", "right") }}`, `{{ locale.code }}`.
-#[cfg(all(feature = "locale", feature = "template"))]
-fn insert_locale(namespace: &mut typhoon_template::Namespace, locale: &typhoon_locale::Locale) {
-    use typhoon_template::Value;
-    let translate = locale.clone();
-    namespace.insert(
-        "_",
-        Value::from_function(
-            move |message: String, plural: Option<String>, count: Option<i64>| match plural {
-                Some(plural) => translate.ntranslate(&message, &plural, count.unwrap_or(1)),
-                None => translate.translate(&message),
-            },
-        ),
-    );
-    let contextual = locale.clone();
-    namespace.insert(
-        "pgettext",
-        Value::from_function(
-            move |context: String, message: String, plural: Option<String>, count: Option<i64>| {
-                match plural {
-                    Some(plural) => {
-                        contextual.npgettext(&context, &message, &plural, count.unwrap_or(1))
-                    }
-                    None => contextual.pgettext(&context, &message),
-                }
-            },
-        ),
-    );
-    let about: std::collections::BTreeMap<&str, Value> = [
-        ("code", Value::from(locale.code())),
-        ("name", Value::from(locale.name())),
-        ("rtl", Value::from(locale.rtl())),
-    ]
-    .into_iter()
-    .collect();
-    namespace.insert("locale", Value::from(about));
 }

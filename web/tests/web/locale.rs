@@ -142,7 +142,7 @@ fn get_user_locale_and_translations_in_templates() {
     run(async {
         let loader = typhoon_template::Loader::with_templates([(
             "page.html",
-            "{{ locale.code }}|{{ _('school') }}|{{ pgettext('law', 'right') }}|{{ pgettext('organization', 'club', 'clubs', n) }}|{{ _('%(n)d item', '%(n)d items', n)|format(n=n) }}",
+            "{{ locale.code }}|{{ _('school') }}|{{ pgettext('law', 'right') }}|{{ pgettext('organization', 'club', 'clubs', n) }}|{{ _('%(n)d item', '%(n)d items', n)|format(n=n) }}|{{ locale.format_date('2013-04-28 18:35:00', full_format=true) }}|{{ locale.list(['A', 'B']) }}",
         )]);
         let settings = Settings {
             templates: Some(loader),
@@ -161,13 +161,13 @@ fn get_user_locale_and_translations_in_templates() {
         .await;
         assert_eq!(
             String::from_utf8_lossy(&r.body),
-            "fr_FR|\u{e9}cole|le droit|les clubs|2 items"
+            "fr_FR|\u{e9}cole|le droit|les clubs|2 items|April 28, 2013 at 18:35|A and B"
         );
         // Without the user's choice, the browser's.
         let r = fetch(addr, "GET", "/", &[("Accept-Language", "fr")], b"").await;
         assert_eq!(
             String::from_utf8_lossy(&r.body),
-            "en_US|school|right|clubs|2 items",
+            "en_US|school|right|clubs|2 items|April 28, 2013 at 6:35 pm|A and B",
             "`fr` does not find `fr_FR`: the default"
         );
     });
