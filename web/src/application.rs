@@ -9,7 +9,7 @@ use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, Respo
 
 #[cfg(feature = "template")]
 use crate::app_state::add_template_globals;
-use crate::app_state::{AppState, StaticUrls, reverse_named};
+use crate::app_state::{AppData, AppState, StaticUrls, reverse_named};
 use crate::builtin::ErrorHandler;
 use crate::context::Context;
 use crate::error::Result;
@@ -125,6 +125,7 @@ impl Application {
                     templates,
                     static_urls,
                     named,
+                    data: AppData::default(),
                 }),
                 router: Router {
                     hosts: vec![HostRules {
@@ -213,6 +214,48 @@ impl Application {
             .expect("invariant: only requests share the state, and there are none yet");
         state.settings.server.log_function = Some(Rc::new(log_function));
         self
+    }
+
+    /// Stores `value` as application data, shared by every request of this application and
+    /// reached by type with [`Context::data`] (Tornado's attributes on the application, read
+    /// as `self.application.db`). One value per type: a second `data` of the same type
+    /// replaces the first. Values live on the application's loop, so they need not be `Send`;
+    /// share mutable state through `Cell`/`RefCell` (never borrowed across an `.await`).
+    ///
+    /// # Panics
+    ///
+    /// If this application has been cloned already (or turned into a server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+    ///
+    /// struct Hits(Cell<u32>);
+    ///
+    /// struct Counter;
+    /// impl RequestHandler for Counter {
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         let hits = cx.data::<Hits>().ok_or_else(|| HTTPError::new(500))?;
+    ///         hits.0.set(hits.0.get() + 1);
+    ///         cx.write(hits.0.get().to_string());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let app = Application::new(vec![route("/", || Counter)]).data(Hits(Cell::new(0)));
+    /// assert_eq!(app.get_data::<Hits>().map(|h| h.0.get()), Some(0));
+    /// ```
+    pub fn data<T: 'static>(mut self, value: T) -> Self {
+        let state = Rc::get_mut(&mut self.configure().state)
+            .expect("invariant: only requests share the state, and there are none yet");
+        state.data.insert(value);
+        self
+    }
+
+    /// The application data of type `T` stored by [`data`](Self::data), if any.
+    pub fn get_data<T: 'static>(&self) -> Option<&T> {
+        self.inner.state.data.get::<T>()
     }
 
     /// Serves the static routes (`<static_url_prefix>(.*)`, `/favicon.ico`, `/robots.txt`)

@@ -170,6 +170,13 @@ impl Context {
         &self.app.settings
     }
 
+    /// The application data of type `T`, stored with
+    /// [`Application::data`](crate::Application::data) (Tornado's `self.application.db`);
+    /// `None` when the application has none of that type.
+    pub fn data<T: 'static>(&self) -> Option<&T> {
+        self.app.data.get::<T>()
+    }
+
     /// Positional captures of the route's pattern, URL-unescaped.
     pub fn path_args(&self) -> &[String] {
         &self.path_args

@@ -4,6 +4,7 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+mod app_data;
 mod arguments;
 mod auth;
 mod cookies;
