@@ -18,6 +18,7 @@ mod arguments;
 mod compression;
 mod errors;
 mod hooks;
+mod origin;
 
 pub use hooks::Etag;
 mod rendering;

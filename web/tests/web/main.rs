@@ -9,6 +9,7 @@ mod arguments;
 mod auth;
 mod cookies;
 mod cors;
+mod cross_origin;
 mod custom_methods;
 mod default_headers;
 mod detach;
