@@ -358,9 +358,12 @@ impl Application {
     /// - `stream_request_body` is replaced: every request with a body is streamed to the
     ///   application, whatever predicate `options` had. A handler that wants the body as it
     ///   arrives takes it with [`Context::take_body_reader`](crate::Context::take_body_reader).
-    /// - `limits.max_body_size` is raised to [`Settings::max_body_size`] when it is lower (never
-    ///   lowered): the server's limit would otherwise cut a body that a route allows. The
-    ///   application enforces `Settings::max_body_size` and each route's own limit.
+    /// - `limits.max_body_size` is lifted (to `u64::MAX`): the server's limit would otherwise
+    ///   cut a body that a route, or a streaming handler's
+    ///   [`Context::set_max_body_size`](crate::Context::set_max_body_size), allows. The
+    ///   application enforces every body limit itself: `Settings::max_body_size`, each
+    ///   route's, and the per-request one, from `Content-Length` before reading and by
+    ///   counting the bytes read (after inflating, for a gzip body).
     pub fn into_server_with(self, mut options: HTTPServerOptions) -> HTTPServer {
         options.stream_request_body = Some(Rc::new(|request: &HTTPServerRequest| {
             request.headers.contains("Transfer-Encoding")
@@ -369,9 +372,7 @@ impl Application {
                     .get("Content-Length")
                     .is_some_and(|v| v.trim() != "0")
         }));
-        if options.limits.max_body_size < self.inner.state.settings.max_body_size {
-            options.limits.max_body_size = self.inner.state.settings.max_body_size;
-        }
+        options.limits.max_body_size = u64::MAX;
         HTTPServer::with_options(move |request, writer| self.handle(request, writer), options)
     }
 

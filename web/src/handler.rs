@@ -578,8 +578,10 @@ async fn run_methods<H: RequestHandler>(
     if !known {
         return Err(method_not_allowed::<H>(cx));
     }
-    cx.check_body_size()?;
+    // A buffered body is read before `prepare`; a streamed one after, so that `prepare` may
+    // change its limit (`set_max_body_size`), as Tornado's `@stream_request_body`.
     if !H::STREAM_REQUEST_BODY {
+        cx.check_body_size()?;
         cx.read_body().await?;
     }
     if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
@@ -599,6 +601,7 @@ async fn run_methods<H: RequestHandler>(
         handler.authenticated(cx)?;
     }
     if H::STREAM_REQUEST_BODY {
+        cx.check_body_size()?;
         while let Some(chunk) = cx.next_body_chunk().await? {
             handler.data_received(cx, chunk).await?;
         }

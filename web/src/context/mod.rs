@@ -80,6 +80,9 @@ pub struct Context {
     body_reader: Option<Box<BodyReader>>,
     /// Body bytes read so far (against `max_body_size` for chunked bodies).
     body_bytes: u64,
+    /// The body limit [`set_max_body_size`](Self::set_max_body_size) chose, over the route's
+    /// and the application's.
+    max_body_size: Option<u64>,
     /// The current user, once loaded (lazily, by `current_user`) or set.
     current_user: std::cell::OnceCell<Option<String>>,
     /// The handler's `get_current_user`, called on first use.
@@ -140,6 +143,7 @@ impl Context {
             body_arguments: None,
             body_reader,
             body_bytes: 0,
+            max_body_size: None,
             current_user: std::cell::OnceCell::new(),
             user_loader: |_| None,
             argument_decoder: |_, value, _| {

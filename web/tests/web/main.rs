@@ -7,6 +7,7 @@ mod util;
 mod app_data;
 mod arguments;
 mod auth;
+mod body_limits;
 mod cookies;
 mod cors;
 mod cross_origin;
