@@ -111,7 +111,7 @@ impl OptionType for LogLevel {
 ///
 /// # Errors
 ///
-/// [`OptionsError::AlreadyDefined`] if any of the names is taken.
+/// [`OptionsError::AlreadyDefined`](crate::OptionsError::AlreadyDefined) if any of the names is taken.
 pub fn define_logging_options(parser: &OptionParser) -> Result<()> {
     const GROUP: &str = "logging";
     parser.define(
@@ -183,8 +183,9 @@ pub type BoxSubscriber = Box<dyn Subscriber + Send + Sync + 'static>;
 ///
 /// # Errors
 ///
-/// [`OptionsError::UnknownOption`] or [`OptionsError::WrongType`] if `parser` lacks the
-/// logging options; [`OptionsError::LogFile`] if the log file cannot be opened.
+/// [`OptionsError::UnknownOption`](crate::OptionsError::UnknownOption) or
+/// [`OptionsError::WrongType`](crate::OptionsError::WrongType) if `parser` lacks the
+/// logging options; [`OptionsError::LogFile`](crate::OptionsError::LogFile) if the log file cannot be opened.
 pub fn pretty_logging_subscriber(parser: &OptionParser) -> Result<Option<BoxSubscriber>> {
     let level: LogLevel = parser.get("logging")?;
     let Some(filter) = level.to_level_filter() else {

@@ -51,11 +51,14 @@ async fn post_status(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> u1
     r.status
 }
 
+/// One case: its name, the request's headers and the expected status.
+type Case = (&'static str, &'static [(&'static str, &'static str)], u16);
+
 /// `CrossOriginProtectionTest`: each case's headers and expected status.
 #[test]
 fn cross_origin_protection() {
     const EVIL: &str = "https://evil.example.com";
-    let cases: &[(&str, &[(&str, &str)], u16)] = &[
+    let cases: &[Case] = &[
         (
             "sec_fetch_site_success",
             &[("Sec-Fetch-Site", "same-origin")],
