@@ -111,3 +111,72 @@ fn logging_options_in_help() {
         "{help}"
     );
 }
+
+#[test]
+fn log_rotate_options_parse_as_tornado() {
+    use typhoon_options::log::{LogRotateMode, RotateWhen};
+    let parser = logging_parser();
+    parser
+        .parse_command_line(
+            [
+                "main",
+                "--logging=none",
+                "--log-rotate-mode=time",
+                "--log-rotate-when=W3",
+                "--log-rotate-interval=2",
+            ],
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        parser.get::<LogRotateMode>("log_rotate_mode").unwrap(),
+        LogRotateMode::Time
+    );
+    assert!(matches!(
+        parser.get::<RotateWhen>("log_rotate_when").unwrap(),
+        RotateWhen::Weekday(chrono::Weekday::Thu)
+    ));
+    assert_eq!(parser.get::<u32>("log_rotate_interval").unwrap(), 2);
+    // Tornado's defaults: size rotation, at midnight once time rotation is chosen.
+    let defaults = logging_parser();
+    assert_eq!(
+        defaults.get::<LogRotateMode>("log_rotate_mode").unwrap(),
+        LogRotateMode::Size
+    );
+    assert_eq!(
+        defaults.get::<RotateWhen>("log_rotate_when").unwrap(),
+        RotateWhen::Midnight
+    );
+    for bad in ["--log-rotate-mode=hourly", "--log-rotate-when=W7"] {
+        let error = logging_parser()
+            .parse_command_line(["main", bad], false)
+            .unwrap_err();
+        assert!(matches!(error, OptionsError::InvalidValue { .. }), "{bad}");
+    }
+}
+
+#[test]
+fn time_rotated_log_file_is_written() {
+    let dir = std::env::temp_dir().join(format!("typhoon-options-timed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log_file = dir.join("app.log");
+    let _ = std::fs::remove_file(&log_file);
+    let parser = logging_parser();
+    let prefix = format!("--log-file-prefix={}", log_file.display());
+    parser
+        .parse_command_line(
+            [
+                "main",
+                &prefix,
+                "--no-log-to-stderr",
+                "--log-rotate-mode=time",
+            ],
+            false,
+        )
+        .unwrap();
+    let subscriber = pretty_logging_subscriber(&parser).unwrap().unwrap();
+    tracing::subscriber::with_default(subscriber, || tracing::info!("timed"));
+    let text = std::fs::read_to_string(&log_file).unwrap();
+    assert!(text.ends_with("] timed\n"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

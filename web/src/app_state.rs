@@ -1,7 +1,9 @@
 //! What every request of an application shares ([`AppState`]): settings, templates,
-//! `static_url` and the named patterns of `reverse_url`. It sits below both the application,
-//! which builds it, and the request's context, which reads it.
+//! `static_url`, the named patterns of `reverse_url` and the application's typed data
+//! ([`AppData`]). It sits below both the application, which builds it, and the request's
+//! context, which reads it.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
@@ -27,6 +29,32 @@ pub(crate) struct AppState {
     /// The application's translations (Tornado's loaded locales).
     #[cfg(feature = "locale")]
     pub(crate) translations: typhoon_locale::Translations,
+    /// Shared resources by type (Tornado's attributes on `self.application`, such as
+    /// `self.application.db`), set by [`Application::data`](crate::Application::data).
+    pub(crate) data: AppData,
+}
+
+/// The application's typed data: at most one value per type, set before serving and read by
+/// every request (a type map). Empty, it allocates nothing; a lookup is one hash of a
+/// `TypeId`.
+#[derive(Default)]
+pub(crate) struct AppData {
+    /// The values, keyed by their type.
+    values: HashMap<TypeId, Box<dyn Any>>,
+}
+
+impl AppData {
+    /// Stores `value`, replacing an earlier value of the same type.
+    pub(crate) fn insert<T: 'static>(&mut self, value: T) {
+        self.values.insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    /// The value of type `T`, if one was stored.
+    pub(crate) fn get<T: 'static>(&self) -> Option<&T> {
+        self.values
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+    }
 }
 
 /// Content hashes of static files by relative path (`None`: the file is missing).

@@ -9,7 +9,7 @@ use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, Respo
 
 #[cfg(feature = "template")]
 use crate::app_state::add_template_globals;
-use crate::app_state::{AppState, StaticUrls, reverse_named};
+use crate::app_state::{AppData, AppState, StaticUrls, reverse_named};
 use crate::builtin::ErrorHandler;
 use crate::context::Context;
 use crate::error::Result;
@@ -127,6 +127,7 @@ impl Application {
                     named,
                     #[cfg(feature = "locale")]
                     translations: typhoon_locale::Translations::new(),
+                    data: AppData::default(),
                 }),
                 router: Router {
                     hosts: vec![HostRules {
@@ -246,6 +247,48 @@ impl Application {
         self
     }
 
+    /// Stores `value` as application data, shared by every request of this application and
+    /// reached by type with [`Context::data`] (Tornado's attributes on the application, read
+    /// as `self.application.db`). One value per type: a second `data` of the same type
+    /// replaces the first. Values live on the application's loop, so they need not be `Send`;
+    /// share mutable state through `Cell`/`RefCell` (never borrowed across an `.await`).
+    ///
+    /// # Panics
+    ///
+    /// If this application has been cloned already (or turned into a server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+    ///
+    /// struct Hits(Cell<u32>);
+    ///
+    /// struct Counter;
+    /// impl RequestHandler for Counter {
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         let hits = cx.data::<Hits>().ok_or_else(|| HTTPError::new(500))?;
+    ///         hits.0.set(hits.0.get() + 1);
+    ///         cx.write(hits.0.get().to_string());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let app = Application::new(vec![route("/", || Counter)]).data(Hits(Cell::new(0)));
+    /// assert_eq!(app.get_data::<Hits>().map(|h| h.0.get()), Some(0));
+    /// ```
+    pub fn data<T: 'static>(mut self, value: T) -> Self {
+        let state = Rc::get_mut(&mut self.configure().state)
+            .expect("invariant: only requests share the state, and there are none yet");
+        state.data.insert(value);
+        self
+    }
+
+    /// The application data of type `T` stored by [`data`](Self::data), if any.
+    pub fn get_data<T: 'static>(&self) -> Option<&T> {
+        self.inner.state.data.get::<T>()
+    }
+
     /// Serves the static routes (`<static_url_prefix>(.*)`, `/favicon.ico`, `/robots.txt`)
     /// with the handler `factory` builds instead of a [`StaticFileHandler`] over
     /// `static_path` (Tornado's `static_handler_class` with `static_handler_args`). The
@@ -346,9 +389,12 @@ impl Application {
     /// - `stream_request_body` is replaced: every request with a body is streamed to the
     ///   application, whatever predicate `options` had. A handler that wants the body as it
     ///   arrives takes it with [`Context::take_body_reader`](crate::Context::take_body_reader).
-    /// - `limits.max_body_size` is raised to [`Settings::max_body_size`] when it is lower (never
-    ///   lowered): the server's limit would otherwise cut a body that a route allows. The
-    ///   application enforces `Settings::max_body_size` and each route's own limit.
+    /// - `limits.max_body_size` is lifted (to `u64::MAX`): the server's limit would otherwise
+    ///   cut a body that a route, or a streaming handler's
+    ///   [`Context::set_max_body_size`](crate::Context::set_max_body_size), allows. The
+    ///   application enforces every body limit itself: `Settings::max_body_size`, each
+    ///   route's, and the per-request one, from `Content-Length` before reading and by
+    ///   counting the bytes read (after inflating, for a gzip body).
     pub fn into_server_with(self, mut options: HTTPServerOptions) -> HTTPServer {
         options.stream_request_body = Some(Rc::new(|request: &HTTPServerRequest| {
             request.headers.contains("Transfer-Encoding")
@@ -357,9 +403,7 @@ impl Application {
                     .get("Content-Length")
                     .is_some_and(|v| v.trim() != "0")
         }));
-        if options.limits.max_body_size < self.inner.state.settings.max_body_size {
-            options.limits.max_body_size = self.inner.state.settings.max_body_size;
-        }
+        options.limits.max_body_size = u64::MAX;
         HTTPServer::with_options(move |request, writer| self.handle(request, writer), options)
     }
 

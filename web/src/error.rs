@@ -31,6 +31,17 @@ pub enum WebError {
         /// How many arguments were given.
         given: usize,
     },
+    /// A request that looks cross-origin from an origin that is not trusted (Tornado 6.6's
+    /// cross-origin protection, and the WebSocket handshake's origin check).
+    #[error(
+        "cross-origin request not allowed (Sec-Fetch-Site {sec_fetch_site:?}, Origin {origin:?})"
+    )]
+    CrossOrigin {
+        /// The request's `Sec-Fetch-Site`, if it had one.
+        sec_fetch_site: Option<String>,
+        /// The request's `Origin`, if it had one.
+        origin: Option<String>,
+    },
     /// A header name or value that would break the response (CR/LF, control characters).
     #[error("invalid header")]
     InvalidHeader(#[from] typhoon_httputil::HTTPInputError),

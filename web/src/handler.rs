@@ -88,6 +88,16 @@ pub trait RequestHandler: 'static {
         cx.check_xsrf_cookie()
     }
 
+    /// Whether to accept an unsafe request that looks cross-origin, from `origin` (its
+    /// `Origin` header), when the `cross_origin_protection` setting is on (Tornado 6.6's
+    /// `check_trusted_origin`). Runs before [`prepare`](Self::prepare), so it may decide on
+    /// the request alone. The default is [`Context::check_trusted_origin`] (the
+    /// `trusted_origins` setting); returning `true` exempts the handler. `false` refuses the
+    /// request with a 403.
+    fn check_trusted_origin(&self, cx: &Context, origin: &str) -> bool {
+        cx.check_trusted_origin(origin)
+    }
+
     /// The `Etag` of a response answered in one piece (Tornado's `compute_etag`), from its
     /// body; `None` sends none (and never a 304). Asked only for a 200 to a GET or HEAD that
     /// set no `Etag` itself, with the `compute_etag` setting on. The default is the quoted
@@ -584,13 +594,20 @@ async fn run_methods<H: RequestHandler>(
     if !known {
         return Err(method_not_allowed::<H>(cx));
     }
-    cx.check_body_size()?;
+    // A buffered body is read before `prepare`; a streamed one after, so that `prepare` may
+    // change its limit (`set_max_body_size`), as Tornado's `@stream_request_body`.
     if !H::STREAM_REQUEST_BODY {
+        cx.check_body_size()?;
         cx.read_body().await?;
     }
-    if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") && H::CHECK_XSRF && cx.xsrf_enabled()
-    {
-        handler.check_xsrf_cookie(cx)?;
+    if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        if H::CHECK_XSRF && cx.xsrf_enabled() {
+            handler.check_xsrf_cookie(cx)?;
+        }
+        if cx.settings().cross_origin_protection {
+            cx.check_cross_origin(|origin| handler.check_trusted_origin(cx, origin))
+                .map_err(|error| HTTPError::with_source(403, error))?;
+        }
     }
     handler.prepare(cx).await?;
     if cx.is_finished() {
@@ -600,6 +617,7 @@ async fn run_methods<H: RequestHandler>(
         handler.authenticated(cx)?;
     }
     if H::STREAM_REQUEST_BODY {
+        cx.check_body_size()?;
         while let Some(chunk) = cx.next_body_chunk().await? {
             handler.data_received(cx, chunk).await?;
         }

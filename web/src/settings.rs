@@ -85,6 +85,15 @@ pub struct Settings {
     pub compute_etag: bool,
     /// Cross-origin resource sharing: headers on answers, preflights answered.
     pub cors: Option<Cors>,
+    /// Refuse unsafe requests (not GET, HEAD or OPTIONS) that look cross-origin with a 403,
+    /// before `prepare` (Tornado 6.6's `cross_origin_protection`, off by default as there):
+    /// `Sec-Fetch-Site: same-origin` or `none` passes; another `Sec-Fetch-Site` needs an
+    /// `Origin` the handler's
+    /// [`check_trusted_origin`](crate::RequestHandler::check_trusted_origin) accepts; without
+    /// `Sec-Fetch-Site`, an `Origin` naming the request's `Host` passes, another needs
+    /// `check_trusted_origin`, and no `Origin` at all (not a browser) passes. See
+    /// [`Context::check_cross_origin`](crate::Context::check_cross_origin).
+    pub cross_origin_protection: bool,
     /// Origins trusted for cross-origin requests, exactly as browsers send them
     /// (`https://app.example.com`): what Tornado 6.6's `check_trusted_origin` accepts, and so what
     /// a WebSocket handler's default `check_origin` admits.
@@ -119,6 +128,7 @@ impl Default for Settings {
             cookie_secrets: std::collections::BTreeMap::new(),
             key_version: None,
             xsrf_cookies: false,
+            cross_origin_protection: false,
             xsrf_cookie_name: "_xsrf".to_owned(),
             xsrf_cookie_options: CookieOptions::default(),
             login_url: None,

@@ -184,12 +184,44 @@ impl Context {
 
     // ----- body ----------------------------------------------------------------------------
 
-    /// The body limit of this request.
-    fn max_body_size(&self) -> u64 {
-        self.route
-            .as_ref()
-            .and_then(|route| route.max_body_size)
+    /// The body limit of this request: [`set_max_body_size`](Self::set_max_body_size)'s,
+    /// else the route's, else `Settings::max_body_size`.
+    pub fn max_body_size(&self) -> u64 {
+        self.max_body_size
+            .or_else(|| self.route.as_ref().and_then(|route| route.max_body_size))
             .unwrap_or(self.app.settings.max_body_size)
+    }
+
+    /// Raises or lowers this request's body limit (Tornado's
+    /// `self.request.connection.set_max_body_size(n)`), over the route's and the
+    /// application's. As in Tornado, this matters only for a handler with
+    /// [`STREAM_REQUEST_BODY`](crate::RequestHandler::STREAM_REQUEST_BODY), from
+    /// [`prepare`](crate::RequestHandler::prepare): its body is read after `prepare`, so the
+    /// `Content-Length` check (413 before any byte is read) and the count of streamed bytes
+    /// (413 once past it) both use the new limit. Any other handler's body has been read
+    /// before `prepare` runs, so there it changes nothing. A body taken with
+    /// [`take_body_reader`](Self::take_body_reader) is the handler's to bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Upload;
+    /// impl RequestHandler for Upload {
+    ///     const STREAM_REQUEST_BODY: bool = true;
+    ///     async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         cx.set_max_body_size(10 * 1024 * 1024 * 1024);
+    ///         Ok(())
+    ///     }
+    ///     async fn data_received(&mut self, _cx: &mut Context, chunk: Vec<u8>) -> Result<(), HTTPError> {
+    ///         let _ = chunk;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn set_max_body_size(&mut self, bytes: u64) {
+        self.max_body_size = Some(bytes);
     }
 
     /// 413 from `Content-Length` before any body byte is read.

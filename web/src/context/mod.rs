@@ -20,10 +20,10 @@ mod errors;
 mod hooks;
 #[cfg(feature = "locale")]
 mod locale;
+mod origin;
 #[cfg(all(feature = "locale", feature = "template"))]
 mod template_locale;
 
-pub use hooks::Etag;
 mod rendering;
 pub(crate) mod response;
 mod security;
@@ -83,6 +83,9 @@ pub struct Context {
     body_reader: Option<Box<BodyReader>>,
     /// Body bytes read so far (against `max_body_size` for chunked bodies).
     body_bytes: u64,
+    /// The body limit [`set_max_body_size`](Self::set_max_body_size) chose, over the route's
+    /// and the application's.
+    max_body_size: Option<u64>,
     /// The current user, once loaded (lazily, by `current_user`) or set.
     current_user: std::cell::OnceCell<Option<String>>,
     /// The handler's `get_current_user`, called on first use.
@@ -96,7 +99,7 @@ pub struct Context {
     /// The handler's `decode_argument`, for the argument getters.
     argument_decoder: ArgumentDecoder,
     /// The handler's `compute_etag`, for `finish`.
-    etag_hook: fn(&Context, &[u8]) -> Option<hooks::Etag>,
+    etag_hook: fn(&Context, &[u8]) -> Option<crate::Etag>,
     /// The handler's `set_default_headers`, applied when the handler starts and again by
     /// every [`clear`](Self::clear) (so error pages carry them too).
     default_headers: fn(&mut Context),
@@ -149,6 +152,7 @@ impl Context {
             body_arguments: None,
             body_reader,
             body_bytes: 0,
+            max_body_size: None,
             current_user: std::cell::OnceCell::new(),
             user_loader: |_| None,
             #[cfg(feature = "locale")]
@@ -182,6 +186,13 @@ impl Context {
     /// The application's settings.
     pub fn settings(&self) -> &crate::Settings {
         &self.app.settings
+    }
+
+    /// The application data of type `T`, stored with
+    /// [`Application::data`](crate::Application::data) (Tornado's `self.application.db`);
+    /// `None` when the application has none of that type.
+    pub fn data<T: 'static>(&self) -> Option<&T> {
+        self.app.data.get::<T>()
     }
 
     /// Positional captures of the route's pattern, URL-unescaped.

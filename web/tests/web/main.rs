@@ -4,10 +4,13 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+mod app_data;
 mod arguments;
 mod auth;
+mod body_limits;
 mod cookies;
 mod cors;
+mod cross_origin;
 mod custom_methods;
 mod default_headers;
 mod detach;

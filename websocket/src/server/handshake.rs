@@ -131,54 +131,9 @@ fn refuse(cx: &mut Context, status: u16, message: &str) -> Result<Option<Accepte
     Ok(None)
 }
 
-/// Tornado 6.6's `_check_cross_origin` for WebSockets (always on): `Sec-Fetch-Site:
-/// same-origin` or `none` is allowed; a request without it and without `Origin` is not a
-/// browser's and is allowed; without it, an `Origin` naming the request's own host is allowed
-/// and another is up to `check_origin`; a cross-site or same-site fetch needs an `Origin` that
-/// `check_origin` accepts.
+/// Tornado 6.6's `_check_cross_origin` for WebSockets (always on), with `check_origin`:
+/// the shared algorithm of [`Context::check_cross_origin`].
 fn cross_origin_allowed<H: WebSocketHandler>(handler: &H, cx: &Context) -> bool {
-    let headers = &cx.request().headers;
-    let origin = headers.get("Origin").map(str::trim);
-    match headers
-        .get("Sec-Fetch-Site")
-        .map(|v| v.trim().to_ascii_lowercase())
-    {
-        Some(site) if site == "same-origin" || site == "none" => true,
-        Some(_) => origin.is_some_and(|origin| handler.check_origin(cx, origin)),
-        None => match origin {
-            None => true,
-            Some(origin) => {
-                let host = headers.get("Host").map(str::trim).unwrap_or("");
-                let same_host = origin_netloc(origin)
-                    .is_some_and(|netloc| !netloc.is_empty() && netloc.eq_ignore_ascii_case(host));
-                same_host || handler.check_origin(cx, origin)
-            }
-        },
-    }
-}
-
-/// The `host[:port]` of an origin (`http://h:8888` gives `h:8888`), as Python's
-/// `urlparse(origin).netloc`: nothing without a `scheme://`.
-fn origin_netloc(origin: &str) -> Option<&str> {
-    let (_, rest) = origin.split_once("://")?;
-    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_netloc;
-
-    #[test]
-    fn netloc_as_urlparse() {
-        assert_eq!(
-            origin_netloc("http://127.0.0.1:8888"),
-            Some("127.0.0.1:8888")
-        );
-        assert_eq!(
-            origin_netloc("http://127.0.0.1:8888/something"),
-            Some("127.0.0.1:8888")
-        );
-        assert_eq!(origin_netloc("127.0.0.1:8888"), None);
-        assert_eq!(origin_netloc("https://a.example?x"), Some("a.example"));
-    }
+    cx.check_cross_origin(|origin| handler.check_origin(cx, origin))
+        .is_ok()
 }

@@ -201,7 +201,7 @@ impl std::fmt::Debug for WebSocket<'_> {
 /// Tornado 6.6's `check_trusted_origin`: whether `origin` is one of the application's
 /// `trusted_origins`, exactly.
 pub fn check_trusted_origin(cx: &Context, origin: &str) -> bool {
-    cx.settings().trusted_origins.iter().any(|o| o == origin)
+    cx.check_trusted_origin(origin)
 }
 
 /// A route for the WebSocket handler `factory` builds, one per connection (Tornado's

@@ -2,8 +2,9 @@
 //! `tornado.log`).
 //!
 //! [`define_logging_options`] adds `--logging=debug|info|warning|error|none`,
-//! `--log-to-stderr`, `--log-file-prefix=PATH`, `--log-file-max-size` and
-//! `--log-file-num-backups` to a parser, with a parse callback that calls
+//! `--log-to-stderr`, `--log-file-prefix=PATH`, `--log-file-max-size`,
+//! `--log-file-num-backups`, `--log-rotate-mode=size|time`, `--log-rotate-when` and
+//! `--log-rotate-interval` to a parser, with a parse callback that calls
 //! [`enable_pretty_logging`]; the process-wide [`options()`](crate::options) has them already.
 //! Lines look like Tornado's:
 //!
@@ -16,26 +17,31 @@
 //! log, `typhoon::access`, whose fields repeat its line: only the line). On a terminal the
 //! bracketed prefix is coloured by level, as Tornado does.
 //!
-//! Tornado's time-based rotation (`--log-rotate-mode=time`) is not provided: rotation is by
-//! size only, as Tornado's default.
+//! The log file rotates by size (the default, Python's `RotatingFileHandler`) or, with
+//! `--log-rotate-mode=time`, every `--log-rotate-interval` units of `--log-rotate-when`
+//! (`S`, `M`, `H`, `D`, `midnight`, `W0`-`W6`; Python's `TimedRotatingFileHandler`), keeping
+//! `--log-file-num-backups` rotated files either way.
 
 use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 
 use std::borrow::Cow;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::error::{OptionsError, Result};
+use crate::error::Result;
 use crate::parser::{OptionDef, OptionParser};
 use crate::types::{OptionType, Value};
+
+mod rotate;
+
+pub use rotate::{LogRotateMode, RotateWhen};
+use rotate::{RotatingFile, Rotation};
 
 /// The value of `--logging`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +111,7 @@ impl OptionType for LogLevel {
 ///
 /// # Errors
 ///
-/// [`OptionsError::AlreadyDefined`] if any of the names is taken.
+/// [`OptionsError::AlreadyDefined`](crate::OptionsError::AlreadyDefined) if any of the names is taken.
 pub fn define_logging_options(parser: &OptionParser) -> Result<()> {
     const GROUP: &str = "logging";
     parser.define(
@@ -142,6 +148,25 @@ pub fn define_logging_options(parser: &OptionParser) -> Result<()> {
             .help("number of log files to keep")
             .group(GROUP),
     )?;
+    parser.define(
+        OptionDef::new("log_rotate_mode", LogRotateMode::Size)
+            .help("The mode of rotating files(time or size)")
+            .metavar("size|time")
+            .group(GROUP),
+    )?;
+    parser.define(
+        OptionDef::new("log_rotate_when", RotateWhen::Midnight)
+            .help(
+                "specify the type of TimedRotatingFileHandler interval other options:('S', \
+                 'M', 'H', 'D', 'W0'-'W6')",
+            )
+            .group(GROUP),
+    )?;
+    parser.define(
+        OptionDef::new("log_rotate_interval", 1_u32)
+            .help("The interval value of timed rotating")
+            .group(GROUP),
+    )?;
     parser.add_parse_callback(|parser| enable_pretty_logging(parser).map(drop));
     Ok(())
 }
@@ -152,13 +177,15 @@ pub type BoxSubscriber = Box<dyn Subscriber + Send + Sync + 'static>;
 /// Builds the subscriber that [`enable_pretty_logging`] installs, without installing it:
 /// `None` for `--logging=none`. Use it with `tracing::subscriber::with_default` to scope it.
 ///
-/// Writes to the file `--log-file-prefix` (rotated by size) if set, and to stderr if
+/// Writes to the file `--log-file-prefix` (rotated by size, or by time with
+/// `--log-rotate-mode=time`) if set, and to stderr if
 /// `--log-to-stderr` is true, or unset and there is no log file.
 ///
 /// # Errors
 ///
-/// [`OptionsError::UnknownOption`] or [`OptionsError::WrongType`] if `parser` lacks the
-/// logging options; [`OptionsError::LogFile`] if the log file cannot be opened.
+/// [`OptionsError::UnknownOption`](crate::OptionsError::UnknownOption) or
+/// [`OptionsError::WrongType`](crate::OptionsError::WrongType) if `parser` lacks the
+/// logging options; [`OptionsError::LogFile`](crate::OptionsError::LogFile) if the log file cannot be opened.
 pub fn pretty_logging_subscriber(parser: &OptionParser) -> Result<Option<BoxSubscriber>> {
     let level: LogLevel = parser.get("logging")?;
     let Some(filter) = level.to_level_filter() else {
@@ -170,12 +197,19 @@ pub fn pretty_logging_subscriber(parser: &OptionParser) -> Result<Option<BoxSubs
     let to_stderr: Option<bool> = parser.get("log_to_stderr")?;
     let max_size: u64 = parser.get("log_file_max_size")?;
     let backups: u32 = parser.get("log_file_num_backups")?;
+    let rotation = match parser.get::<LogRotateMode>("log_rotate_mode")? {
+        LogRotateMode::Size => Rotation::Size(max_size),
+        LogRotateMode::Time => Rotation::Time {
+            when: parser.get("log_rotate_when")?,
+            interval: parser.get("log_rotate_interval")?,
+        },
+    };
 
     let file_layer = match &prefix {
         Some(path) => Some(
             tracing_subscriber::fmt::layer()
                 .event_format(LogFormatter::new(false))
-                .with_writer(RotatingFile::open(path, max_size, backups)?),
+                .with_writer(RotatingFile::open(path, rotation, backups)?),
         ),
         None => None,
     };
@@ -290,104 +324,11 @@ where
     }
 }
 
-/// The log file of `--log-file-prefix`, rotated by size as Python's `RotatingFileHandler`:
-/// when a write would reach `max_size`, `path.N` becomes `path.N+1` (up to `backups`),
-/// `path` becomes `path.1`, and a new `path` is started. No rotation if either is zero.
-#[derive(Debug)]
-struct RotatingFile {
-    state: Mutex<FileState>,
-}
-
-#[derive(Debug)]
-struct FileState {
-    path: PathBuf,
-    file: File,
-    /// Bytes in the current file, to decide rotation without a stat per line.
-    size: u64,
-    max_size: u64,
-    backups: u32,
-}
-
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
-}
-
-fn numbered(path: &Path, n: u32) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".{n}"));
-    PathBuf::from(name)
-}
-
-impl RotatingFile {
-    fn open(path: &Path, max_size: u64, backups: u32) -> Result<Self> {
-        let opened = open_append(path).and_then(|file| Ok((file.metadata()?.len(), file)));
-        let (size, file) = opened.map_err(|source| OptionsError::LogFile {
-            path: path.to_owned(),
-            source,
-        })?;
-        Ok(Self {
-            state: Mutex::new(FileState {
-                path: path.to_owned(),
-                file,
-                size,
-                max_size,
-                backups,
-            }),
-        })
-    }
-}
-
-impl FileState {
-    fn rotate(&mut self) -> io::Result<()> {
-        for n in (1..self.backups).rev() {
-            let from = numbered(&self.path, n);
-            if from.exists() {
-                std::fs::rename(&from, numbered(&self.path, n + 1))?;
-            }
-        }
-        std::fs::rename(&self.path, numbered(&self.path, 1))?;
-        self.file = open_append(&self.path)?;
-        self.size = 0;
-        Ok(())
-    }
-}
-
-/// The writer for one event: holds the file lock so a line is never interleaved.
-struct RotatingWriter<'a>(MutexGuard<'a, FileState>);
-
-impl Write for RotatingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let state = &mut *self.0;
-        let len = u64::try_from(buf.len()).unwrap_or(u64::MAX);
-        if state.max_size > 0
-            && state.backups > 0
-            && state.size > 0
-            && state.size.saturating_add(len) >= state.max_size
-        {
-            state.rotate()?;
-        }
-        let n = state.file.write(buf)?;
-        state.size += u64::try_from(n).unwrap_or(u64::MAX);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.file.flush()
-    }
-}
-
-impl<'a> MakeWriter<'a> for RotatingFile {
-    type Writer = RotatingWriter<'a>;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        RotatingWriter(self.state.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
 
     /// A `MakeWriter` into a shared buffer.
     #[derive(Clone, Default)]
@@ -492,33 +433,5 @@ mod tests {
         assert!(LogLevel::parse("loud").is_err());
         assert_eq!(LogLevel::None.to_level_filter(), None);
         assert_eq!(LogLevel::Debug.to_level_filter(), Some(LevelFilter::DEBUG));
-    }
-
-    #[test]
-    fn rotating_file_rotates_by_size() {
-        let dir =
-            std::env::temp_dir().join(format!("typhoon-options-rotate-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let path = dir.join("app.log");
-        for p in [
-            path.clone(),
-            numbered(&path, 1),
-            numbered(&path, 2),
-            numbered(&path, 3),
-        ] {
-            let _ = std::fs::remove_file(p);
-        }
-        let file = RotatingFile::open(&path, 10, 2).expect("open");
-        for line in ["aaaaaaaa\n", "bbbbbbbb\n", "cccccccc\n", "dddddddd\n"] {
-            file.make_writer()
-                .write_all(line.as_bytes())
-                .expect("write");
-        }
-        let read = |p: &Path| std::fs::read_to_string(p).expect("read");
-        assert_eq!(read(&path), "dddddddd\n");
-        assert_eq!(read(&numbered(&path, 1)), "cccccccc\n");
-        assert_eq!(read(&numbered(&path, 2)), "bbbbbbbb\n");
-        assert!(!numbered(&path, 3).exists());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
