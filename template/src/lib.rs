@@ -110,7 +110,7 @@ mod namespace;
 
 pub use crate::error::{Result, TemplateError};
 pub use crate::loader::{Autoescape, Loader, Template};
-pub use crate::namespace::Namespace;
+pub use crate::namespace::{Namespace, html_helper};
 /// minijinja's value type, for [`Loader::add_global`] and [`Namespace::insert`].
 pub use minijinja::Value;
 /// Builds a render context inline: `context! { name => "Ben", items => vec![1, 2] }`

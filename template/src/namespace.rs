@@ -3,10 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Value};
+use minijinja::value::{Kwargs, Object, Serde, Value, merge_maps};
 use minijinja::{AutoEscape, Environment, Error as EngineError, ErrorKind, Output, State};
+use serde::Serialize;
 use typhoon_escape::{ExtraParams, LinkifyParams};
+
+use crate::error::{Result, TemplateError};
 
 /// Values added to one render on top of the loader's globals: what Tornado's
 /// `RequestHandler.get_template_namespace` supplies per request (`current_user`, `request`,
@@ -53,6 +57,16 @@ impl Namespace {
         self.values.get(name)
     }
 
+    /// Removes `name`, returning its value if it was set.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.values.remove(name)
+    }
+
+    /// The names set, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.values.len()
@@ -66,6 +80,104 @@ impl Namespace {
     pub(crate) fn to_value(&self) -> Value {
         Value::from_object(self.values.clone())
     }
+
+    /// Renders template `name` of `env` with `ctx` on top of this namespace. Inside a
+    /// running render, `env` is `state.env()` of the [`State`] a template function receives,
+    /// so the template comes from the same loader, with its globals: for helpers that render a
+    /// template of their own, such as UI modules.
+    ///
+    /// # Errors
+    ///
+    /// As [`Loader::render`](crate::Loader::render).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_template::{Loader, Namespace, Value, context};
+    ///
+    /// let mut loader = Loader::with_templates([
+    ///     ("page.html", "<ul>{{ item('a') }}{{ item('b') }}</ul>"),
+    ///     ("item.html", "<li>{{ prefix }}{{ name }}</li>"),
+    /// ]);
+    /// loader.add_global(
+    ///     "item",
+    ///     Value::from_function(|state: &minijinja::State, name: String| {
+    ///         let mut ns = Namespace::new();
+    ///         ns.insert("prefix", "- ");
+    ///         ns.render_in(state.env(), "item.html", context! { name })
+    ///             .map(Value::from_safe_string)
+    ///             .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
+    ///     }),
+    /// );
+    /// assert_eq!(loader.render("page.html", ())?, "<ul><li>- a</li><li>- b</li></ul>");
+    /// # Ok::<(), typhoon_template::TemplateError>(())
+    /// ```
+    pub fn render_in<S: Serialize>(
+        &self,
+        env: &Environment<'_>,
+        name: &str,
+        ctx: S,
+    ) -> Result<String> {
+        let template = env
+            .get_template(name)
+            .map_err(|e| TemplateError::from_engine(e, name))?;
+        let merged = merge_maps([self.to_value(), Value::from(Serde(ctx))]);
+        template
+            .render(merged)
+            .map_err(|e| TemplateError::from_engine(e, name))
+    }
+}
+
+/// A piece of markup that a template may print or call: `{{ xsrf_form_html }}` and
+/// `{{ xsrf_form_html() }}` both write it, unescaped (Tornado's templates call such helpers;
+/// printing them keeps Jinja habits working). Made with [`html_helper`].
+#[derive(Debug)]
+struct HtmlHelper(Arc<str>);
+
+impl Object for HtmlHelper {
+    fn call(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        args: &[Value],
+    ) -> std::result::Result<Value, EngineError> {
+        if !args.is_empty() {
+            return Err(EngineError::new(
+                ErrorKind::TooManyArguments,
+                "this helper takes no arguments",
+            ));
+        }
+        Ok(Value::from_safe_string(self.0.to_string()))
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        !self.0.is_empty()
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value that writes `html` unescaped whether the template prints it (`{{ name }}`) or
+/// calls it (`{{ name() }}`): for per-request helpers that return markup, such as
+/// `xsrf_form_html`.
+///
+/// # Examples
+///
+/// ```
+/// use typhoon_template::{Loader, Namespace, html_helper};
+///
+/// let loader = Loader::with_templates([("f.html", "{{ field }}|{{ field() }}")]);
+/// let mut ns = Namespace::new();
+/// ns.insert("field", html_helper(r#"<input name="_xsrf">"#));
+/// assert_eq!(
+///     loader.render_with("f.html", (), &ns)?,
+///     r#"<input name="_xsrf">|<input name="_xsrf">"#
+/// );
+/// # Ok::<(), typhoon_template::TemplateError>(())
+/// ```
+pub fn html_helper(html: impl Into<Arc<str>>) -> Value {
+    Value::from_object(HtmlHelper(html.into()))
 }
 
 /// The text of a value as Tornado's helpers would see it (`str(value)`).
@@ -169,6 +281,9 @@ fn formatter(
     state: &mut State<'_, '_>,
     value: &Value,
 ) -> Result<(), EngineError> {
+    if let Some(helper) = value.downcast_object_ref::<HtmlHelper>() {
+        return out.write_str(&helper.0).map_err(write_failure);
+    }
     if matches!(state.auto_escape(), AutoEscape::Html)
         && !value.is_safe()
         && let Some(s) = value.as_str()
