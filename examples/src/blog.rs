@@ -31,7 +31,7 @@ use typhoon_ioloop::{IOLoop, LoopError};
 use typhoon_locale::Translations;
 use typhoon_template::Loader;
 use typhoon_web::{
-    Application, Context, CookieOptions, HTTPError, RequestHandler, Settings, route,
+    Application, Context, CookieOptions, CurrentUser, HTTPError, RequestHandler, Settings, route,
 };
 
 /// The signed cookie holding the author's name.
@@ -576,7 +576,7 @@ impl BlogHandler {
                 .await?
                 .ok_or_else(|| HTTPError::new(404))?,
             None => {
-                let author = cx.current_user().unwrap_or_default().to_owned();
+                let author = cx.current_user::<String>().cloned().unwrap_or_default();
                 self.blog.db.create_entry(&author, &title, &body).await?
             }
         };
@@ -616,9 +616,12 @@ impl BlogHandler {
 impl RequestHandler for BlogHandler {
     const ALLOWED_METHODS: &'static [&'static str] = &["GET", "POST"];
 
-    fn get_current_user(cx: &Context) -> Option<String> {
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
         // Only a successful login sets this cookie, and it is signed with the blog's secret.
-        cx.get_signed_cookie(USER_COOKIE)
+        Ok(cx.get_signed_cookie(USER_COOKIE).map(CurrentUser::new))
     }
 
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {

@@ -29,7 +29,7 @@ use crate::redirects::local_path;
 use serde::Serialize;
 use typhoon_ioloop::locks::Condition;
 use typhoon_web::{
-    Application, Context, CookieOptions, HTTPError, RequestHandler, Settings, route,
+    Application, Context, CookieOptions, CurrentUser, HTTPError, RequestHandler, Settings, route,
 };
 
 /// The signed cookie holding the user's name.
@@ -300,8 +300,11 @@ pub struct MainHandler {
 }
 
 impl RequestHandler for MainHandler {
-    fn get_current_user(cx: &Context) -> Option<String> {
-        cookie_user(cx)
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
+        Ok(cookie_user(cx).map(CurrentUser::new))
     }
 
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
@@ -395,8 +398,11 @@ pub struct MessageNewHandler {
 }
 
 impl RequestHandler for MessageNewHandler {
-    fn get_current_user(cx: &Context) -> Option<String> {
-        cookie_user(cx)
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
+        Ok(cookie_user(cx).map(CurrentUser::new))
     }
 
     async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
@@ -406,7 +412,7 @@ impl RequestHandler for MessageNewHandler {
         }
         let mut message = Message {
             id: self.buffer.new_id(),
-            from: cx.current_user().unwrap_or_default().to_owned(),
+            from: cx.current_user::<String>().cloned().unwrap_or_default(),
             body,
             html: String::new(),
         };
@@ -435,8 +441,11 @@ pub struct MessageUpdatesHandler {
 }
 
 impl RequestHandler for MessageUpdatesHandler {
-    fn get_current_user(cx: &Context) -> Option<String> {
-        cookie_user(cx)
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
+        Ok(cookie_user(cx).map(CurrentUser::new))
     }
 
     async fn post(&mut self, cx: &mut Context) -> Result<(), HTTPError> {

@@ -29,6 +29,9 @@ pub(crate) struct AppState {
     /// The application's translations (Tornado's loaded locales).
     #[cfg(feature = "locale")]
     pub(crate) translations: typhoon_locale::Translations,
+    /// The UI modules templates call with `module(name, ...)` (Tornado's `ui_modules`).
+    #[cfg(feature = "template")]
+    pub(crate) ui_modules: Arc<crate::ui_module::ModuleRegistry>,
     /// Shared resources by type (Tornado's attributes on `self.application`, such as
     /// `self.application.db`), set by [`Application::data`](crate::Application::data).
     pub(crate) data: AppData,

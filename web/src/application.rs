@@ -127,6 +127,8 @@ impl Application {
                     named,
                     #[cfg(feature = "locale")]
                     translations: typhoon_locale::Translations::new(),
+                    #[cfg(feature = "template")]
+                    ui_modules: Arc::new(crate::ui_module::default_registry()),
                     data: AppData::default(),
                 }),
                 router: Router {
@@ -244,6 +246,51 @@ impl Application {
         let state = Rc::get_mut(&mut self.configure().state)
             .expect("invariant: only requests share the state, and there are none yet");
         state.translations = translations;
+        self
+    }
+
+    /// Registers UI module `name` (Tornado's `ui_modules` setting): templates call it as
+    /// `{{ module("Entry", entry) }}`, and `factory` makes the instance of each request that
+    /// does, on first use. Tornado's built-in `Template` module is always there
+    /// ([`TemplateModule`](crate::TemplateModule)); a module registered under its name
+    /// replaces it.
+    ///
+    /// # Panics
+    ///
+    /// If this application has been cloned already (or turned into a server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Application, ModuleCall, ModuleError, UIModule};
+    ///
+    /// struct Badge;
+    /// impl UIModule for Badge {
+    ///     fn render(&self, call: &ModuleCall<'_>) -> Result<String, ModuleError> {
+    ///         let label: String = call.arg(0)?;
+    ///         Ok(format!("<span class=\"badge\">{}</span>", typhoon_escape::xhtml_escape(&label)))
+    ///     }
+    ///     fn embedded_css(&self) -> Option<String> {
+    ///         Some(".badge { border-radius: 4px }".into())
+    ///     }
+    /// }
+    /// let app = Application::new(vec![]).ui_module("Badge", || Badge);
+    /// # drop(app);
+    /// ```
+    #[cfg(feature = "template")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
+    pub fn ui_module<M, F>(mut self, name: impl Into<String>, factory: F) -> Self
+    where
+        M: crate::UIModule,
+        F: Fn() -> M + Send + Sync + 'static,
+    {
+        let state = Rc::get_mut(&mut self.configure().state)
+            .expect("invariant: only requests share the state, and there are none yet");
+        let factory: crate::ui_module::ModuleFactory = Arc::new(move || {
+            let module: Arc<dyn crate::UIModule> = Arc::new(factory());
+            module
+        });
+        Arc::make_mut(&mut state.ui_modules).insert(name.into(), factory);
         self
     }
 

@@ -21,11 +21,9 @@ use crate::error::HTTPError;
 /// futures need to be `Send`.
 ///
 /// Order of calls: the factory, [`set_default_headers`](Self::set_default_headers), the XSRF
-/// check (unsafe methods), [`prepare`](Self::prepare), the route's
-/// [`authenticated`](Self::authenticated) guard (which asks for the user:
-/// [`get_current_user`](Self::get_current_user) runs only when something does), then for a
-/// streamed body
-/// [`data_received`](Self::data_received) per chunk, then the verb's method, then
+/// check (unsafe methods), [`get_current_user`](Self::get_current_user),
+/// [`prepare`](Self::prepare), the route's [`authenticated`](Self::authenticated) guard, then
+/// for a streamed body [`data_received`](Self::data_received) per chunk, then the verb's method, then
 /// [`on_finish`](Self::on_finish) (always, also after errors, timeouts and panics).
 /// Errors go to [`write_error`](Self::write_error). If the client closes the connection
 /// while a method runs, its future is dropped and
@@ -268,18 +266,56 @@ pub trait RequestHandler: 'static {
     }
 
     /// Loads the current user (Tornado's `get_current_user`), typically from a signed
-    /// cookie. Called lazily, at most once per request, the first time something asks for
-    /// [`Context::current_user`]: the `authenticated` guard, a template (its `current_user`),
-    /// the XSRF cookie's expiry, or the handler itself. It sees the request through `cx` and
-    /// not `self` (the handler is busy in its method when the question comes); shared state
-    /// reaches it through `cx.settings()` or statics. To load a user asynchronously, do it in
-    /// [`prepare`](Self::prepare) and call [`Context::set_current_user`].
-    fn get_current_user(cx: &Context) -> Option<String>
-    where
-        Self: Sized,
-    {
+    /// cookie and a database: once per request, after the XSRF and cross-origin checks and
+    /// before [`prepare`](Self::prepare), which sees the result in
+    /// [`Context::current_user`] and may replace it with [`Context::set_current_user`]. The
+    /// user is of the application's own type, wrapped in a [`CurrentUser`](crate::CurrentUser).
+    /// Unlike Tornado's, it may await (a database, a session store) and it sees the handler's
+    /// state (what the route's factory gave it). The default loads nobody, at no cost.
+    ///
+    /// # Errors
+    ///
+    /// An error answers the request through [`write_error`](Self::write_error) (a 503 when
+    /// the session store is down, say); nothing else of the handler runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use typhoon_web::{Context, CurrentUser, HTTPError, RequestHandler};
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Account { name: String, admin: bool }
+    ///
+    /// struct Accounts; // a database in real life
+    /// impl Accounts {
+    ///     async fn find(&self, name: &str) -> Option<Account> {
+    ///         Some(Account { name: name.to_owned(), admin: name == "ben" })
+    ///     }
+    /// }
+    ///
+    /// struct Admin { accounts: Rc<Accounts> }
+    /// impl RequestHandler for Admin {
+    ///     async fn get_current_user(&mut self, cx: &mut Context) -> Result<Option<CurrentUser>, HTTPError> {
+    ///         let Some(name) = cx.get_signed_cookie("user") else { return Ok(None) };
+    ///         Ok(self.accounts.find(&name).await.map(CurrentUser::new))
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         self.authenticated(cx)?;
+    ///         if !cx.current_user::<Account>().is_some_and(|a| a.admin) {
+    ///             return Err(HTTPError::new(403));
+    ///         }
+    ///         cx.write("the admin page");
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<crate::CurrentUser>, HTTPError> {
         let _ = cx;
-        None
+        Ok(None)
     }
 
     /// Sets the headers every response of this handler starts with (Tornado's
@@ -312,6 +348,45 @@ pub trait RequestHandler: 'static {
         Self: Sized,
     {
         let _ = cx;
+    }
+
+    /// Adds to or changes the namespace of the templates this request renders (Tornado's
+    /// `get_template_namespace`): `namespace` holds the defaults of
+    /// [`Context::template_namespace`] (`handler`, `request`, `current_user`,
+    /// `xsrf_form_html`, `locale`, ...), and what this inserts wins over them, while the
+    /// render's own context wins over this. Called by every
+    /// [`render_string`](Context::render_string) and [`render`](Context::render) of the
+    /// request; as the other hooks the context calls, it sees the request through `cx`, not
+    /// the handler's state, which goes in the render's context.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_template::{Namespace, Value};
+    /// use typhoon_web::{Context, HTTPError, RequestHandler};
+    ///
+    /// struct Site { name: &'static str }
+    ///
+    /// struct Page;
+    /// impl RequestHandler for Page {
+    ///     fn get_template_namespace(cx: &Context, namespace: &mut Namespace) {
+    ///         let site = cx.data::<Site>().map_or("", |site| site.name);
+    ///         namespace.insert("site_name", site);
+    ///         namespace.insert("is_admin", Value::from(cx.request().path().starts_with("/admin")));
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         cx.render("page.html", ())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    #[cfg(feature = "template")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
+    fn get_template_namespace(cx: &Context, namespace: &mut typhoon_template::Namespace)
+    where
+        Self: Sized,
+    {
+        let _ = (cx, namespace);
     }
 
     /// Where [`authenticated`](Self::authenticated) sends an anonymous GET or HEAD (Tornado's
@@ -348,7 +423,7 @@ pub trait RequestHandler: 'static {
     ///     }
     ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
     ///         self.authenticated(cx)?;
-    ///         let greeting = format!("hi {}", cx.current_user().unwrap_or_default());
+    ///         let greeting = format!("hi {}", cx.current_user::<String>().map_or("", |u| u.as_str()));
     ///         cx.write(greeting);
     ///         Ok(())
     ///     }
@@ -358,7 +433,7 @@ pub trait RequestHandler: 'static {
     where
         Self: Sized,
     {
-        if cx.current_user().is_some() {
+        if cx.has_current_user() {
             return Ok(());
         }
         let login_url = self.get_login_url(cx);
@@ -465,12 +540,13 @@ enum Outcome {
 #[allow(clippy::manual_async_fn)] // the async fn form is the one that doubles the Context
 fn execute<H: RequestHandler>(mut handler: H, mut cx: Context) -> impl Future<Output = ()> {
     async move {
-        cx.set_user_loader(H::get_current_user);
         #[cfg(feature = "locale")]
         cx.set_locale_loader(H::get_user_locale);
         cx.set_argument_decoder(H::decode_argument);
         cx.set_etag_hook(H::compute_etag);
         cx.set_default_headers_hook(H::set_default_headers);
+        #[cfg(feature = "template")]
+        cx.set_namespace_hook(H::get_template_namespace);
         let deadline = cx.request_timeout().map(sleep);
         let mut deadline = pin!(deadline);
         let closed = cx.connection_closed_future();
@@ -608,6 +684,10 @@ async fn run_methods<H: RequestHandler>(
             cx.check_cross_origin(|origin| handler.check_trusted_origin(cx, origin))
                 .map_err(|error| HTTPError::with_source(403, error))?;
         }
+    }
+    let user = handler.get_current_user(cx).await?;
+    if user.is_some() {
+        cx.set_current_user_any(user);
     }
     handler.prepare(cx).await?;
     if cx.is_finished() {

@@ -87,9 +87,11 @@
 //! # Departures from Tornado
 //!
 //! - `initialize(**kwargs)` is the route's factory closure: `route("/", move || H { db: db.clone() })`.
-//! - `get_current_user(cx)` is an associated function, loaded lazily and cached as in Tornado,
-//!   but it cannot see `self` (the handler is busy in its method when the question comes).
-//!   So are the other hooks that [`Context`] calls itself: `set_default_headers(cx)` (from
+//! - `get_current_user` is async and sees the handler, so it is not lazy: it runs once per
+//!   request, before `prepare` (the default costs nothing). The user is of the application's
+//!   own type ([`CurrentUser`]), read back with `cx.current_user::<Account>()`.
+//! - The hooks that [`Context`] calls itself are associated functions, which cannot see
+//!   `self` (the handler is busy in its method when they run): `set_default_headers(cx)` (from
 //!   `cx.clear()`), `decode_argument(cx, value, name)` (from the argument getters) and
 //!   `compute_etag(cx, body)` (from `cx.finish()`); `decode_argument` does not apply to
 //!   `path_args`, which are always UTF-8.
@@ -118,6 +120,7 @@ mod builtin;
 mod context;
 pub mod cookies;
 mod cors;
+mod current_user;
 mod error;
 mod etag;
 mod handler;
@@ -126,18 +129,26 @@ mod range;
 mod routing;
 mod settings;
 mod static_files;
+#[cfg(feature = "template")]
+mod template_objects;
+#[cfg(feature = "template")]
+mod ui_module;
 
 pub use application::Application;
 pub use builtin::{ErrorHandler, RedirectHandler};
 pub use context::Context;
 pub use cookies::CookieOptions;
 pub use cors::Cors;
+pub use current_user::CurrentUser;
 pub use error::{HTTPError, Result, WebError};
 pub use etag::Etag;
 pub use handler::{HandlerFactory, RequestHandler};
 pub use routing::{Route, route};
 pub use settings::Settings;
 pub use static_files::StaticFileHandler;
+#[cfg(feature = "template")]
+#[cfg_attr(docsrs, doc(cfg(feature = "template")))]
+pub use ui_module::{ModuleCall, ModuleError, TemplateModule, UIModule};
 
 /// Fills in [`RequestHandler::ALLOWED_METHODS`] from the verb methods an
 /// `impl RequestHandler for T` block defines, so a 405 carries a correct `Allow` header

@@ -61,6 +61,36 @@ impl Context {
             .collect()
     }
 
+    /// Every query and body argument, decoded by the handler's `decode_argument` and
+    /// cleaned as [`get_arguments`](Self::get_arguments) does (values that do not decode are
+    /// left out), sorted by name: what templates see as `request.query_arguments` and
+    /// `request.body_arguments`.
+    #[cfg(feature = "template")]
+    pub(super) fn decoded_arguments(&mut self) -> [Vec<(String, Vec<String>)>; 2] {
+        self.query_args();
+        self.body_args();
+        let decode = |args: Option<&Arguments>| {
+            let mut decoded: Vec<(String, Vec<String>)> = args
+                .into_iter()
+                .flatten()
+                .map(|(name, values)| {
+                    let values = values
+                        .iter()
+                        .filter_map(|value| (self.argument_decoder)(self, value, name).ok())
+                        .map(|text| clean_argument(&text, true))
+                        .collect();
+                    (name.clone(), values)
+                })
+                .collect();
+            decoded.sort_by(|a, b| a.0.cmp(&b.0));
+            decoded
+        };
+        [
+            decode(self.query_arguments.as_ref()),
+            decode(self.body_arguments.as_deref().map(|(args, _)| args)),
+        ]
+    }
+
     /// All values of an argument from the query and the body (query first), stripped of
     /// surrounding whitespace (Tornado's `get_arguments`). Values are decoded by the
     /// handler's [`decode_argument`](crate::RequestHandler::decode_argument) (UTF-8), and

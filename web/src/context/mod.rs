@@ -23,6 +23,8 @@ mod locale;
 mod origin;
 #[cfg(all(feature = "locale", feature = "template"))]
 mod template_locale;
+#[cfg(feature = "template")]
+mod template_namespace;
 
 mod rendering;
 pub(crate) mod response;
@@ -86,10 +88,8 @@ pub struct Context {
     /// The body limit [`set_max_body_size`](Self::set_max_body_size) chose, over the route's
     /// and the application's.
     max_body_size: Option<u64>,
-    /// The current user, once loaded (lazily, by `current_user`) or set.
-    current_user: std::cell::OnceCell<Option<String>>,
-    /// The handler's `get_current_user`, called on first use.
-    user_loader: fn(&Context) -> Option<String>,
+    /// The current user, once loaded by the handler's `get_current_user` or set.
+    current_user: Option<Box<crate::CurrentUser>>,
     /// The request's locale, once chosen (Tornado's lazy `locale` property).
     #[cfg(feature = "locale")]
     locale: std::cell::OnceCell<typhoon_locale::Locale>,
@@ -100,6 +100,12 @@ pub struct Context {
     argument_decoder: ArgumentDecoder,
     /// The handler's `compute_etag`, for `finish`.
     etag_hook: fn(&Context, &[u8]) -> Option<crate::Etag>,
+    /// The handler's `get_template_namespace`, for the templates this request renders.
+    #[cfg(feature = "template")]
+    namespace_hook: fn(&Context, &mut typhoon_template::Namespace),
+    /// The UI modules this request's templates used, once one rendered.
+    #[cfg(feature = "template")]
+    ui_modules: Option<std::sync::Arc<crate::ui_module::ActiveModules>>,
     /// The handler's `set_default_headers`, applied when the handler starts and again by
     /// every [`clear`](Self::clear) (so error pages carry them too).
     default_headers: fn(&mut Context),
@@ -153,8 +159,7 @@ impl Context {
             body_reader,
             body_bytes: 0,
             max_body_size: None,
-            current_user: std::cell::OnceCell::new(),
-            user_loader: |_| None,
+            current_user: None,
             #[cfg(feature = "locale")]
             locale: std::cell::OnceCell::new(),
             #[cfg(feature = "locale")]
@@ -166,6 +171,10 @@ impl Context {
             },
             etag_hook: |_, body| Some(Context::sha1_etag(body)),
             default_headers: |_| {},
+            #[cfg(feature = "template")]
+            namespace_hook: |_, _| {},
+            #[cfg(feature = "template")]
+            ui_modules: None,
             xsrf: None,
             sent_error: None,
             pending_allow: None,

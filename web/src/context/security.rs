@@ -187,7 +187,7 @@ impl Context {
                 && options.expires_days.is_none()
                 && options.max_age.is_none()
             {
-                options.expires_days = self.current_user().is_some().then_some(30.0);
+                options.expires_days = self.has_current_user().then_some(30.0);
             }
             let cookie_name = self.app.settings.xsrf_cookie_name.clone();
             let _ = self.set_cookie_with(&cookie_name, &masked, &options);
@@ -276,31 +276,60 @@ impl Context {
         Err(HTTPError::new(403))
     }
 
-    /// The current user (Tornado's `current_user`): loaded on first use by the handler's
-    /// [`get_current_user`](crate::RequestHandler::get_current_user), then cached for the
-    /// rest of the request, or whatever [`set_current_user`](Self::set_current_user) set.
-    /// Nothing is loaded for a request that never asks (no route guard, no template
-    /// rendered, no call here).
+    /// The current user (Tornado's `current_user`) if it is a `U`: what the handler's
+    /// [`get_current_user`](crate::RequestHandler::get_current_user) returned before
+    /// [`prepare`](crate::RequestHandler::prepare), or what
+    /// [`set_current_user`](Self::set_current_user) set since. `None` without a user, or for
+    /// a user of another type.
     ///
-    /// # Panics
+    /// # Examples
     ///
-    /// If `get_current_user` itself calls `current_user` (it would recurse forever); the
-    /// request then gets a 500.
-    pub fn current_user(&self) -> Option<&str> {
+    /// ```
+    /// use typhoon_web::{Context, CurrentUser, HTTPError, RequestHandler};
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Account { name: String }
+    ///
+    /// struct Profile;
+    /// impl RequestHandler for Profile {
+    ///     async fn get_current_user(&mut self, cx: &mut Context) -> Result<Option<CurrentUser>, HTTPError> {
+    ///         // A database lookup would be awaited here.
+    ///         Ok(cx.get_signed_cookie("user").map(|name| CurrentUser::new(Account { name })))
+    ///     }
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         self.authenticated(cx)?;
+    ///         let name = cx.current_user::<Account>().map(|a| a.name.clone()).unwrap_or_default();
+    ///         cx.write(format!("hi {name}"));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn current_user<U: 'static>(&self) -> Option<&U> {
         self.current_user
-            .get_or_init(|| (self.user_loader)(self))
             .as_deref()
+            .and_then(crate::CurrentUser::get)
     }
 
-    /// Sets the current user, replacing any loaded one: the way to load a user
-    /// asynchronously (from a database, say) is to do it in `prepare` and set it here, as
-    /// Tornado's documentation advises.
-    pub fn set_current_user(&mut self, user: Option<String>) {
-        self.current_user = std::cell::OnceCell::from(user);
+    /// The current user, of whatever type (`None` when nobody is logged in).
+    pub fn current_user_any(&self) -> Option<&crate::CurrentUser> {
+        self.current_user.as_deref()
     }
 
-    /// Installs the handler's user loader (before anything can ask for the user).
-    pub(crate) fn set_user_loader(&mut self, loader: fn(&Context) -> Option<String>) {
-        self.user_loader = loader;
+    /// Whether somebody is logged in (Tornado's `if self.current_user`).
+    pub fn has_current_user(&self) -> bool {
+        self.current_user.is_some()
+    }
+
+    /// Sets the current user, replacing any loaded one (`None` logs the request out), as
+    /// Tornado's `self.current_user = user` in `prepare`: a user set in `prepare` satisfies
+    /// the [`authenticated`](crate::RequestHandler::authenticated) guard.
+    pub fn set_current_user<U: serde::Serialize + 'static>(&mut self, user: Option<U>) {
+        self.current_user = user.map(|user| Box::new(crate::CurrentUser::new(user)));
+    }
+
+    /// Sets the current user from a [`CurrentUser`](crate::CurrentUser) (`None` logs the
+    /// request out).
+    pub fn set_current_user_any(&mut self, user: Option<crate::CurrentUser>) {
+        self.current_user = user.map(Box::new);
     }
 }

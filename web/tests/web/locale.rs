@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use typhoon_locale::{Locale, Translations};
-use typhoon_web::{Application, Context, HTTPError, RequestHandler, Settings, route};
+use typhoon_web::{Application, Context, CurrentUser, HTTPError, RequestHandler, Settings, route};
 
 use crate::util::{fetch, get, run, serve};
 
@@ -85,12 +85,13 @@ fn accept_language_test_accept_language_invalid() {
     });
 }
 
-/// Tornado's `SetLazyPropertiesTest.Handler`: the user and the locale set in `prepare`, so
-/// neither loader may run.
+/// Tornado's `SetLazyPropertiesTest.Handler`: the user and the locale set in `prepare`. The
+/// locale loader may not run; `get_current_user` runs before `prepare` (it may be async, so it
+/// is not lazy), and what `prepare` sets wins.
 struct SetLazyProperties;
 impl RequestHandler for SetLazyProperties {
     async fn prepare(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        cx.set_current_user(Some("Ben".into()));
+        cx.set_current_user(Some("Ben".to_owned()));
         let en = cx.translations().get_closest(["en_US"]);
         cx.set_locale(en);
         Ok(())
@@ -100,12 +101,15 @@ impl RequestHandler for SetLazyProperties {
         panic!("get_user_locale must not be called")
     }
 
-    fn get_current_user(_cx: &Context) -> Option<String> {
-        panic!("get_current_user must not be called")
+    async fn get_current_user(
+        &mut self,
+        _cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
+        Ok(Some(CurrentUser::new("Somebody else".to_owned())))
     }
 
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let user = cx.current_user().unwrap_or("").to_owned();
+        let user = cx.current_user::<String>().cloned().unwrap_or_default();
         let code = cx.locale().code().to_owned();
         cx.write(format!("Hello {user} ({code})"));
         Ok(())

@@ -28,6 +28,7 @@ mod static_files;
 mod streaming;
 mod templates;
 mod timeouts_hooks;
+mod ui_modules;
 mod xsrf;
 
 use typhoon_web::{Application, Context, HTTPError, RequestHandler, Settings, route};

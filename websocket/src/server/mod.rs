@@ -15,7 +15,7 @@ use std::future::Future;
 use std::ops::Deref;
 
 use typhoon_httpserver::HTTPServerRequest;
-use typhoon_web::{Context, HTTPError, RequestHandler, Route, route};
+use typhoon_web::{Context, CurrentUser, HTTPError, RequestHandler, Route, route};
 
 use crate::connection::WebSocketConnection;
 #[cfg(feature = "deflate")]
@@ -73,13 +73,18 @@ pub trait WebSocketHandler: 'static {
         Ok(())
     }
 
-    /// Loads the current user, as [`RequestHandler::get_current_user`].
-    fn get_current_user(cx: &Context) -> Option<String>
-    where
-        Self: Sized,
-    {
+    /// Loads the current user before [`prepare`](Self::prepare), as
+    /// [`RequestHandler::get_current_user`]: it may await, and it sees the handler.
+    ///
+    /// # Errors
+    ///
+    /// An error refuses the connection with its status.
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
         let _ = cx;
-        None
+        Ok(None)
     }
 
     /// Whether to accept a connection from `origin` that looks cross-origin (Tornado 6.6's
@@ -246,7 +251,10 @@ impl<H: WebSocketHandler> RequestHandler for WebSocketRequest<H> {
         Some(session::run_detached(self.handler, cx, accepted))
     }
 
-    fn get_current_user(cx: &Context) -> Option<String> {
-        H::get_current_user(cx)
+    async fn get_current_user(
+        &mut self,
+        cx: &mut Context,
+    ) -> Result<Option<CurrentUser>, HTTPError> {
+        self.handler.get_current_user(cx).await
     }
 }
