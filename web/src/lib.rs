@@ -126,6 +126,7 @@ mod range;
 mod routing;
 mod settings;
 mod static_files;
+mod static_urls;
 
 pub use application::Application;
 pub use builtin::{ErrorHandler, RedirectHandler};
@@ -137,7 +138,8 @@ pub use etag::Etag;
 pub use handler::{HandlerFactory, RequestHandler};
 pub use routing::{Route, route};
 pub use settings::Settings;
-pub use static_files::StaticFileHandler;
+pub use static_files::{DefaultStaticFileHooks, StaticFile, StaticFileHandler, StaticFileHooks};
+pub use static_urls::{StaticUrlOptions, StaticUrlSettings};
 
 /// Fills in [`RequestHandler::ALLOWED_METHODS`] from the verb methods an
 /// `impl RequestHandler for T` block defines, so a 405 carries a correct `Allow` header
