@@ -153,7 +153,7 @@ impl<H: StaticFileHooks> StaticFileHandler<H> {
     /// Tornado's `StaticFileHandler.get`, through the hooks.
     async fn serve(&mut self, cx: &mut Context, include_body: bool) -> Result<(), HTTPError> {
         let captured = cx.path_args().first().cloned().unwrap_or_default();
-        let path = self.hooks.parse_url_path(&captured).into_owned();
+        let path = self.hooks.parse_url_path(&captured);
         let absolute = self.hooks.get_absolute_path(&self.root, &path)?;
         let validated = self.hooks.validate_absolute_path(
             cx,
