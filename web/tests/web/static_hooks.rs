@@ -613,3 +613,29 @@ fn static_handler_debug_and_hooks_type() {
     assert!(debug.contains("DefaultStaticFileHooks"), "{debug}");
     assert_eq!(handler.root(), Path::new("/srv"));
 }
+
+// ----- StaticDefaultFilenameRootTest ------------------------------------------------------------
+
+/// Tornado's `test_no_open_redirect`: the directory redirect of the default
+/// `validate_absolute_path` never starts with two slashes (a protocol-relative URL, an open
+/// redirect). A route whose pattern swallows the extra slashes reaches it.
+#[test]
+fn no_open_redirect() {
+    run(async {
+        let root = hooks_dir();
+        let (_s, addr) = serve(app_with(
+            vec![route(r"/+(.*)", move || {
+                StaticFileHandler::with_default_filename(root.clone(), "index.html")
+            })],
+            Settings::default(),
+        ));
+        let r = get(addr, "/sub").await;
+        assert_eq!(
+            (r.status, r.header("Location").as_deref()),
+            (301, Some("/sub/"))
+        );
+        let r = get(addr, "//sub").await;
+        assert_eq!(r.status, 403);
+        assert!(r.header("Location").is_none());
+    });
+}
