@@ -5,15 +5,12 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{Result, WebError};
 use crate::routing::PathPattern;
 use crate::settings::Settings;
+use crate::static_urls::StaticUrls;
 
 /// What every request of an application shares, through its context.
 pub(crate) struct AppState {
@@ -60,73 +57,8 @@ impl AppData {
     }
 }
 
-/// Content hashes of static files by relative path (`None`: the file is missing).
-type HashCache = Arc<Mutex<HashMap<String, Option<String>>>>;
-
 /// Named route patterns, shared with the templates' `reverse_url` (hence `Arc<Mutex<_>>`).
 pub(crate) type NamedPatterns = Arc<Mutex<Vec<(String, Arc<PathPattern>)>>>;
-
-/// `static_url` state, shareable with template functions (`Send + Sync`).
-#[derive(Debug, Clone)]
-pub(crate) struct StaticUrls {
-    /// The static directory.
-    path: Option<PathBuf>,
-    /// The URL prefix.
-    prefix: String,
-    /// Content hashes by relative path (not used in debug mode).
-    cache: Option<HashCache>,
-}
-
-impl StaticUrls {
-    /// `static_url` state for the files under `path`, served under `prefix`; `cache` keeps
-    /// each file's hash once computed (off in debug mode, where files change).
-    pub(crate) fn new(path: Option<PathBuf>, prefix: String, cache: bool) -> Self {
-        Self {
-            path,
-            prefix,
-            cache: cache.then(Arc::default),
-        }
-    }
-
-    /// Tornado's `static_url`: `prefix + path + ?v=<hash>` (no `v` if the file is missing).
-    pub(crate) fn static_url(&self, path: &str) -> Result<String> {
-        let root = self.path.as_ref().ok_or(WebError::NoStaticPath)?;
-        let compute = || -> Option<String> {
-            let mut file = std::fs::File::open(root.join(path.trim_start_matches('/'))).ok()?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = file.read(&mut buf).ok()?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-            }
-            Some(hex::encode(&hasher.finalize()[..16]))
-        };
-        let hash = match &self.cache {
-            Some(cache) => {
-                let cached = cache.lock().ok().and_then(|c| c.get(path).cloned());
-                match cached {
-                    Some(hash) => hash,
-                    None => {
-                        let hash = compute();
-                        if let Ok(mut c) = cache.lock() {
-                            c.insert(path.to_owned(), hash.clone());
-                        }
-                        hash
-                    }
-                }
-            }
-            None => compute(),
-        };
-        let url = format!("{}{}", self.prefix, path.trim_start_matches('/'));
-        Ok(match hash {
-            Some(hash) => format!("{url}?v={hash}"),
-            None => url,
-        })
-    }
-}
 
 /// `reverse_url` over the named patterns.
 pub(crate) fn reverse_named(
@@ -149,26 +81,71 @@ pub(crate) fn reverse_named(
         })
 }
 
-/// Adds `static_url(path)` and `reverse_url(name, *args)` to the loader's globals.
+/// Adds `static_url(path, include_host=false, include_version=true)` and
+/// `reverse_url(name, *args)` to the loader's globals. `include_host` reads `request.protocol`
+/// and `request.host` from the template's namespace, which `render_string` fills in.
 #[cfg(feature = "template")]
 pub(crate) fn add_template_globals(
     loader: &mut typhoon_template::Loader,
     static_urls: &StaticUrls,
     named: &NamedPatterns,
 ) {
-    use minijinja::value::Rest;
+    add_static_url_global(loader, static_urls);
+    add_reverse_url_global(loader, named);
+}
+
+/// Adds (or replaces) the templates' `static_url` global.
+#[cfg(feature = "template")]
+pub(crate) fn add_static_url_global(
+    loader: &mut typhoon_template::Loader,
+    static_urls: &StaticUrls,
+) {
+    use minijinja::value::Kwargs;
+    use minijinja::{Error, ErrorKind, State};
     use typhoon_template::Value;
     let urls = static_urls.clone();
     loader.add_global(
         "static_url",
         Value::from_function(
-            move |path: String| -> std::result::Result<String, minijinja::Error> {
-                urls.static_url(&path).map_err(|e| {
-                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
-                })
+            move |state: &State<'_, '_>,
+                  path: String,
+                  kwargs: Kwargs|
+                  -> std::result::Result<String, Error> {
+                let include_host: Option<bool> = kwargs.get("include_host")?;
+                let include_version: Option<bool> = kwargs.get("include_version")?;
+                kwargs.assert_all_used()?;
+                let url = urls
+                    .static_url(&path, include_version.unwrap_or(true))
+                    .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+                if !include_host.unwrap_or(false) {
+                    return Ok(url);
+                }
+                let request = state.lookup("request").ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        "static_url(include_host=true) needs the request in the namespace",
+                    )
+                })?;
+                let part = |name: &str| -> std::result::Result<String, Error> {
+                    let value = request.get_attr(name)?;
+                    value.as_str().map(str::to_owned).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!("request.{name} is not a string"),
+                        )
+                    })
+                };
+                Ok(format!("{}://{}{url}", part("protocol")?, part("host")?))
             },
         ),
     );
+}
+
+/// Adds the templates' `reverse_url` global.
+#[cfg(feature = "template")]
+fn add_reverse_url_global(loader: &mut typhoon_template::Loader, named: &NamedPatterns) {
+    use minijinja::value::Rest;
+    use typhoon_template::Value;
     let named = Arc::clone(named);
     loader.add_global(
         "reverse_url",

@@ -9,14 +9,15 @@ use typhoon_httpserver::{HTTPServer, HTTPServerOptions, HTTPServerRequest, Respo
 
 #[cfg(feature = "template")]
 use crate::app_state::add_template_globals;
-use crate::app_state::{AppData, AppState, StaticUrls, reverse_named};
+use crate::app_state::{AppData, AppState, reverse_named};
 use crate::builtin::ErrorHandler;
 use crate::context::Context;
 use crate::error::Result;
 use crate::handler::{HandlerFactory, RequestFuture, RequestHandler};
 use crate::routing::{HostRules, PathPattern, Route, Router};
 use crate::settings::Settings;
-use crate::static_files::StaticFileHandler;
+use crate::static_files::{DefaultStaticFileHooks, StaticFileHandler, StaticFileHooks};
+use crate::static_urls::StaticUrls;
 
 /// An application: its routes, and the state its requests share.
 struct AppInner {
@@ -98,6 +99,7 @@ impl Application {
             settings.static_path.clone(),
             settings.static_url_prefix.clone(),
             !settings.debug,
+            Arc::new(DefaultStaticFileHooks),
         );
         #[cfg(feature = "template")]
         let templates = {
@@ -340,7 +342,9 @@ impl Application {
     /// with the handler `factory` builds instead of a [`StaticFileHandler`] over
     /// `static_path` (Tornado's `static_handler_class` with `static_handler_args`). The
     /// route's first capture is the file's path relative to the root. Without `static_path`
-    /// there are no static routes, and this changes nothing.
+    /// there are no static routes, and this changes nothing. It changes serving only:
+    /// [`static_hooks`](Self::static_hooks) changes `static_url` too (call it first, as it
+    /// sets the static routes' handler itself).
     ///
     /// # Panics
     ///
@@ -351,6 +355,65 @@ impl Application {
         F: Fn() -> H + 'static,
     {
         self.static_handler_factory(HandlerFactory::new(factory))
+    }
+
+    /// Uses `hooks` for the static files of `static_path`, both to serve the static routes
+    /// (a [`StaticFileHandler`] with these hooks) and to make `static_url`'s URLs (with its
+    /// [`get_version`](StaticFileHooks::get_version) and
+    /// [`make_static_url`](StaticFileHooks::make_static_url)): Tornado's `static_handler_class`
+    /// setting, for a `StaticFileHandler` subclass. Versions computed so far are forgotten.
+    /// Without `static_path` there are no static routes, and `static_url` is an error, as
+    /// before.
+    ///
+    /// # Panics
+    ///
+    /// If this application has been cloned already (or turned into a server).
+    ///
+    /// # Examples
+    ///
+    /// URLs on a CDN, the files still served here for it to fetch:
+    ///
+    /// ```
+    /// use typhoon_web::{Application, HTTPError, Settings, StaticFileHooks, StaticUrlSettings};
+    ///
+    /// struct Cdn { host: String }
+    /// impl StaticFileHooks for Cdn {
+    ///     fn make_static_url(
+    ///         &self,
+    ///         settings: &StaticUrlSettings<'_>,
+    ///         path: &str,
+    ///         include_version: bool,
+    ///     ) -> Result<String, HTTPError> {
+    ///         let version = match include_version {
+    ///             true => self.get_version(settings, path)?,
+    ///             false => None,
+    ///         };
+    ///         let query = version.map(|v| format!("?v={v}")).unwrap_or_default();
+    ///         Ok(format!("https://{}/{path}{query}", self.host))
+    ///     }
+    /// }
+    /// let settings = Settings { static_path: Some("static".into()), ..Settings::default() };
+    /// let app = Application::with_settings(vec![], settings)
+    ///     .static_hooks(Cdn { host: "cdn.example.com".into() });
+    /// # drop(app);
+    /// ```
+    pub fn static_hooks<H: StaticFileHooks>(mut self, hooks: H) -> Self {
+        let hooks = Arc::new(hooks);
+        let inner = self.configure();
+        let state = Rc::get_mut(&mut inner.state)
+            .expect("invariant: only requests share the state, and there are none yet");
+        state.static_urls = state.static_urls.with_hooks(Arc::clone(&hooks) as _);
+        #[cfg(feature = "template")]
+        if let Some(loader) = state.templates.as_mut() {
+            crate::app_state::add_static_url_global(loader, &state.static_urls);
+        }
+        let Some(path) = state.settings.static_path.clone() else {
+            return self;
+        };
+        let factory = HandlerFactory::new(move || {
+            StaticFileHandler::new(path.clone()).shared_hooks(Arc::clone(&hooks))
+        });
+        self.static_handler_factory(factory)
     }
 
     /// [`static_handler`](Self::static_handler) with a ready [`HandlerFactory`].

@@ -72,6 +72,15 @@ pub enum WebError {
     /// `static_url` without a `static_path` setting.
     #[error("static_url needs the static_path setting")]
     NoStaticPath,
+    /// A UI module's CSS or JavaScript file has no URL: `static_url` refused it (no
+    /// `static_path` setting, or a path outside it).
+    #[error("no static URL for {path:?}: {refusal}")]
+    StaticUrl {
+        /// The file, as the module named it.
+        path: String,
+        /// Why `static_url` refused it (its status and cause).
+        refusal: Box<HTTPError>,
+    },
     /// `write` or `flush` after `finish`.
     #[error("cannot write after finish")]
     Finished,

@@ -95,6 +95,12 @@
 //!   `cx.clear()`), `decode_argument(cx, value, name)` (from the argument getters) and
 //!   `compute_etag(cx, body)` (from `cx.finish()`); `decode_argument` does not apply to
 //!   `path_args`, which are always UTF-8.
+//! - `StaticFileHandler`'s overridable methods are the [`StaticFileHooks`] trait, and a
+//!   subclass is a hooks type: `StaticFileHandler::new(root).hooks(MyHooks)` for a route,
+//!   [`Application::static_hooks`] for the static routes and `static_url` (Tornado's
+//!   `static_handler_class`). Its class methods take `&self`, so hooks can carry settings;
+//!   `validate_absolute_path` returns the opened [`StaticFile`]. The content version is the
+//!   first 32 hex digits of SHA-256, not Tornado's SHA-512.
 //! - Keyword arguments of the argument getters are `_with` variants:
 //!   `get_argument(name, strip=False)` is `cx.get_argument_with(name, false)`; a default is
 //!   [`Context::get_argument_or`].
@@ -129,6 +135,7 @@ mod range;
 mod routing;
 mod settings;
 mod static_files;
+mod static_urls;
 #[cfg(feature = "template")]
 mod template_objects;
 #[cfg(feature = "template")]
@@ -145,7 +152,8 @@ pub use etag::Etag;
 pub use handler::{HandlerFactory, RequestHandler};
 pub use routing::{Route, route};
 pub use settings::Settings;
-pub use static_files::StaticFileHandler;
+pub use static_files::{DefaultStaticFileHooks, StaticFile, StaticFileHandler, StaticFileHooks};
+pub use static_urls::{StaticUrlOptions, StaticUrlSettings};
 #[cfg(feature = "template")]
 #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
 pub use ui_module::{ModuleCall, ModuleError, TemplateModule, UIModule};

@@ -6,9 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::Context;
-use crate::error::Result;
 #[cfg(feature = "template")]
 use crate::error::WebError;
+use crate::error::{HTTPError, Result};
+use crate::static_urls::StaticUrlOptions;
 #[cfg(feature = "template")]
 use crate::ui_module::{ActiveModules, Resources, insert_before, is_absolute};
 
@@ -23,14 +24,59 @@ impl Context {
         crate::app_state::reverse_named(&self.app.named, name, args)
     }
 
-    /// The versioned URL of a static file: `/static/path?v=<hash>` (Tornado's `static_url`).
+    /// The versioned URL of a static file, relative to the current host:
+    /// `/static/path?v=<version>` by default (Tornado's `static_url`), made by the
+    /// application's [`StaticFileHooks`](crate::StaticFileHooks). `path` should name one of
+    /// the application's static files, not come from the request: its version is computed by
+    /// reading the file, and kept.
     ///
     /// # Errors
     ///
-    /// [`WebError::NoStaticPath`](crate::WebError::NoStaticPath) without the `static_path`
-    /// setting.
-    pub fn static_url(&self, path: &str) -> Result<String> {
-        self.app.static_urls.static_url(path)
+    /// A 500 with [`WebError::NoStaticPath`](crate::WebError::NoStaticPath) as its source
+    /// without the `static_path` setting; 403 for a path outside it (`../`); whatever the
+    /// hooks' `make_static_url` returns.
+    pub fn static_url(&self, path: &str) -> Result<String, HTTPError> {
+        self.static_url_with(path, StaticUrlOptions::default())
+    }
+
+    /// [`static_url`](Self::static_url) with Tornado's keyword arguments: `include_host`
+    /// makes the URL absolute, `protocol://host/static/path?v=<version>` with the request's
+    /// protocol and host, and `include_version: false` leaves the version out (for the default
+    /// `make_static_url`).
+    ///
+    /// # Errors
+    ///
+    /// As [`static_url`](Self::static_url).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use typhoon_web::{Context, HTTPError, RequestHandler, StaticUrlOptions};
+    ///
+    /// struct Feed;
+    /// impl RequestHandler for Feed {
+    ///     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+    ///         let options = StaticUrlOptions { include_host: true, ..Default::default() };
+    ///         let logo = cx.static_url_with("logo.png", options)?;
+    ///         cx.write(format!("<logo>{logo}</logo>"));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn static_url_with(
+        &self,
+        path: &str,
+        options: StaticUrlOptions,
+    ) -> Result<String, HTTPError> {
+        let url = self
+            .app
+            .static_urls
+            .static_url(path, options.include_version)?;
+        Ok(if options.include_host {
+            format!("{}://{}{url}", self.request.protocol, self.request.host)
+        } else {
+            url
+        })
     }
 
     /// Renders a template to a string (Tornado's `render_string`): `ctx` on top of the
@@ -65,8 +111,8 @@ impl Context {
     /// # Errors
     ///
     /// As [`render_string`](Self::render_string), and
-    /// [`WebError::NoStaticPath`](crate::WebError::NoStaticPath) when a module names a
-    /// relative file without the `static_path` setting.
+    /// [`WebError::StaticUrl`](crate::WebError::StaticUrl) when a module names a relative
+    /// file that `static_url` refuses (no `static_path` setting, or a path outside it).
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     pub fn render<S: serde::Serialize>(&mut self, name: &str, ctx: S) -> Result<()> {
@@ -134,7 +180,10 @@ impl Context {
             let url = if is_absolute(file) {
                 file.clone()
             } else {
-                self.static_url(file)?
+                self.static_url(file).map_err(|error| WebError::StaticUrl {
+                    path: file.clone(),
+                    refusal: Box::new(error),
+                })?
             };
             if !seen.contains(&url) {
                 seen.push(url);

@@ -25,6 +25,7 @@ mod responses;
 mod send_error;
 mod settings;
 mod static_files;
+mod static_hooks;
 mod streaming;
 mod templates;
 mod timeouts_hooks;
