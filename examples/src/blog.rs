@@ -31,7 +31,8 @@ use typhoon_ioloop::{IOLoop, LoopError};
 use typhoon_locale::Translations;
 use typhoon_template::Loader;
 use typhoon_web::{
-    Application, Context, CookieOptions, CurrentUser, HTTPError, RequestHandler, Settings, route,
+    Application, Context, CookieOptions, CurrentUser, HTTPError, ModuleCall, ModuleError,
+    RequestHandler, Settings, UIModule, route,
 };
 
 /// The signed cookie holding the author's name.
@@ -470,6 +471,19 @@ pub fn make_app(config: BlogConfig, db: Db) -> Application {
         settings,
     )
     .translations(translations)
+    .ui_module("Entry", || EntryModule)
+}
+
+/// Tornado's `EntryModule`: one entry, as the home page and the entry page show it
+/// (`{{ module("Entry", entry) }}`), from `modules/entry.html`.
+#[derive(Debug)]
+pub struct EntryModule;
+
+impl UIModule for EntryModule {
+    fn render(&self, call: &ModuleCall<'_>) -> Result<String, ModuleError> {
+        let entry: typhoon_template::Value = call.arg(0)?;
+        call.render_string("modules/entry.html", typhoon_template::context! { entry })
+    }
 }
 
 /// Which page a [`BlogHandler`] serves.
