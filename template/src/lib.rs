@@ -90,7 +90,7 @@
 //! | `{% end %}` | the closing tag names its block: `{% endif %}`, `{% endfor %}`, `{% endblock %}`, ... |
 //! | `{% raw expr %}` (output unescaped) | `{{ expr\|safe }}`. Jinja's `{% raw %}...{% endraw %}` is something else: literal template text |
 //! | `{{! x }}` / `{%! ... %}` (literal braces) | `{% raw %}{{ x }}{% endraw %}` |
-//! | `{% module Template("m.html", x=1) %}` | `{% with x = 1 %}{% include "m.html" %}{% endwith %}`, or a `{% macro %}` imported with `{% import "m.html" as m %}`; UI modules' CSS/JS hooks have no equivalent |
+//! | `{% module Template("m.html", x=1) %}`, `{% module Entry(e) %}` | `{{ module("Template", "m.html", x=1) }}`, `{{ module("Entry", e) }}` in templates rendered by typhoon-web (its `UIModule`s, with their CSS/JS); with this crate alone, `{% with x = 1 %}{% include "m.html" %}{% endwith %}` or a `{% macro %}` |
 //! | `{% set x = expr %}` | `{% set x = expr %}` (same; a `set` inside a loop does not leak out of it) |
 //! | `{% apply f %}...{% end %}` | `{% filter f %}...{% endfilter %}` (`f` a filter, e.g. one added with [`Loader::environment_mut`]) |
 //! | `{% autoescape None %}` | `{% autoescape false %}...{% endautoescape %}`, or [`Autoescape::Never`] |
