@@ -59,6 +59,7 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     let handle = Rc::new(ConnectionHandle {
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
+        served: Cell::new(false),
         idle_since: Cell::new(server.idle_sequence()),
     });
     drop(stream);
@@ -103,12 +104,16 @@ async fn serve_requests(
     loop {
         handle.idle.set(true);
         handle.idle_since.set(server.idle_sequence());
-        if server.draining.get() {
+        // A draining server closes keep-alive connections between requests; a new one
+        // gets its first request answered.
+        let fresh = !handle.served.get();
+        if server.draining.get() && !fresh {
             return None;
         }
         let response = Rc::clone(&conn.response);
         let release = |all: bool| response.borrow_mut().release(all);
-        let consumed = match read_head(stream, server, &mut head, &release, &mut wait_timer).await {
+        let reading = read_head(stream, server, &mut head, &release, &mut wait_timer, fresh);
+        let consumed = match reading.await {
             HeadOutcome::Head(n) => n,
             HeadOutcome::Close => return None,
             HeadOutcome::Error(error) => {
@@ -118,6 +123,7 @@ async fn serve_requests(
             }
         };
         handle.idle.set(false);
+        handle.served.set(true);
         // Each request's processing is a boxed future of its own: an idle connection (waiting
         // in read_head above) keeps only this small loop's state, not the request machinery.
         let request = handle_request(stream, peer, server, &mut head, &mut conn, consumed);
@@ -387,13 +393,15 @@ async fn run_handler<F: Future>(
 const IDLE_RELEASE_AFTER: Duration = Duration::from_secs(1);
 
 /// Reads until a complete head is buffered, within the idle timeout (before the first byte) and
-/// the header timeout (from the first byte).
+/// the header timeout (from the first byte). A draining server stops waiting, except for the
+/// `fresh` connection's first request.
 async fn read_head(
     stream: &IOStream,
     server: &ServerShared,
     head: &mut RequestHead,
     release_response: &dyn Fn(bool),
     wait_timer: &mut Option<Sleep>,
+    fresh: bool,
 ) -> HeadOutcome {
     let options = &server.options;
     let mut deadline = None;
@@ -412,7 +420,7 @@ async fn read_head(
         if stream.write_buffer_len() > 0 && stream.flush().await.is_err() {
             return HeadOutcome::Close;
         }
-        if server.draining.get() && stream.read_buffer().is_empty() {
+        if server.draining.get() && !fresh && stream.read_buffer().is_empty() {
             return HeadOutcome::Close;
         }
         let idle = stream.read_buffer().is_empty() && deadline.is_none();

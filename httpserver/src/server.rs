@@ -16,6 +16,10 @@ use crate::request::{HTTPServerRequest, RequestContext};
 use crate::response::ResponseWriter;
 use crate::shared::ServerShared;
 
+/// How long a graceful shutdown waits for the first request of a connection accepted just
+/// before it (whose client is sending): long enough for a request already on its way.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
 /// An HTTP/1.1 server (Tornado's `HTTPServer`): each request goes to `handler` with a
 /// [`ResponseWriter`].
 ///
@@ -189,6 +193,9 @@ impl HTTPServer {
     /// Graceful shutdown: stops accepting, closes idle keep-alive connections at once, lets
     /// in-flight requests finish (their connections close after the response) until `grace`
     /// has passed, then closes whatever is left. Returns how many connections had to be cut.
+    /// A connection accepted but still without its first request is not idle at once: its
+    /// client has just connected and is likely sending, so a first request arriving within a
+    /// second (and the grace) is answered too; a connection silent that long is closed.
     ///
     /// # Cancel safety
     ///
@@ -196,21 +203,32 @@ impl HTTPServer {
     pub async fn shutdown(&self, grace: Duration) -> usize {
         self.stop();
         self.shared.draining.start();
-        let deadline = typhoon_ioloop::deadline_after(Instant::now(), grace);
+        let now = Instant::now();
+        let deadline = typhoon_ioloop::deadline_after(now, grace);
         for handle in self.shared.live_connections() {
-            if handle.idle.get() && handle.stream.read_buffer().is_empty() {
+            if handle.idle.get() && handle.served.get() && handle.stream.read_buffer().is_empty() {
                 handle.stream.close();
             }
         }
-        if self.shared.connections.borrow().is_empty() {
-            return 0;
-        }
-        self.shared.drained.clear();
-        if timeout_at(deadline, self.shared.drained.wait())
-            .await
-            .is_ok()
-        {
-            return 0;
+        // New connections get a moment to send their first request; then those still silent
+        // are closed like idle ones, and the rest of the grace is for requests in flight.
+        let first_requests = typhoon_ioloop::deadline_after(now, FIRST_REQUEST_GRACE).min(deadline);
+        for wait_until in [first_requests, deadline] {
+            self.shared.drained.clear();
+            if self.shared.connections.borrow().is_empty() {
+                return 0;
+            }
+            if timeout_at(wait_until, self.shared.drained.wait())
+                .await
+                .is_ok()
+            {
+                return 0;
+            }
+            for handle in self.shared.live_connections() {
+                if handle.idle.get() && handle.stream.read_buffer().is_empty() {
+                    handle.stream.close();
+                }
+            }
         }
         let rest = self.shared.live_connections();
         for handle in &rest {

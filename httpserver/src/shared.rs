@@ -20,6 +20,10 @@ pub(crate) struct ConnectionHandle {
     pub(crate) stream: Rc<IOStream>,
     /// Waiting for the next request (nothing in flight).
     pub(crate) idle: Cell<bool>,
+    /// A request head has arrived on it: until then the connection is new, not idle, and a
+    /// graceful shutdown waits for its first request (within the grace) instead of closing it,
+    /// since its client has just connected and is sending.
+    pub(crate) served: Cell<bool>,
     /// When it last went idle, as a server-wide sequence number (a counter, not a clock read):
     /// at `max_connections` the server closes the connection idle longest, the smallest, to
     /// make room (nginx's reusable connections).

@@ -229,3 +229,31 @@ fn client_reset_mid_request_is_cleaned_up() {
         server.stop();
     });
 }
+
+/// A connection accepted just before the shutdown, whose request arrives after it began, is
+/// answered (then closed), not dropped unanswered: its client had done nothing wrong.
+#[test]
+fn graceful_shutdown_answers_the_first_request_of_a_new_connection() {
+    run_test(async {
+        let (server, addr) = serve(HTTPServerOptions::default());
+        let fresh = connect(addr).await;
+        // Accepted (the server counts it) before the shutdown starts.
+        while server.connection_count() == 0 {
+            typhoon_ioloop::yield_now().await;
+        }
+        let shutdown = {
+            let server = server.clone();
+            IOLoop::current().spawn(async move { server.shutdown(Duration::from_secs(5)).await })
+        };
+        typhoon_ioloop::yield_now().await;
+        fresh
+            .write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_response(&fresh, false).await;
+        assert_eq!(response.status, 200);
+        assert_eq!(response.header("Connection").as_deref(), Some("close"));
+        assert!(fresh.read_until_close().await.expect("eof").is_empty());
+        assert_eq!(shutdown.await.expect("shutdown"), 0);
+    });
+}
