@@ -112,6 +112,7 @@ mod engine;
 mod error;
 mod executor;
 mod fanout;
+mod inherited;
 mod ioloop;
 pub mod locks;
 mod periodic;
@@ -132,6 +133,7 @@ pub use fanout::{
     JoinAll, JoinAllMap, WaitIterator, WaitNext, as_completed, as_completed_map, join_all,
     join_all_map,
 };
+pub use inherited::{TYPHOON_LISTEN_FDS, TYPHOON_LISTEN_PID, take_inherited_listeners};
 pub use ioloop::{IOLoop, LoopHandle};
 pub use periodic::PeriodicCallback;
 pub use pool::Executor;

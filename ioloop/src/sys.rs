@@ -1,4 +1,5 @@
-//! The one place in Typhoon that uses `unsafe`: registering a file descriptor with the poller.
+//! The one place in Typhoon that uses `unsafe`: registering a file descriptor with the poller,
+//! and taking ownership of the listening sockets a process inherits (socket activation).
 //!
 //! `polling::Poller::add` is unsafe because the poller keeps referring to the fd after the call:
 //! if the fd were closed (and its number reused) while still registered, events for some other
@@ -9,7 +10,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use polling::{Event, PollMode, Poller};
@@ -86,4 +87,32 @@ impl<S: AsFd> std::fmt::Debug for Registration<S> {
             .field("fd", &self.source.as_ref().map(|s| s.as_fd().as_raw_fd()))
             .finish()
     }
+}
+
+/// Takes ownership of `fd` if it is an open, listening stream socket; `None` (touching nothing)
+/// otherwise.
+///
+/// Only [`inherited::take_inherited_listeners`](crate::inherited) calls it, once per process,
+/// with the fds the socket-activation environment names: the parent (systemd, systemfd, or this
+/// process before it re-executed itself) left them open for this process, and no Rust value of
+/// this process owns them, since nothing in it opened them.
+pub(crate) fn adopt_inherited_listener(fd: RawFd) -> Option<OwnedFd> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` is only borrowed for the checks below, which fail cleanly (EBADF) if it is
+    // not open; the borrow ends before this function returns or takes ownership.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let stat = rustix::fs::fstat(borrowed).ok()?;
+    let is_socket = rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Socket;
+    if !is_socket
+        || rustix::net::sockopt::socket_type(borrowed).ok()? != rustix::net::SocketType::STREAM
+        || !rustix::net::sockopt::socket_acceptconn(borrowed).ok()?
+    {
+        return None;
+    }
+    // SAFETY: `fd` is open and a listening socket (checked above), inherited across `exec` for
+    // this process to own (see the function's docs: the caller adopts each inherited fd once,
+    // and nothing else in the process owns it), so the returned `OwnedFd` is its only owner.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }

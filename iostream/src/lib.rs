@@ -74,6 +74,7 @@
 mod buffer;
 mod error;
 mod file_range;
+mod inherited;
 mod multi_loop;
 pub mod netutil;
 pub mod process;

@@ -71,6 +71,11 @@ impl Default for BindOptions {
 /// coexist). With port 0 the first socket gets a free port and the others reuse it. Sockets
 /// are non-blocking, close-on-exec and `SO_REUSEADDR`.
 ///
+/// Sockets this process inherited for that port and address (systemd's socket activation,
+/// systemfd, or an autoreload's re-exec; see [`typhoon_ioloop::take_inherited_listeners`]) are
+/// returned instead of new ones: the same listening socket, with the connections already
+/// waiting in its backlog.
+///
 /// # Errors
 ///
 /// If the address does not resolve or a socket cannot be bound (an IPv6 "all interfaces"
@@ -91,6 +96,10 @@ pub fn bind_sockets(
     options: &BindOptions,
 ) -> io::Result<Vec<TcpListener>> {
     let ips = resolve_bind_address(address, options.family)?;
+    let inherited = crate::inherited::take_matching(port, &ips)?;
+    if !inherited.is_empty() {
+        return Ok(inherited);
+    }
     let mut port = port;
     let mut sockets = Vec::with_capacity(ips.len());
     let mut last_error = None;
@@ -157,6 +166,8 @@ fn bind_one(addr: SocketAddr, options: &BindOptions) -> io::Result<TcpListener> 
     socket.listen(options.backlog)?;
     Ok(socket.into())
 }
+
+pub use crate::inherited::inherited_listeners;
 
 /// Creates a listening Unix-domain socket at `path` with mode 0600 (Tornado's default). A stale
 /// socket file left at `path` is removed first.
@@ -292,18 +303,43 @@ impl AsyncListener {
 
 /// Stops the accept loop of [`add_accept_handler`] (and closes the listener) when stopped or
 /// dropped.
-#[derive(Debug)]
 pub struct AcceptHandle {
     /// The accept loop.
     task: Option<CancelOnDrop<()>>,
     /// The listener's address (TCP).
     local_addr: Option<SocketAddr>,
+    /// The listener, owned by the accept loop (closed when it ends).
+    listener: std::rc::Weak<AsyncListener>,
+}
+
+impl fmt::Debug for AcceptHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcceptHandle")
+            .field("local_addr", &self.local_addr)
+            .field("accepting", &self.task.is_some())
+            .finish()
+    }
 }
 
 impl AcceptHandle {
     /// The listener's address, for TCP listeners.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
+    }
+
+    /// A duplicate of the TCP listener (`dup(2)`, close-on-exec): the same listening socket,
+    /// which stays open and keeps queueing connections in its backlog after this handle stops
+    /// and closes its own descriptor; for handing the socket to another process, as a reload
+    /// does. `None` for a Unix listener or once stopped.
+    ///
+    /// # Errors
+    ///
+    /// If `dup` fails (out of descriptors).
+    pub fn try_clone_listener(&self) -> Option<io::Result<TcpListener>> {
+        match &*self.listener.upgrade()? {
+            AsyncListener::Tcp(listener) => Some(listener.get_ref().try_clone()),
+            AsyncListener::Unix(_) => None,
+        }
     }
 
     /// Stops accepting and closes the listener.
@@ -476,6 +512,8 @@ pub fn add_accept_handler_with_limit(
         }
         Listener::Unix(listener) => (AsyncListener::Unix(Async::new(listener)?), None),
     };
+    let listener = Rc::new(listener);
+    let weak = Rc::downgrade(&listener);
     let task = IOLoop::current().spawn(async move {
         let mut backoff: Option<Duration> = None;
         let mut failures = 0u64;
@@ -525,5 +563,6 @@ pub fn add_accept_handler_with_limit(
     Ok(AcceptHandle {
         task: Some(task.cancel_on_drop()),
         local_addr,
+        listener: weak,
     })
 }

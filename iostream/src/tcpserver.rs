@@ -185,6 +185,23 @@ impl TCPServer {
         Ok(())
     }
 
+    /// Duplicates (`dup(2)`) of the TCP sockets this server accepts on: the same listening
+    /// sockets, which stay open and keep queueing connections after [`stop`](Self::stop)
+    /// closes the server's own descriptors. A reload passes them to the next process
+    /// (`typhoon-autoreload`).
+    ///
+    /// # Errors
+    ///
+    /// If `dup` fails (out of descriptors).
+    pub fn listening_sockets(&self) -> io::Result<Vec<TcpListener>> {
+        self.inner
+            .acceptors
+            .borrow()
+            .iter()
+            .filter_map(AcceptHandle::try_clone_listener)
+            .collect()
+    }
+
     /// Stops accepting and closes the listening sockets. Connections already accepted keep
     /// running.
     pub fn stop(&self) {
