@@ -54,8 +54,14 @@ enum HeadOutcome {
     Error(HTTPInputError),
 }
 
-/// Serves requests on `stream` until it closes.
-pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<ServerShared>) {
+/// Serves requests on `stream` until it closes. The connection is registered with the server
+/// at once, before the returned future first runs: a graceful shutdown that starts in between
+/// counts it, and answers its first request, instead of exiting with it unanswered.
+pub(crate) fn serve(
+    stream: Rc<IOStream>,
+    peer: PeerAddr,
+    server: Rc<ServerShared>,
+) -> impl Future<Output = ()> {
     let handle = Rc::new(ConnectionHandle {
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
@@ -64,21 +70,25 @@ pub(crate) async fn serve(stream: Rc<IOStream>, peer: PeerAddr, server: Rc<Serve
     });
     drop(stream);
     let registration = Registration::new(server, &handle);
-    let (stream, server) = (&registration.stream, &registration.server);
-    let handoff = serve_requests(stream, peer, server, &handle).await;
-    if let Some(handoff) = handoff
-        && handoff.outlived()
-    {
-        // An upgraded protocol that outlives the request's future owns the connection now:
-        // its `Upgraded` keeps the registration, and the socket closes when it is dropped.
-        handoff.keep(Box::new(registration));
-        return;
+    async move {
+        let (stream, server) = (&registration.stream, &registration.server);
+        let handoff = serve_requests(stream, peer, server, &handle).await;
+        if let Some(handoff) = handoff
+            && handoff.outlived()
+        {
+            // An upgraded protocol that outlives the request's future owns the connection
+            // now: its `Upgraded` keeps the registration, and the socket closes when it is
+            // dropped.
+            handoff.keep(Box::new(registration));
+            return;
+        }
+        if !stream.closed() {
+            // Whatever is queued goes out (bounded by the send timeout), then the socket
+            // closes.
+            let _ = stream.flush().await;
+        }
+        drop(registration);
     }
-    if !stream.closed() {
-        // Whatever is queued goes out (bounded by the send timeout), then the socket closes.
-        let _ = stream.flush().await;
-    }
-    drop(registration);
 }
 
 /// Returns the hand-off of an upgraded connection, whose protocol may outlive the request.

@@ -116,15 +116,7 @@ impl HTTPServer {
         let tcp = TCPServer::new(move |stream, peer| {
             // The stream goes into an Rc here, outside the connection's future, so the future
             // does not keep a by-value copy of it for its whole life.
-            let stream = Rc::new(stream);
-            let shared = Rc::clone(&for_connections);
-            async move {
-                if shared.draining.get() {
-                    stream.close();
-                    return;
-                }
-                connection::serve(stream, peer, shared).await;
-            }
+            connection::serve(Rc::new(stream), peer, Rc::clone(&for_connections))
         })
         .stream_options(stream_options)
         .max_connections(shared.options.max_connections)

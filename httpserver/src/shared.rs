@@ -89,7 +89,8 @@ impl ServerShared {
     }
 
     /// At `max_connections`, closes the keep-alive connection that has been idle longest
-    /// (never `newcomer`, nor one with a request already buffered), so that the accept loop,
+    /// (never `newcomer`, nor one with a request already buffered, nor a new one still
+    /// waiting for its first request, whose client is sending it), so that the accept loop,
     /// paused at the cap, takes the next client instead of leaving it in the backlog until an
     /// idle timeout (nginx reuses idle keep-alive connections the same way).
     pub(crate) fn make_room(&self, newcomer: usize) {
@@ -100,7 +101,10 @@ impl ServerShared {
         let oldest = connections
             .iter()
             .filter(|&(key, handle)| {
-                key != newcomer && handle.idle.get() && handle.stream.read_buffer().is_empty()
+                key != newcomer
+                    && handle.idle.get()
+                    && handle.served.get()
+                    && handle.stream.read_buffer().is_empty()
             })
             .min_by_key(|(_, handle)| handle.idle_since.get())
             .map(|(_, handle)| Rc::clone(handle));
