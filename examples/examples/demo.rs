@@ -4,8 +4,9 @@
 //! Tornado's hello world, the sleep experiment, the chat, the file upload, the blog and the
 //! WebSocket chat, all served by this process. `--port=N` (the chat, upload, blog and WebSocket
 //! chat take the next four ports),
-//! `--address`, `--loops=N` (loops for the main port), `--sleep=1s`, and
-//! `--certfile`/`--keyfile` for HTTPS on every port. Ctrl-C or SIGTERM stops it.
+//! `--address`, `--loops=N` (loops for the main port), `--sleep=1s`,
+//! `--certfile`/`--keyfile` for HTTPS on every port, and `--debug` to reload when the binary is
+//! rebuilt, refusing no connection. Ctrl-C or SIGTERM stops it.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,6 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         OptionDef::new("certfile", PathBuf::new()).help("PEM certificate chain: serve HTTPS"),
     )?;
     let keyfile = define(OptionDef::new("keyfile", PathBuf::new()).help("PEM private key"))?;
+    let debug = define(OptionDef::new("debug", false).help(
+        "reload when the binary is rebuilt (run `cargo build --example demo` after an edit)",
+    ))?;
     parse_command_line()?;
     if sleep.get() > Duration::from_secs(3600) {
         return Err("--sleep is at most 1h".into());
@@ -48,6 +52,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?);
     }
     let demo = start(&address.get(), port.get(), &config)?;
+    if debug.get() {
+        demo.autoreload()?;
+        println!(
+            "debug: reloading when {} is rebuilt",
+            std::env::current_exe()?.display()
+        );
+    }
     let urls = &demo.urls;
     println!("Typhoon demo on {}/", urls.main);
     println!("  hello world   {}/hello", urls.main);

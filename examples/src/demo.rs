@@ -108,6 +108,21 @@ impl std::fmt::Debug for Demo {
 }
 
 impl Demo {
+    /// Turns on autoreload (`--debug`): when the binary is rebuilt, the process re-executes
+    /// itself, and the servers on the caller's loop pass their sockets on and finish their
+    /// requests first. The main port's own loops (`loops > 1`) are not passed on: with them,
+    /// that port is closed for the moment of the restart.
+    ///
+    /// # Errors
+    ///
+    /// As [`typhoon_autoreload::start`].
+    pub fn autoreload(&self) -> Result<(), typhoon_autoreload::AutoreloadError> {
+        for server in &self.servers {
+            typhoon_autoreload::serve(server);
+        }
+        typhoon_autoreload::start(Duration::from_millis(500))
+    }
+
     /// Stops accepting on every port.
     pub fn stop(self) {
         for server in &self.servers {

@@ -1,6 +1,6 @@
 //! Tornado's hello world on `typhoon-web`, line for line.
 
-use typhoon_web::{Application, Context, HTTPError, RequestHandler, handler, route};
+use typhoon_web::{Application, Context, HTTPError, RequestHandler, Settings, handler, route};
 
 /// Answers `GET /` with `Hello, world` (other verbs: 405 with `Allow: GET`).
 #[derive(Debug)]
@@ -16,5 +16,11 @@ impl RequestHandler for MainHandler {
 
 /// The application of the `helloworld` example (kept here so tests drive the same app).
 pub fn make_app() -> Application {
-    Application::new(vec![route("/", || MainHandler)])
+    make_app_with(Settings::default())
+}
+
+/// [`make_app`] with `settings` (`--debug`: `Settings { debug: true, .. }`, which reloads
+/// the process when its binary is rebuilt).
+pub fn make_app_with(settings: Settings) -> Application {
+    Application::with_settings(vec![route("/", || MainHandler)], settings)
 }

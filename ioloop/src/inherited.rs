@@ -55,7 +55,10 @@ pub fn take_inherited_listeners() -> Vec<OwnedFd> {
     if let Some(list) = var(TYPHOON_LISTEN_FDS)
         && var(TYPHOON_LISTEN_PID).and_then(|p| p.trim().parse::<i32>().ok()) == Some(pid)
     {
-        fds.extend(list.split(',').filter_map(|fd| fd.trim().parse::<RawFd>().ok()));
+        fds.extend(
+            list.split(',')
+                .filter_map(|fd| fd.trim().parse::<RawFd>().ok()),
+        );
     }
     fds.sort_unstable();
     fds.dedup();

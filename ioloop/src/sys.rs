@@ -104,7 +104,8 @@ pub(crate) fn adopt_inherited_listener(fd: RawFd) -> Option<OwnedFd> {
     // not open; the borrow ends before this function returns or takes ownership.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     let stat = rustix::fs::fstat(borrowed).ok()?;
-    let is_socket = rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Socket;
+    let is_socket =
+        rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Socket;
     if !is_socket
         || rustix::net::sockopt::socket_type(borrowed).ok()? != rustix::net::SocketType::STREAM
         || !rustix::net::sockopt::socket_acceptconn(borrowed).ok()?

@@ -13,6 +13,10 @@ use crate::app_state::{AppData, AppState, reverse_named};
 use crate::builtin::ErrorHandler;
 use crate::context::Context;
 use crate::error::Result;
+
+/// How often autoreload checks the binary (Tornado's `check_time`, 500 ms).
+#[cfg(feature = "autoreload")]
+const AUTORELOAD_CHECK_TIME: std::time::Duration = std::time::Duration::from_millis(500);
 use crate::handler::{HandlerFactory, RequestFuture, RequestHandler};
 use crate::routing::{HostRules, PathPattern, Route, Router};
 use crate::settings::Settings;
@@ -491,7 +495,8 @@ impl Application {
     }
 
     /// Like [`into_server`](Self::into_server), with `options` instead of `settings.server`
-    /// (to add TLS, say).
+    /// (to add TLS, say). With `Settings::debug` (or `autoreload`), the server takes part in
+    /// the autoreload of its loop, started here.
     ///
     /// Two of `options` are overridden, because the application reads request bodies itself
     /// after routing (so that `max_body_size` can be per route):
@@ -514,7 +519,18 @@ impl Application {
                     .is_some_and(|v| v.trim() != "0")
         }));
         options.limits.max_body_size = u64::MAX;
-        HTTPServer::with_options(move |request, writer| self.handle(request, writer), options)
+        #[cfg(feature = "autoreload")]
+        let autoreloads = self.inner.state.settings.autoreloads();
+        let server =
+            HTTPServer::with_options(move |request, writer| self.handle(request, writer), options);
+        #[cfg(feature = "autoreload")]
+        if autoreloads {
+            typhoon_autoreload::serve(&server);
+            if let Err(error) = typhoon_autoreload::start(AUTORELOAD_CHECK_TIME) {
+                tracing::warn!(target: "typhoon::general", %error, "autoreload is off");
+            }
+        }
+        server
     }
 
     /// Listens on `port` on all interfaces, serving on the current loop (Tornado's `listen`).

@@ -21,8 +21,16 @@ use crate::cors::Cors;
 )]
 #[derive(Debug)]
 pub struct Settings {
-    /// Debug mode: `serve_traceback` unless set, templates reloaded, static hashes not cached.
+    /// Debug mode: `serve_traceback` unless set, templates reloaded, static hashes not cached,
+    /// and with the `autoreload` feature the process reloads when its binary is rebuilt
+    /// (unless `autoreload` says otherwise).
     pub debug: bool,
+    /// Re-execute the process when its binary is rebuilt, passing the listening sockets on and
+    /// draining the old connections (Tornado's `autoreload`, with `typhoon-autoreload`): every
+    /// server made by [`Application::into_server`](crate::Application::into_server) on the
+    /// loop takes part. `None` follows `debug`.
+    #[cfg(feature = "autoreload")]
+    pub autoreload: Option<bool>,
     /// The key for signed cookies (HMAC-SHA256), recorded as key version 0.
     pub cookie_secret: Option<String>,
     /// Versioned keys for rotating the cookie secret (Tornado's dict `cookie_secret`): when
@@ -124,6 +132,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             debug: false,
+            #[cfg(feature = "autoreload")]
+            autoreload: None,
             cookie_secret: None,
             cookie_secrets: std::collections::BTreeMap::new(),
             key_version: None,
@@ -157,6 +167,12 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Whether the process reloads when its binary is rebuilt: `autoreload`, or `debug`.
+    #[cfg(feature = "autoreload")]
+    pub fn autoreloads(&self) -> bool {
+        self.autoreload.unwrap_or(self.debug)
+    }
+
     /// Whether 5xx pages carry the error chain.
     pub fn serves_traceback(&self) -> bool {
         self.serve_traceback.unwrap_or(self.debug)

@@ -57,6 +57,8 @@ fn serve_traceback() {
     run(async {
         let settings = Settings {
             debug: true,
+            // Not a process to re-execute.
+            autoreload: Some(false),
             ..Settings::default()
         };
         let (_s, addr) = serve(app_with(vec![route("/", || Failing)], settings));
