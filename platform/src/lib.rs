@@ -13,6 +13,11 @@
 //! tokio resources, such as connection pools, inside bridged futures. A resource registers with
 //! the runtime that is current when it is made, and only the bridge's runtime drives it.
 //!
+//! With the `tower` feature, the other direction: a tower `Service` (an axum `Router`, a
+//! `tower-http` service) answers a route's requests on Typhoon's loop ([`tower::route_service`],
+//! Tornado's `FallbackHandler` and `WSGIContainer`), with streamed bodies both ways, and the
+//! `http` crate's types convert to and from Typhoon's at the edges (see the [`tower`] module).
+//!
 //! # Examples
 //!
 //! A Typhoon handler awaiting a tokio-only future (here, tokio's timer):
@@ -45,17 +50,62 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! An axum router under `/api` beside a Typhoon handler, over one keep-alive connection
+//! (feature `tower`); the axum handler's tokio timer goes through the bridge:
+//!
+//! ```
+//! # #[cfg(all(feature = "tower", feature = "tokio"))] {
+//! use std::time::Duration;
+//! use axum::routing::get;
+//! use typhoon_platform::tower::route_service;
+//! use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+//!
+//! struct Home;
+//! impl RequestHandler for Home {
+//!     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+//!         cx.write("from Typhoon");
+//!         Ok(())
+//!     }
+//! }
+//!
+//! async fn slow() -> String {
+//!     // tokio's timer would panic on Typhoon's loop: it is made and awaited on the bridge,
+//!     // inside an `async` block (`run_on_tokio(tokio::time::sleep(..))` would make it here).
+//!     let nap = async { tokio::time::sleep(Duration::from_millis(2)).await };
+//!     match typhoon_platform::run_on_tokio(nap).await {
+//!         Ok(()) => "from axum, after a tokio sleep".to_owned(),
+//!         Err(error) => format!("bridge failed: {error}"),
+//!     }
+//! }
+//!
+//! let api = axum::Router::new().route("/api/slow", get(slow));
+//! let app = Application::new(vec![route("/", || Home), route_service("/api/.*", api)]);
+//! typhoon_testing::run_test(async {
+//!     let server = typhoon_testing::AsyncHTTPTestServer::new(app);
+//!     assert_eq!(server.fetch("/").await?.body, b"from Typhoon");
+//!     assert_eq!(server.fetch("/api/slow").await?.body, b"from axum, after a tokio sleep");
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Feature flags
 //!
 //! | Name | Default | Description |
 //! | --- | --- | --- |
 //! | `tokio` | yes | The tokio bridge: [`TokioBridge`], [`run_on_tokio`], [`TokioStream`]; tokio with the `rt-multi-thread`, `sync`, `net` and `time` features, inside the bridge only |
+//! | `tower` | no | [`tower::TowerHandler`] and [`tower::route_service`] (a tower `Service` as a route), the `http` conversions; `http`, `http-body`, `tower-service`, `bytes` and typhoon-web, no tokio |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "tokio")]
 mod tokio_bridge;
+
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 
 #[cfg(feature = "tokio")]
 pub use tokio_bridge::{

@@ -1,0 +1,509 @@
+//! tower services hosted inside Typhoon (Tornado's `wsgi_test.py` and
+//! `routing_test.WSGIContainerTestCase`): axum and native routes over one keep-alive
+//! connection, bodies streamed both ways, the body limit, the request timeout, service errors,
+//! dropped futures, two requests in flight on one loop, and tokio calls through the bridge. All
+//! over a real loopback socket on port 0.
+
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use http_body_util::{BodyExt, Full};
+use typhoon_ioloop::locks::Event;
+use typhoon_iostream::IOStream;
+use typhoon_platform::tower::{ConnectionInfo, RequestBody, TowerHandler, route_service};
+use typhoon_testing::{AsyncHTTPTestServer, connect, read_response, run_test};
+use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
+
+/// A native Typhoon handler.
+struct Home;
+impl RequestHandler for Home {
+    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
+        cx.write("native");
+        Ok(())
+    }
+}
+
+/// The axum side: a greeting, an echo that streams the request body back as it reads it, a
+/// buffered byte count, the URI and client address the service saw, and a tokio timer through
+/// the bridge.
+fn axum_api() -> axum::Router {
+    axum::Router::new()
+        .route("/api/hello", get(|| async { "axum" }))
+        .route(
+            "/api/echo",
+            post(|body: axum::body::Body| async move { body }),
+        )
+        .route(
+            "/api/count",
+            post(|body: Bytes| async move { body.len().to_string() }),
+        )
+        .route(
+            "/api/whoami",
+            get(
+                |uri: axum::http::Uri, axum::Extension(info): axum::Extension<ConnectionInfo>| async move {
+                    format!("{uri} {} {}", info.remote_ip, info.protocol)
+                },
+            ),
+        )
+        .route(
+            "/api/tokio",
+            get(|| async {
+                match typhoon_platform::run_on_tokio(async {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    "slept on tokio"
+                })
+                .await
+                {
+                    Ok(text) => text.to_owned(),
+                    Err(error) => format!("bridge failed: {error}"),
+                }
+            }),
+        )
+        .route(
+            "/api/tokio-unbridged",
+            get(|| async {
+                // No runtime on Typhoon's loop: this panics, and the handler answers 500.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                "unreachable"
+            }),
+        )
+}
+
+fn addr_of(server: &AsyncHTTPTestServer) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], server.port()))
+}
+
+/// Sends `request` on `stream` and reads one response.
+async fn exchange(stream: &IOStream, request: &str) -> typhoon_testing::RawResponse {
+    stream.write(request.as_bytes()).await.expect("write");
+    read_response(stream, request.starts_with("HEAD ")).await
+}
+
+#[test]
+fn native_and_axum_routes_share_one_keep_alive_connection() {
+    run_test(async {
+        let app = Application::new(vec![
+            route("/", || Home),
+            route_service("/api/.*", axum_api()),
+        ]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        let get_home = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+        let get_hello = "GET /api/hello HTTP/1.1\r\nHost: t\r\n\r\n";
+        for _ in 0..2 {
+            let home = exchange(&stream, get_home).await;
+            assert_eq!((home.status, home.text().as_str()), (200, "native"));
+            let hello = exchange(&stream, get_hello).await;
+            assert_eq!((hello.status, hello.text().as_str()), (200, "axum"));
+            assert_eq!(hello.header("Content-Length").as_deref(), Some("4"));
+            assert_eq!(
+                hello.header("Content-Type").as_deref(),
+                Some("text/plain; charset=utf-8"),
+                "the service's headers, not Typhoon's default"
+            );
+            assert_eq!(hello.header("Connection"), None);
+        }
+        let posted = exchange(
+            &stream,
+            "POST /api/count HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
+        )
+        .await;
+        assert_eq!((posted.status, posted.text().as_str()), (200, "5"));
+        let missing = exchange(&stream, "GET /api/missing HTTP/1.1\r\nHost: t\r\n\r\n").await;
+        assert_eq!(missing.status, 404, "axum's own 404");
+        let head = exchange(&stream, "HEAD /api/hello HTTP/1.1\r\nHost: t\r\n\r\n").await;
+        assert_eq!(head.status, 200);
+        // Still the same connection: one more native request answers.
+        let home = exchange(&stream, get_home).await;
+        assert_eq!(home.text(), "native");
+    });
+}
+
+#[test]
+fn the_service_sees_the_uri_as_sent_and_the_connection_info() {
+    run_test(async {
+        let app = Application::new(vec![route_service("/api/.*", axum_api())]);
+        let server = AsyncHTTPTestServer::new(app);
+        let response = server.fetch("/api/whoami?x=1").await.expect("response");
+        assert_eq!(response.text(), "/api/whoami?x=1 127.0.0.1 http");
+    });
+}
+
+/// Writes `body` on `stream` from a task of its own (the server echoes as it reads, so the
+/// test reads while it writes).
+fn write_in_background(stream: &Rc<IOStream>, head: String, body: Vec<u8>) {
+    let stream = Rc::clone(stream);
+    typhoon_ioloop::spawn(async move {
+        stream.write(head.as_bytes()).await.expect("head");
+        for piece in body.chunks(100_000) {
+            stream.write(piece).await.expect("body");
+        }
+    })
+    .detach();
+}
+
+#[test]
+fn a_streamed_request_body_is_echoed_back_as_it_arrives() {
+    run_test(async {
+        let app = Application::new(vec![route_service("/api/.*", axum_api())]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = Rc::new(connect(addr_of(&server)).await);
+        // 4 MiB: many of the server's chunks, and more than the sockets buffer one way.
+        let body: Vec<u8> = (0..4 * 1024 * 1024_u32).map(|i| (i % 251) as u8).collect();
+        let head = format!(
+            "POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        write_in_background(&stream, head, body.clone());
+        let echoed = read_response(&stream, false).await;
+        assert_eq!(echoed.status, 200);
+        assert_eq!(
+            echoed.header("Transfer-Encoding").as_deref(),
+            Some("chunked"),
+            "streamed, not buffered"
+        );
+        assert!(echoed.body == body, "the echo differs");
+
+        // A chunked request body, on the same connection.
+        let mut chunked = Vec::new();
+        for piece in body[..300_000].chunks(70_000) {
+            chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            chunked.extend_from_slice(piece);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let head = "POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+        write_in_background(&stream, head.to_owned(), chunked);
+        let echoed = read_response(&stream, false).await;
+        assert!(echoed.body == body[..300_000], "the chunked echo differs");
+    });
+}
+
+/// A response body: `first`, then (once `gate` is set) `second`.
+struct Gated {
+    first: Option<Bytes>,
+    gate: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    second: Option<Bytes>,
+}
+
+impl Body for Gated {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        }
+        if let Some(gate) = self.gate.as_mut() {
+            if gate.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.gate = None;
+        }
+        Poll::Ready(self.second.take().map(|second| Ok(Frame::data(second))))
+    }
+}
+
+#[test]
+fn a_streamed_response_body_goes_out_frame_by_frame() {
+    run_test(async {
+        let gate = Event::new();
+        let opened = gate.clone();
+        // Not `Send` (an `Rc` inside): a plain tower service on Typhoon's loop may be.
+        let service = tower::service_fn(move |_request: http::Request<RequestBody>| {
+            let opened = opened.clone();
+            async move {
+                let body = Gated {
+                    first: Some(Bytes::from_static(b"first,")),
+                    gate: Some(Box::pin(async move { opened.wait().await })),
+                    second: Some(Bytes::from_static(b"second")),
+                };
+                Ok::<_, Infallible>(http::Response::new(body))
+            }
+        });
+        let app = Application::new(vec![route_service("/stream", service)]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        stream
+            .write(b"GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("write");
+        // The first frame arrives while the second is held back: it was flushed on its own.
+        let head_and_first = stream
+            .read_until(b"first,\r\n", Some(64 * 1024))
+            .await
+            .expect("the first frame, before the second exists");
+        let text = String::from_utf8_lossy(&head_and_first);
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Transfer-Encoding: chunked\r\n"), "{text}");
+        gate.set();
+        let rest = stream
+            .read_until(b"0\r\n\r\n", Some(64 * 1024))
+            .await
+            .expect("the rest");
+        assert_eq!(rest, b"6\r\nsecond\r\n0\r\n\r\n");
+    });
+}
+
+#[test]
+fn the_body_limit_gives_413_for_a_tower_route() {
+    run_test(async {
+        let called = Rc::new(Cell::new(0_u32));
+        let calls = Rc::clone(&called);
+        let api = axum_api();
+        let counting = tower::service_fn(move |request: http::Request<RequestBody>| {
+            calls.set(calls.get() + 1);
+            let mut api = api.clone();
+            async move { tower::Service::call(&mut api, request).await }
+        });
+        let app = Application::new(vec![
+            route_service("/api/.*", counting).max_body_size(1000),
+            route("/", || Home),
+        ]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        // Declared too long: refused before the service is called.
+        let declared = exchange(
+            &stream,
+            "POST /api/count HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\n",
+        )
+        .await;
+        assert_eq!(declared.status, 413);
+        assert_eq!(called.get(), 0, "the service never saw it");
+
+        // Chunked, and too long only once read: the service was reading it.
+        let stream = Rc::new(connect(addr_of(&server)).await);
+        let mut chunked = Vec::new();
+        for _ in 0..3 {
+            chunked.extend_from_slice(b"1f4\r\n");
+            chunked.extend_from_slice(&[b'x'; 500]);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let head = "POST /api/count HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+        write_in_background(&stream, head.to_owned(), chunked);
+        let counted = read_response(&stream, false).await;
+        assert_eq!(counted.status, 413);
+        assert_eq!(called.get(), 1);
+
+        // Within the limit, the same route answers.
+        let fine = server
+            .fetch_request(
+                server
+                    .request("/api/count")
+                    .method("POST")
+                    .body(vec![b'y'; 999]),
+            )
+            .await
+            .expect("response");
+        assert_eq!(fine.text(), "999");
+    });
+}
+
+#[test]
+fn a_service_error_is_a_500_and_the_server_goes_on() {
+    run_test(async {
+        let failing = tower::service_fn(|_request: http::Request<RequestBody>| async {
+            Err::<http::Response<Full<Bytes>>, _>(std::io::Error::other("database on fire"))
+        });
+        let failing_body = tower::service_fn(|_request: http::Request<RequestBody>| async {
+            Ok::<_, Infallible>(http::Response::new(FailingBody { sent: false }))
+        });
+        let app = Application::new(vec![
+            route("/", || Home),
+            route_service("/fail", failing),
+            route_service("/fail-body", failing_body),
+        ]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        let failed = exchange(&stream, "GET /fail HTTP/1.1\r\nHost: t\r\n\r\n").await;
+        assert_eq!(failed.status, 500);
+        assert!(
+            !failed.text().contains("database on fire"),
+            "no detail leaks"
+        );
+        // The same connection goes on.
+        let home = exchange(&stream, "GET / HTTP/1.1\r\nHost: t\r\n\r\n").await;
+        assert_eq!(home.text(), "native");
+
+        // A body that fails after its first frame went out: the connection closes, so the
+        // response cannot look complete.
+        let stream = connect(addr_of(&server)).await;
+        stream
+            .write(b"GET /fail-body HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("write");
+        let cut = typhoon_ioloop::timeout(Duration::from_secs(10), stream.read_until_close())
+            .await
+            .expect("closed")
+            .unwrap_or_default();
+        let cut = String::from_utf8_lossy(&cut);
+        assert!(cut.starts_with("HTTP/1.1 200 OK\r\n"), "{cut}");
+        assert!(cut.contains("partial"), "{cut}");
+        assert!(!cut.ends_with("0\r\n\r\n"), "no final chunk: {cut}");
+        assert_eq!(server.fetch("/").await.expect("response").text(), "native");
+    });
+}
+
+/// A body that fails after its first frame.
+struct FailingBody {
+    sent: bool,
+}
+
+impl Body for FailingBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if self.sent {
+            return Poll::Ready(Some(Err(std::io::Error::other("upstream went away"))));
+        }
+        self.sent = true;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"partial")))))
+    }
+}
+
+#[test]
+fn the_request_timeout_applies_and_the_future_is_dropped() {
+    run_test(async {
+        let dropped = Event::new();
+        let on_drop = dropped.clone();
+        let hanging = tower::service_fn(move |_request: http::Request<RequestBody>| {
+            let guard = SetOnDrop(on_drop.clone());
+            async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+                Ok::<http::Response<Full<Bytes>>, Infallible>(http::Response::new(Full::default()))
+            }
+        });
+        let app = Application::new(vec![
+            route_service("/hang", hanging).timeout(Duration::from_millis(50)),
+        ]);
+        let server = AsyncHTTPTestServer::new(app);
+        let response = server.fetch("/hang").await.expect("response");
+        assert_eq!(response.code, 503);
+        dropped
+            .wait_timeout(Duration::from_secs(5))
+            .await
+            .expect("the service's future was dropped");
+    });
+}
+
+/// Sets its event when dropped.
+struct SetOnDrop(Event);
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
+#[test]
+fn the_in_flight_future_is_dropped_when_the_client_goes_away() {
+    run_test(async {
+        let started = Event::new();
+        let dropped = Event::new();
+        let (on_start, on_drop) = (started.clone(), dropped.clone());
+        let hanging = tower::service_fn(move |_request: http::Request<RequestBody>| {
+            on_start.set();
+            let guard = SetOnDrop(on_drop.clone());
+            async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+                Ok::<http::Response<Full<Bytes>>, Infallible>(http::Response::new(Full::default()))
+            }
+        });
+        let app = Application::new(vec![route_service("/hang", hanging)]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        stream
+            .write(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("write");
+        started.wait().await;
+        assert!(!dropped.is_set());
+        stream.close();
+        dropped
+            .wait_timeout(Duration::from_secs(5))
+            .await
+            .expect("the service's future was dropped");
+    });
+}
+
+#[test]
+fn two_requests_in_flight_at_once_on_one_loop() {
+    run_test(async {
+        // Each call waits until both have started (Tornado's wsgi_test barrier): served one
+        // after the other, they would never finish.
+        let arrived = Rc::new(Cell::new(0_u32));
+        let both = Event::new();
+        let service = tower::service_fn(move |_request: http::Request<RequestBody>| {
+            let (arrived, both) = (Rc::clone(&arrived), both.clone());
+            async move {
+                arrived.set(arrived.get() + 1);
+                if arrived.get() == 2 {
+                    both.set();
+                }
+                both.wait().await;
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
+            }
+        });
+        let app = Application::new(vec![route_service("/barrier", service)]);
+        let server = AsyncHTTPTestServer::new(app);
+        let (a, b) = (server.fetch("/barrier"), server.fetch("/barrier"));
+        let results = typhoon_ioloop::join_all([a, b]).await;
+        for result in results {
+            assert_eq!(result.expect("response").text(), "ok");
+        }
+    });
+}
+
+#[test]
+fn tokio_calls_go_through_the_bridge() {
+    run_test(async {
+        let app = Application::new(vec![route_service("/api/.*", axum_api())]);
+        let server = AsyncHTTPTestServer::new(app);
+        let bridged = server.fetch("/api/tokio").await.expect("response");
+        assert_eq!(bridged.code, 200);
+        assert_eq!(bridged.text(), "slept on tokio");
+        // Without the bridge, tokio's timer has no runtime: a panic, answered with a 500.
+        let unbridged = server
+            .fetch("/api/tokio-unbridged")
+            .await
+            .expect("response");
+        assert_eq!(unbridged.code, 500);
+        let again = server.fetch("/api/hello").await.expect("response");
+        assert_eq!(again.text(), "axum");
+    });
+}
+
+#[test]
+fn a_tower_handler_serves_as_the_default_handler() {
+    run_test(async {
+        let api = axum_api();
+        let app = Application::new(vec![route("/", || Home)])
+            .default_handler(move || TowerHandler::new(api.clone()));
+        let server = AsyncHTTPTestServer::new(app);
+        assert_eq!(server.fetch("/").await.expect("response").text(), "native");
+        assert_eq!(
+            server.fetch("/api/hello").await.expect("response").text(),
+            "axum"
+        );
+        let collected = RequestBody::empty().collect().await.expect("empty");
+        assert!(collected.to_bytes().is_empty());
+    });
+}
