@@ -507,3 +507,63 @@ fn a_tower_handler_serves_as_the_default_handler() {
         assert!(collected.to_bytes().is_empty());
     });
 }
+
+#[test]
+fn an_inflated_body_reaches_the_service_without_its_compressed_length() {
+    use std::io::Write as _;
+    run_test(async {
+        let seen = tower::service_fn(|request: http::Request<RequestBody>| async move {
+            let length = request.headers().get(http::header::CONTENT_LENGTH).cloned();
+            let consumed = request
+                .headers()
+                .get("x-consumed-content-encoding")
+                .cloned();
+            let body = request.into_body().collect().await?.to_bytes();
+            let text = format!("{length:?} {consumed:?} {}", body.len());
+            Ok::<_, typhoon_platform::tower::TowerError>(http::Response::new(Full::new(
+                Bytes::from(text),
+            )))
+        });
+        let settings = typhoon_web::Settings {
+            server: typhoon_httpserver::HTTPServerOptions {
+                decompress_request: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let app = Application::with_settings(vec![route_service("/seen", seen)], settings);
+        let server = AsyncHTTPTestServer::new(app);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&[b'z'; 100_000]).expect("gzip");
+        let gzipped = encoder.finish().expect("gzip");
+        let request = server
+            .request("/seen")
+            .method("POST")
+            .header("Content-Encoding", "gzip")
+            .body(gzipped);
+        let response = server.fetch_request(request).await.expect("response");
+        assert_eq!(response.text(), "None Some(\"gzip\") 100000");
+    });
+}
+
+#[test]
+fn unusual_targets_reach_the_service_as_sent() {
+    run_test(async {
+        let app = Application::new(vec![route_service("/api/.*", axum_api())]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        for (target, seen) in [
+            ("/api/whoami?q=a|b{c}^", "/api/whoami?q=a|b{c}^"),
+            // `http` refuses a raw `"`: it is percent-encoded, as a browser sends it.
+            (
+                "/api/whoami?q=%22x%22&r=\"y\"",
+                "/api/whoami?q=%22x%22&r=%22y%22",
+            ),
+        ] {
+            let request = format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n");
+            let response = exchange(&stream, &request).await;
+            assert_eq!(response.status, 200, "{target}: {}", response.text());
+            assert_eq!(response.text(), format!("{seen} 127.0.0.1 http"));
+        }
+    });
+}

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use super::TowerError;
+use super::error::TowerError;
 
 /// How many chunks (each as the connection read it, up to the server's chunk size) wait for
 /// the service before the handler stops reading the connection.

@@ -16,7 +16,7 @@ use typhoon_httputil::HTTPHeaders;
 use typhoon_httputil::h1::Version;
 use typhoon_web::Context;
 
-use super::{ConnectionInfo, TowerError};
+use super::error::TowerError;
 
 /// Copies `headers` into an `http::HeaderMap`, every field line in order (duplicates kept).
 ///
@@ -111,7 +111,8 @@ pub fn version_to_http(version: Version) -> http::Version {
 }
 
 /// The head of `request` as an `http::Request<()>`: method, URI as the client sent it (path and
-/// query, or the absolute form), version, headers, and a [`ConnectionInfo`] extension with the
+/// query, or the absolute form; the few bytes `http` refuses there, such as a raw `"`,
+/// percent-encoded), version, headers, and a [`ConnectionInfo`] extension with the
 /// client's address and protocol (Typhoon's `remote_ip` and `protocol`, after `xheaders`). The
 /// body is not copied: a buffered one is `request.body`, and a hosted service gets the streamed
 /// one as a [`RequestBody`](super::RequestBody). Use [`http::Request::map`] to attach one.
@@ -121,10 +122,7 @@ pub fn version_to_http(version: Version) -> http::Version {
 /// [`TowerError::InvalidMethod`], [`TowerError::InvalidUri`], or a header error as
 /// [`headers_to_http`].
 pub fn request_to_http(request: &HTTPServerRequest) -> Result<http::Request<()>, TowerError> {
-    let uri: http::Uri = request
-        .uri
-        .parse()
-        .map_err(|source| TowerError::InvalidUri { source })?;
+    let uri = uri_to_http(&request.uri)?;
     let mut out = http::Request::new(());
     *out.method_mut() = method_to_http(&request.method)?;
     *out.uri_mut() = uri;
@@ -135,6 +133,44 @@ pub fn request_to_http(request: &HTTPServerRequest) -> Result<http::Request<()>,
         protocol: request.protocol,
     });
     Ok(out)
+}
+
+/// A request target as an `http::Uri`. `http` refuses a few bytes that Typhoon's parser (as
+/// browsers and most servers) lets through, such as `"` in a query: those are
+/// percent-encoded (`%22`), as a browser would have sent them, and the rest is kept as sent.
+///
+/// # Errors
+///
+/// [`TowerError::InvalidUri`] for a target `http` refuses even then.
+fn uri_to_http(target: &str) -> Result<http::Uri, TowerError> {
+    match target.parse::<http::Uri>() {
+        Ok(uri) => Ok(uri),
+        Err(first) => {
+            let mut escaped = String::with_capacity(target.len() + 8);
+            for byte in target.bytes() {
+                if byte.is_ascii_graphic() && !matches!(byte, b'"' | b'<' | b'>' | b'\\' | b'`') {
+                    escaped.push(char::from(byte));
+                } else {
+                    escaped.push_str(&format!("%{byte:02X}"));
+                }
+            }
+            escaped
+                .parse()
+                .map_err(|_| TowerError::InvalidUri { source: first })
+        }
+    }
+}
+
+/// The client's connection, as Typhoon saw it: an extension of every request a hosted service
+/// gets (`request.extensions().get::<ConnectionInfo>()`, or axum's
+/// `Extension<ConnectionInfo>`), in place of the `ConnectInfo` that `axum::serve` would add.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The client's IP (Typhoon's `remote_ip`: from `X-Real-Ip`/`X-Forwarded-For` with
+    /// `xheaders`), or `"unix"` on a Unix socket.
+    pub remote_ip: String,
+    /// `"http"` or `"https"` (from `X-Scheme`/`X-Forwarded-Proto` with `xheaders`).
+    pub protocol: &'static str,
 }
 
 /// What [`ContextExt::set_response_head`] leaves to the server: the framing headers (the
@@ -282,6 +318,26 @@ mod tests {
         map.insert("x-padded", HeaderValue::from_static(" padded "));
         let error = headers_from_http(&map).expect_err("Typhoon refuses padded values");
         assert!(matches!(error, TowerError::Header { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn targets_http_refuses_are_percent_encoded() {
+        assert_eq!(
+            uri_to_http("/a?q=\"x\"<y>").expect("escaped").to_string(),
+            "/a?q=%22x%22%3Cy%3E"
+        );
+        assert_eq!(
+            uri_to_http("/a|b?c=d").expect("as sent").to_string(),
+            "/a|b?c=d"
+        );
+        assert_eq!(
+            uri_to_http("http://host/p?x").expect("absolute").path(),
+            "/p"
+        );
+        assert!(matches!(
+            uri_to_http("http://[::1/"),
+            Err(TowerError::InvalidUri { .. })
+        ));
     }
 
     #[test]

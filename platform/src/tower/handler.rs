@@ -14,7 +14,7 @@ use typhoon_web::{Context, Etag, HTTPError, RequestHandler, Route, route};
 
 use super::body::{BodySender, RequestBody, channel};
 use super::convert::{ContextExt, request_to_http};
-use super::{BoxError, TowerError};
+use super::error::{BoxError, TowerError};
 
 /// A request handler that hands its requests to a tower [`Service`] (Tornado's
 /// `FallbackHandler` with a `WSGIContainer`, for the tower ecosystem: an axum `Router`, a
@@ -142,8 +142,13 @@ where
     /// Runs the request through the service: the body fed from the connection while the
     /// service runs and while its response is written (an echo reads as it writes).
     async fn serve(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let head =
+        let mut head =
             request_to_http(cx.request()).map_err(|error| HTTPError::with_source(400, error))?;
+        if head.headers().contains_key("x-consumed-content-encoding") {
+            // The server inflates the body (`decompress_request`): its declared length is the
+            // compressed one.
+            head.headers_mut().remove(http::header::CONTENT_LENGTH);
+        }
         let reader = self.body.take().filter(|reader| !reader.is_done());
         let (feed, body) = match reader {
             Some(reader) => {
