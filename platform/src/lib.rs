@@ -95,7 +95,7 @@
 //! | Name | Default | Description |
 //! | --- | --- | --- |
 //! | `tokio` | yes | The tokio bridge: [`TokioBridge`], [`run_on_tokio`], [`TokioStream`]; tokio with the `rt-multi-thread`, `sync`, `net` and `time` features, inside the bridge only |
-//! | `tower` | no | [`tower::TowerHandler`] and [`tower::route_service`] (a tower `Service` as a route), the `http` conversions; `http`, `http-body`, `tower-service`, `bytes` and typhoon-web, no tokio |
+//! | `tower` | no | [`tower::TowerHandler`] and [`tower::route_service`] (a tower `Service` as a route), the `http` conversions; `http`, `http-body`, `tower-service`, `bytes` and typhoon-web, no tokio; with `tokio` also [`tower::TokioContext`] |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

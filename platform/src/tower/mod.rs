@@ -17,8 +17,10 @@
 //!   makes the `Sleep` on Typhoon's loop, and panics). axum handlers' futures are `Send`, as the
 //!   bridge needs. Create tokio resources (pools, clients) inside bridged futures as well. A
 //!   panic is caught by the handler lifecycle and answered with a 500, and the server goes on.
-//!   Layers that are tokio all the way down (tower's `timeout`, tower-http's `ServeDir`) cannot
-//!   be bridged piecewise: use Typhoon's own request timeout and `StaticFileHandler` instead.
+//!   A service that is tokio through and through (tower's `timeout` layer, tower-http's
+//!   `TimeoutLayer`, handlers full of tokio calls) goes in a [`TokioContext`] instead: its
+//!   polls on Typhoon's loop enter the bridge's runtime context, so tokio calls work where they
+//!   are, at a cross-thread wake per tokio event (features `tower` and `tokio`).
 //! - [`headers_to_http`], [`headers_from_http`], [`request_to_http`], [`method_to_http`],
 //!   [`status_to_http`], [`version_to_http`] and the [`ContextExt`] trait
 //!   (`cx.set_status_code(StatusCode::CREATED)`, `cx.set_response_head(&parts)`) convert at the
@@ -33,6 +35,8 @@ mod body;
 mod convert;
 mod error;
 mod handler;
+#[cfg(feature = "tokio")]
+mod tokio_context;
 
 pub use body::RequestBody;
 pub use convert::{
@@ -41,3 +45,6 @@ pub use convert::{
 };
 pub use error::{BoxError, TowerError};
 pub use handler::{TowerHandler, route_service};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use tokio_context::{TokioContext, TokioContextBody, TokioContextFuture};
