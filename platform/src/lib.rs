@@ -1,5 +1,10 @@
-//! Tornado's `tornado.platform` for Typhoon: the Rust ecosystem's tokio-only libraries (sqlx,
-//! tokio-postgres, reqwest, the async redis client, the AWS SDK) used from Typhoon handlers.
+//! Tornado's `tornado.platform` and `tornado.wsgi` for Typhoon: the Rust ecosystem's tokio-only
+//! libraries (sqlx, tokio-postgres, reqwest, the async redis client, the AWS SDK) used from
+//! Typhoon handlers, and tower services (an axum `Router`) hosted as routes.
+//!
+//! The crate sits beside typhoon-web, on top of the stack: the bridge (feature `tokio`) needs
+//! only a running Typhoon loop, and the hosting (feature `tower`) is a typhoon-web
+//! `RequestHandler`. Nothing below it depends on tokio or on the `http` crate.
 //!
 //! Typhoon's loop stays the runtime. A [`TokioBridge`] runs a tokio runtime on side threads,
 //! and a handler awaits a bridged call like any other future: [`run_on_tokio`] on the

@@ -670,3 +670,60 @@ fn towers_timeout_layer_works_in_a_tokio_context() {
         assert_eq!(hanging.code, 500);
     });
 }
+
+#[test]
+fn compress_response_applies_unless_the_service_encodes() {
+    run_test(async {
+        let text = "compressible text ".repeat(200);
+        let plain = {
+            let text = text.clone();
+            tower::service_fn(move |_request: http::Request<RequestBody>| {
+                let text = text.clone();
+                async move {
+                    http::Response::builder()
+                        .header("content-type", "text/plain")
+                        .body(Full::new(Bytes::from(text)))
+                }
+            })
+        };
+        let encoded = tower::service_fn(|_request: http::Request<RequestBody>| async {
+            http::Response::builder()
+                .header("content-type", "text/plain")
+                .header("content-encoding", "br")
+                .body(Full::new(Bytes::from_static(b"pretend-brotli")))
+        });
+        let settings = typhoon_web::Settings {
+            compress_response: true,
+            ..Default::default()
+        };
+        let app = Application::with_settings(
+            vec![
+                route_service("/plain", plain),
+                route_service("/encoded", encoded),
+            ],
+            settings,
+        );
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        let gzipped = exchange(
+            &stream,
+            "GET /plain HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n",
+        )
+        .await;
+        assert_eq!(gzipped.header("Content-Encoding").as_deref(), Some("gzip"));
+        let mut inflated = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(gzipped.body.as_slice()),
+            &mut inflated,
+        )
+        .expect("gzip");
+        assert_eq!(inflated, text);
+        let kept = exchange(
+            &stream,
+            "GET /encoded HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n",
+        )
+        .await;
+        assert_eq!(kept.header("Content-Encoding").as_deref(), Some("br"));
+        assert_eq!(kept.body, b"pretend-brotli");
+    });
+}

@@ -35,7 +35,9 @@ use super::error::{BoxError, TowerError};
 /// aside), then each data frame is written and flushed, waiting for the client, except that a
 /// body known to end after a frame (a `Full`, a `String`) goes out in one piece with a
 /// `Content-Length`. Trailers are dropped: HTTP/1.1 clients rarely read them, and Typhoon's
-/// writer does not send them. No `Etag` is computed: the service's headers decide.
+/// writer does not send them. No `Etag` is computed: the service's headers decide. The
+/// application's `compress_response` applies as to any handler, unless the service set a
+/// `Content-Encoding` of its own.
 ///
 /// An `Err` from the service or its response body is a 500 (through
 /// [`write_error`](RequestHandler::write_error), or, after the head went out, a closed
