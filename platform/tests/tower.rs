@@ -727,3 +727,128 @@ fn compress_response_applies_unless_the_service_encodes() {
         assert_eq!(kept.body, b"pretend-brotli");
     });
 }
+
+/// Lets the loop turn `n` times (its I/O polled in each), for a test that checks that
+/// something did *not* run away: no sleeping, a bounded count of loop iterations.
+async fn turn_loop(n: usize) {
+    for _ in 0..n {
+        typhoon_ioloop::yield_now().await;
+    }
+}
+
+/// An endless response body of 1 MiB frames, counting the frames it made. Every other poll it
+/// yields to the loop, so that a writer without back-pressure would make a frame every other
+/// loop turn rather than never yield.
+struct Endless {
+    made: Rc<Cell<usize>>,
+    yield_next: bool,
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.yield_next = !self.yield_next;
+        if !self.yield_next {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.made.set(self.made.get() + 1);
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'r'; 1 << 20])))))
+    }
+}
+
+#[test]
+fn a_client_that_does_not_read_holds_the_response_body_back() {
+    run_test(async {
+        let made = Rc::new(Cell::new(0_usize));
+        let counter = Rc::clone(&made);
+        let endless = tower::service_fn(move |_request: http::Request<RequestBody>| {
+            let body = Endless {
+                made: Rc::clone(&counter),
+                yield_next: false,
+            };
+            async move { Ok::<_, Infallible>(http::Response::new(body)) }
+        });
+        let app = Application::new(vec![route_service("/endless", endless)]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = connect(addr_of(&server)).await;
+        stream
+            .write(b"GET /endless HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("write");
+        // The client reads nothing: once the sockets' buffers are full (a few MiB on loopback),
+        // each flush waits, and the body is not asked for more.
+        turn_loop(2000).await;
+        let made_while_unread = made.get();
+        assert!(made_while_unread >= 1, "the response started");
+        assert!(
+            made_while_unread < 40,
+            "{made_while_unread} MiB made for a client that reads nothing"
+        );
+        // Reading lets it go on.
+        let read = stream.read_bytes(8 << 20, false).await.expect("read");
+        assert_eq!(read.len(), 8 << 20);
+        turn_loop(200).await;
+        assert!(made.get() > made_while_unread, "reading resumed the body");
+    });
+}
+
+#[test]
+fn a_service_that_does_not_read_holds_the_request_body_back() {
+    run_test(async {
+        let release = Event::new();
+        let released = release.clone();
+        // Reads one frame, then waits until the test lets it read the rest.
+        let slow = tower::service_fn(move |request: http::Request<RequestBody>| {
+            let released = released.clone();
+            async move {
+                let mut body = request.into_body();
+                let mut total = match body.frame().await {
+                    Some(Ok(frame)) => frame.into_data().map_or(0, |data| data.len()),
+                    _ => 0,
+                };
+                released.wait().await;
+                while let Some(frame) = body.frame().await {
+                    total += frame?.into_data().map_or(0, |data| data.len());
+                }
+                Ok::<_, typhoon_platform::tower::TowerError>(http::Response::new(Full::new(
+                    Bytes::from(total.to_string()),
+                )))
+            }
+        });
+        let app = Application::new(vec![route_service("/slow", slow)]);
+        let server = AsyncHTTPTestServer::new(app);
+        let stream = Rc::new(connect(addr_of(&server)).await);
+        let size = 64_usize << 20;
+        let sent = Rc::new(Cell::new(0_usize));
+        {
+            let (stream, sent) = (Rc::clone(&stream), Rc::clone(&sent));
+            typhoon_ioloop::spawn(async move {
+                let head =
+                    format!("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n\r\n");
+                stream.write(head.as_bytes()).await.expect("head");
+                let piece = vec![b's'; 256 * 1024];
+                while sent.get() < size {
+                    stream.write(&piece).await.expect("body");
+                    sent.set(sent.get() + piece.len());
+                }
+            })
+            .detach();
+        }
+        turn_loop(20_000).await;
+        let sent_while_held = sent.get();
+        assert!(
+            sent_while_held < 32 << 20,
+            "{sent_while_held} bytes taken from a client while the service reads nothing"
+        );
+        release.set();
+        let response = read_response(&stream, false).await;
+        assert_eq!(response.text(), size.to_string());
+        assert_eq!(sent.get(), size);
+    });
+}
