@@ -1,92 +1,27 @@
 //! tower services hosted inside Typhoon (Tornado's `wsgi_test.py` and
 //! `routing_test.WSGIContainerTestCase`): axum and native routes over one keep-alive
-//! connection, bodies streamed both ways, the body limit, the request timeout, service errors,
-//! dropped futures, two requests in flight on one loop, and tokio calls through the bridge. All
-//! over a real loopback socket on port 0.
+//! connection, the URI and connection the service sees, the body limit, the request timeout,
+//! service errors, dropped futures, two requests in flight on one loop, the fallback handler,
+//! inflated bodies and compressed responses. All over a real loopback socket on port 0
+//! (streaming and back-pressure: `tower_streaming.rs`; tokio: `tower_tokio.rs`).
+
+mod util;
 
 use std::cell::Cell;
 use std::convert::Infallible;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use axum::routing::{get, post};
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
 use typhoon_ioloop::locks::Event;
-use typhoon_iostream::IOStream;
-use typhoon_platform::tower::{ConnectionInfo, RequestBody, TowerHandler, route_service};
+use typhoon_platform::tower::{RequestBody, TowerHandler, route_service};
 use typhoon_testing::{AsyncHTTPTestServer, connect, read_response, run_test};
-use typhoon_web::{Application, Context, HTTPError, RequestHandler, route};
-
-/// A native Typhoon handler.
-struct Home;
-impl RequestHandler for Home {
-    async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        cx.write("native");
-        Ok(())
-    }
-}
-
-/// The axum side: a greeting, an echo that streams the request body back as it reads it, a
-/// buffered byte count, the URI and client address the service saw, and a tokio timer through
-/// the bridge.
-fn axum_api() -> axum::Router {
-    axum::Router::new()
-        .route("/api/hello", get(|| async { "axum" }))
-        .route(
-            "/api/echo",
-            post(|body: axum::body::Body| async move { body }),
-        )
-        .route(
-            "/api/count",
-            post(|body: Bytes| async move { body.len().to_string() }),
-        )
-        .route(
-            "/api/whoami",
-            get(
-                |uri: axum::http::Uri, axum::Extension(info): axum::Extension<ConnectionInfo>| async move {
-                    format!("{uri} {} {}", info.remote_ip, info.protocol)
-                },
-            ),
-        )
-        .route(
-            "/api/tokio",
-            get(|| async {
-                match typhoon_platform::run_on_tokio(async {
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    "slept on tokio"
-                })
-                .await
-                {
-                    Ok(text) => text.to_owned(),
-                    Err(error) => format!("bridge failed: {error}"),
-                }
-            }),
-        )
-        .route(
-            "/api/tokio-unbridged",
-            get(|| async {
-                // No runtime on Typhoon's loop: this panics, and the handler answers 500.
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                "unreachable"
-            }),
-        )
-}
-
-fn addr_of(server: &AsyncHTTPTestServer) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], server.port()))
-}
-
-/// Sends `request` on `stream` and reads one response.
-async fn exchange(stream: &IOStream, request: &str) -> typhoon_testing::RawResponse {
-    stream.write(request.as_bytes()).await.expect("write");
-    read_response(stream, request.starts_with("HEAD ")).await
-}
+use typhoon_web::{Application, route};
+use util::{Home, addr_of, axum_api, exchange, write_in_background};
 
 #[test]
 fn native_and_axum_routes_share_one_keep_alive_connection() {
@@ -135,125 +70,6 @@ fn the_service_sees_the_uri_as_sent_and_the_connection_info() {
         let server = AsyncHTTPTestServer::new(app);
         let response = server.fetch("/api/whoami?x=1").await.expect("response");
         assert_eq!(response.text(), "/api/whoami?x=1 127.0.0.1 http");
-    });
-}
-
-/// Writes `body` on `stream` from a task of its own (the server echoes as it reads, so the
-/// test reads while it writes).
-fn write_in_background(stream: &Rc<IOStream>, head: String, body: Vec<u8>) {
-    let stream = Rc::clone(stream);
-    typhoon_ioloop::spawn(async move {
-        stream.write(head.as_bytes()).await.expect("head");
-        for piece in body.chunks(100_000) {
-            stream.write(piece).await.expect("body");
-        }
-    })
-    .detach();
-}
-
-#[test]
-fn a_streamed_request_body_is_echoed_back_as_it_arrives() {
-    run_test(async {
-        let app = Application::new(vec![route_service("/api/.*", axum_api())]);
-        let server = AsyncHTTPTestServer::new(app);
-        let stream = Rc::new(connect(addr_of(&server)).await);
-        // 4 MiB: many of the server's chunks, and more than the sockets buffer one way.
-        let body: Vec<u8> = (0..4 * 1024 * 1024_u32).map(|i| (i % 251) as u8).collect();
-        let head = format!(
-            "POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        write_in_background(&stream, head, body.clone());
-        let echoed = read_response(&stream, false).await;
-        assert_eq!(echoed.status, 200);
-        assert_eq!(
-            echoed.header("Transfer-Encoding").as_deref(),
-            Some("chunked"),
-            "streamed, not buffered"
-        );
-        assert!(echoed.body == body, "the echo differs");
-
-        // A chunked request body, on the same connection.
-        let mut chunked = Vec::new();
-        for piece in body[..300_000].chunks(70_000) {
-            chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
-            chunked.extend_from_slice(piece);
-            chunked.extend_from_slice(b"\r\n");
-        }
-        chunked.extend_from_slice(b"0\r\n\r\n");
-        let head = "POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-        write_in_background(&stream, head.to_owned(), chunked);
-        let echoed = read_response(&stream, false).await;
-        assert!(echoed.body == body[..300_000], "the chunked echo differs");
-    });
-}
-
-/// A response body: `first`, then (once `gate` is set) `second`.
-struct Gated {
-    first: Option<Bytes>,
-    gate: Option<Pin<Box<dyn Future<Output = ()>>>>,
-    second: Option<Bytes>,
-}
-
-impl Body for Gated {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if let Some(first) = self.first.take() {
-            return Poll::Ready(Some(Ok(Frame::data(first))));
-        }
-        if let Some(gate) = self.gate.as_mut() {
-            if gate.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            self.gate = None;
-        }
-        Poll::Ready(self.second.take().map(|second| Ok(Frame::data(second))))
-    }
-}
-
-#[test]
-fn a_streamed_response_body_goes_out_frame_by_frame() {
-    run_test(async {
-        let gate = Event::new();
-        let opened = gate.clone();
-        // Not `Send` (an `Rc` inside): a plain tower service on Typhoon's loop may be.
-        let service = tower::service_fn(move |_request: http::Request<RequestBody>| {
-            let opened = opened.clone();
-            async move {
-                let body = Gated {
-                    first: Some(Bytes::from_static(b"first,")),
-                    gate: Some(Box::pin(async move { opened.wait().await })),
-                    second: Some(Bytes::from_static(b"second")),
-                };
-                Ok::<_, Infallible>(http::Response::new(body))
-            }
-        });
-        let app = Application::new(vec![route_service("/stream", service)]);
-        let server = AsyncHTTPTestServer::new(app);
-        let stream = connect(addr_of(&server)).await;
-        stream
-            .write(b"GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
-            .await
-            .expect("write");
-        // The first frame arrives while the second is held back: it was flushed on its own.
-        let head_and_first = stream
-            .read_until(b"first,\r\n", Some(64 * 1024))
-            .await
-            .expect("the first frame, before the second exists");
-        let text = String::from_utf8_lossy(&head_and_first);
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-        assert!(text.contains("Transfer-Encoding: chunked\r\n"), "{text}");
-        gate.set();
-        let rest = stream
-            .read_until(b"0\r\n\r\n", Some(64 * 1024))
-            .await
-            .expect("the rest");
-        assert_eq!(rest, b"6\r\nsecond\r\n0\r\n\r\n");
     });
 }
 
@@ -473,25 +289,6 @@ fn two_requests_in_flight_at_once_on_one_loop() {
 }
 
 #[test]
-fn tokio_calls_go_through_the_bridge() {
-    run_test(async {
-        let app = Application::new(vec![route_service("/api/.*", axum_api())]);
-        let server = AsyncHTTPTestServer::new(app);
-        let bridged = server.fetch("/api/tokio").await.expect("response");
-        assert_eq!(bridged.code, 200);
-        assert_eq!(bridged.text(), "slept on tokio");
-        // Without the bridge, tokio's timer has no runtime: a panic, answered with a 500.
-        let unbridged = server
-            .fetch("/api/tokio-unbridged")
-            .await
-            .expect("response");
-        assert_eq!(unbridged.code, 500);
-        let again = server.fetch("/api/hello").await.expect("response");
-        assert_eq!(again.text(), "axum");
-    });
-}
-
-#[test]
 fn a_tower_handler_serves_as_the_default_handler() {
     run_test(async {
         let api = axum_api();
@@ -568,109 +365,6 @@ fn unusual_targets_reach_the_service_as_sent() {
     });
 }
 
-/// A response body that waits on a tokio timer (made on first poll) before its one frame.
-struct AfterTokioSleep {
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    done: bool,
-}
-
-impl Body for AfterTokioSleep {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let sleep = self
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(2))));
-        if sleep.as_mut().poll(cx).is_pending() {
-            return Poll::Pending;
-        }
-        self.done = true;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
-            b"body after a tokio timer",
-        )))))
-    }
-}
-
-#[test]
-fn a_tokio_context_runs_services_that_call_tokio_throughout() {
-    use typhoon_platform::tower::TokioContext;
-    run_test(async {
-        let api = axum::Router::new().route(
-            "/api/spawn",
-            get(|| async {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                let spawned = tokio::spawn(async { 21 * 2 });
-                match spawned.await {
-                    Ok(n) => n.to_string(),
-                    Err(error) => format!("join failed: {error}"),
-                }
-            }),
-        );
-        let body = tower::service_fn(|_request: http::Request<RequestBody>| async {
-            Ok::<_, Infallible>(http::Response::new(AfterTokioSleep {
-                sleep: None,
-                done: false,
-            }))
-        });
-        let bridge = typhoon_platform::TokioBridge::new().expect("runtime");
-        let app = Application::new(vec![
-            route_service(
-                "/api/.*",
-                TokioContext::with_default_bridge(api).expect("bridge"),
-            ),
-            route_service("/body", TokioContext::new(body, &bridge)),
-        ]);
-        let server = AsyncHTTPTestServer::new(app);
-        let spawned = server.fetch("/api/spawn").await.expect("response");
-        assert_eq!(
-            (spawned.code, spawned.text().into_owned()),
-            (200, "42".to_owned())
-        );
-        let body = server.fetch("/body").await.expect("response");
-        assert_eq!(body.text(), "body after a tokio timer");
-    });
-}
-
-#[test]
-fn towers_timeout_layer_works_in_a_tokio_context() {
-    use typhoon_platform::tower::TokioContext;
-    run_test(async {
-        let quick = tower::service_fn(|_request: http::Request<RequestBody>| async {
-            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(
-                b"in time",
-            ))))
-        });
-        let hanging = tower::service_fn(|_request: http::Request<RequestBody>| async {
-            std::future::pending::<()>().await;
-            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::new())))
-        });
-        fn in_context<S>(service: S) -> TokioContext<tower::timeout::Timeout<S>> {
-            let timeout = tower::timeout::Timeout::new(service, Duration::from_millis(20));
-            TokioContext::with_default_bridge(timeout).expect("bridge")
-        }
-        let app = Application::new(vec![
-            route_service("/quick", in_context(quick)),
-            route_service("/hanging", in_context(hanging)),
-        ]);
-        let server = AsyncHTTPTestServer::new(app);
-        let quick = server.fetch("/quick").await.expect("response");
-        assert_eq!(
-            (quick.code, quick.text().into_owned()),
-            (200, "in time".to_owned())
-        );
-        // tower's timeout fired (a tokio timer): its `Elapsed` error is a 500.
-        let hanging = server.fetch("/hanging").await.expect("response");
-        assert_eq!(hanging.code, 500);
-    });
-}
-
 #[test]
 fn compress_response_applies_unless_the_service_encodes() {
     run_test(async {
@@ -725,130 +419,5 @@ fn compress_response_applies_unless_the_service_encodes() {
         .await;
         assert_eq!(kept.header("Content-Encoding").as_deref(), Some("br"));
         assert_eq!(kept.body, b"pretend-brotli");
-    });
-}
-
-/// Lets the loop turn `n` times (its I/O polled in each), for a test that checks that
-/// something did *not* run away: no sleeping, a bounded count of loop iterations.
-async fn turn_loop(n: usize) {
-    for _ in 0..n {
-        typhoon_ioloop::yield_now().await;
-    }
-}
-
-/// An endless response body of 1 MiB frames, counting the frames it made. Every other poll it
-/// yields to the loop, so that a writer without back-pressure would make a frame every other
-/// loop turn rather than never yield.
-struct Endless {
-    made: Rc<Cell<usize>>,
-    yield_next: bool,
-}
-
-impl Body for Endless {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.yield_next = !self.yield_next;
-        if !self.yield_next {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        self.made.set(self.made.get() + 1);
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'r'; 1 << 20])))))
-    }
-}
-
-#[test]
-fn a_client_that_does_not_read_holds_the_response_body_back() {
-    run_test(async {
-        let made = Rc::new(Cell::new(0_usize));
-        let counter = Rc::clone(&made);
-        let endless = tower::service_fn(move |_request: http::Request<RequestBody>| {
-            let body = Endless {
-                made: Rc::clone(&counter),
-                yield_next: false,
-            };
-            async move { Ok::<_, Infallible>(http::Response::new(body)) }
-        });
-        let app = Application::new(vec![route_service("/endless", endless)]);
-        let server = AsyncHTTPTestServer::new(app);
-        let stream = connect(addr_of(&server)).await;
-        stream
-            .write(b"GET /endless HTTP/1.1\r\nHost: t\r\n\r\n")
-            .await
-            .expect("write");
-        // The client reads nothing: once the sockets' buffers are full (a few MiB on loopback),
-        // each flush waits, and the body is not asked for more.
-        turn_loop(2000).await;
-        let made_while_unread = made.get();
-        assert!(made_while_unread >= 1, "the response started");
-        assert!(
-            made_while_unread < 40,
-            "{made_while_unread} MiB made for a client that reads nothing"
-        );
-        // Reading lets it go on.
-        let read = stream.read_bytes(8 << 20, false).await.expect("read");
-        assert_eq!(read.len(), 8 << 20);
-        turn_loop(200).await;
-        assert!(made.get() > made_while_unread, "reading resumed the body");
-    });
-}
-
-#[test]
-fn a_service_that_does_not_read_holds_the_request_body_back() {
-    run_test(async {
-        let release = Event::new();
-        let released = release.clone();
-        // Reads one frame, then waits until the test lets it read the rest.
-        let slow = tower::service_fn(move |request: http::Request<RequestBody>| {
-            let released = released.clone();
-            async move {
-                let mut body = request.into_body();
-                let mut total = match body.frame().await {
-                    Some(Ok(frame)) => frame.into_data().map_or(0, |data| data.len()),
-                    _ => 0,
-                };
-                released.wait().await;
-                while let Some(frame) = body.frame().await {
-                    total += frame?.into_data().map_or(0, |data| data.len());
-                }
-                Ok::<_, typhoon_platform::tower::TowerError>(http::Response::new(Full::new(
-                    Bytes::from(total.to_string()),
-                )))
-            }
-        });
-        let app = Application::new(vec![route_service("/slow", slow)]);
-        let server = AsyncHTTPTestServer::new(app);
-        let stream = Rc::new(connect(addr_of(&server)).await);
-        let size = 64_usize << 20;
-        let sent = Rc::new(Cell::new(0_usize));
-        {
-            let (stream, sent) = (Rc::clone(&stream), Rc::clone(&sent));
-            typhoon_ioloop::spawn(async move {
-                let head =
-                    format!("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n\r\n");
-                stream.write(head.as_bytes()).await.expect("head");
-                let piece = vec![b's'; 256 * 1024];
-                while sent.get() < size {
-                    stream.write(&piece).await.expect("body");
-                    sent.set(sent.get() + piece.len());
-                }
-            })
-            .detach();
-        }
-        turn_loop(20_000).await;
-        let sent_while_held = sent.get();
-        assert!(
-            sent_while_held < 32 << 20,
-            "{sent_while_held} bytes taken from a client while the service reads nothing"
-        );
-        release.set();
-        let response = read_response(&stream, false).await;
-        assert_eq!(response.text(), size.to_string());
-        assert_eq!(sent.get(), size);
     });
 }
