@@ -11,7 +11,8 @@
 //! - [`graceful_shutdown`]: draining a server on a stop trigger;
 //! - [`options`]: `typhoon-options` with a config file and `--help`;
 //! - [`echo`] and [`tcpecho`]: line echo servers on the bare loop and on `TCPServer`;
-//! - [`webspider`]: Tornado's crawler demo, a queue of URLs and concurrent client workers.
+//! - [`webspider`]: Tornado's crawler demo, a queue of URLs and concurrent client workers;
+//! - [`tower_api`]: an axum router under `/api` beside Typhoon handlers, on one loop.
 //!
 //! # Examples
 //!
@@ -53,6 +54,7 @@ pub mod static_server;
 pub mod tcpecho;
 #[cfg(feature = "tls")]
 pub mod tls_hello;
+pub mod tower_api;
 pub mod websocket_chat;
 pub mod websocket_client_autobahn;
 pub mod websocket_echo;

@@ -158,7 +158,7 @@ impl fmt::Debug for TokioBridge {
 }
 
 /// The process's default bridge, started on first use.
-fn default_bridge() -> Result<&'static TokioBridge, BridgeError> {
+pub(crate) fn default_bridge() -> Result<&'static TokioBridge, BridgeError> {
     static BRIDGE: OnceLock<TokioBridge> = OnceLock::new();
     if let Some(bridge) = BRIDGE.get() {
         return Ok(bridge);
