@@ -61,7 +61,9 @@ struct Grant {
 struct Fake {
     client_id: String,
     client_secret: String,
-    key: SigningKey,
+    /// The key ID tokens are signed with and the JWKS publishes (replaced by `rotate_key`).
+    key: RefCell<Rc<SigningKey>>,
+    /// The key that forges [`Fault::WrongKey`] signatures.
     other_key: SigningKey,
     user: RefCell<Map<String, Value>>,
     codes: RefCell<HashMap<String, Grant>>,
@@ -97,7 +99,7 @@ impl fmt::Debug for FakeProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeProvider")
             .field("client_id", &self.inner.client_id)
-            .field("key", &self.inner.key)
+            .field("key", &self.inner.key.borrow())
             .field("fault", &self.inner.fault.get())
             .finish_non_exhaustive()
     }
@@ -149,7 +151,7 @@ impl FakeProvider {
             inner: Rc::new(Fake {
                 client_id: client_id.into(),
                 client_secret: client_secret.into(),
-                key,
+                key: RefCell::new(Rc::new(key)),
                 other_key,
                 user: RefCell::new(user),
                 codes: RefCell::new(HashMap::new()),
@@ -176,8 +178,14 @@ impl FakeProvider {
     }
 
     /// The key it signs with.
-    pub fn key(&self) -> &SigningKey {
-        &self.inner.key
+    pub fn key(&self) -> Rc<SigningKey> {
+        Rc::clone(&self.inner.key.borrow())
+    }
+
+    /// Signs with `key` from now on and publishes only it, as a provider rotating its keys
+    /// does (a client that cached the old JWKS must fetch it again).
+    pub fn rotate_key(&self, key: SigningKey) {
+        *self.inner.key.borrow_mut() = Rc::new(key);
     }
 
     /// Points `provider` at this fake served at `base_url` (`http://127.0.0.1:PORT`, no
@@ -361,19 +369,21 @@ fn id_token(fake: &Fake, issuer: &str, nonce: Option<String>, fault: Fault) -> R
     }
     match fault {
         Fault::WrongKey => {
-            let header = json!({"alg": fake.key.alg(), "kid": fake.key.kid(), "typ": "JWT"});
+            let key = fake.key.borrow();
+            let header = json!({"alg": key.alg(), "kid": key.kid(), "typ": "JWT"});
             fake.other_key.sign_with_header(&header, &claims)
         }
         Fault::AlgNone => {
             let signed = fake
                 .key
+                .borrow()
                 .sign_with_header(&json!({"alg": "none"}), &claims)?;
             let unsigned = signed
                 .rsplit_once('.')
                 .map_or(signed.as_str(), |(head, _)| head);
             Ok(format!("{unsigned}."))
         }
-        _ => fake.key.sign(&claims),
+        _ => fake.key.borrow().sign(&claims),
     }
 }
 
@@ -427,7 +437,7 @@ struct JwksHandler(Rc<Fake>);
 #[handler]
 impl RequestHandler for JwksHandler {
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
-        let jwks = json!({ "keys": [self.0.key.jwk()] });
+        let jwks = json!({ "keys": [self.0.key.borrow().jwk()] });
         write_json(cx, &jwks)
     }
 }
@@ -452,7 +462,7 @@ impl RequestHandler for Discovery {
             "jwks_uri": format!("{base}/jwks"),
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [self.0.key.alg()],
+            "id_token_signing_alg_values_supported": [self.0.key.borrow().alg()],
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "email", "profile"],
         });

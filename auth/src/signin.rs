@@ -72,7 +72,9 @@ impl OAuth2Provider {
     /// `redirect_uri` in a signed, `HttpOnly`, `SameSite=Lax` cookie that lives 10 minutes, and
     /// answers 302 to the authorize URL with `response_type=code`, the client id, the scopes,
     /// the PKCE S256 challenge and `extra_params` (Google's `prompt`, say). A `redirect_uri`
-    /// starting with `/` is made absolute against the request.
+    /// starting with `/` is made absolute against the request's protocol and `Host`; in
+    /// production pass the absolute URL registered with the provider, so that neither a
+    /// proxy nor a client's `Host` header decides it (providers refuse unregistered ones).
     ///
     /// # Errors
     ///

@@ -208,3 +208,31 @@ fn pkce_can_be_turned_off() {
         assert_eq!(response.code, 200, "{}", response.text());
     });
 }
+
+#[test]
+fn rotated_provider_keys_are_fetched_again() {
+    run_test(async {
+        let h = Harness::start(fake(Keys::Es256), |fake, base| {
+            fake.configure(OAuth2Provider::google(CLIENT_ID, CLIENT_SECRET), base)
+        });
+        assert_eq!(h.sign_in().await.code, 200);
+        // The provider rotates to a key of a new kid; the cached JWKS lacks it.
+        let key = typhoon_auth::SigningKey::generate_es256("rotated").expect("key");
+        h.fake.rotate_key(key);
+        let response = h.sign_in().await;
+        assert_eq!(response.code, 200, "{}", response.text());
+        let user = h
+            .last()
+            .expect("signed in after the JWKS was fetched again");
+        assert!(user.id_token.is_some());
+        // Rotating to an unknown key under the same kid is not papered over: that is a bad
+        // signature, found without trusting anything new.
+        h.fake
+            .rotate_key(typhoon_auth::SigningKey::generate_es256("rotated").expect("key"));
+        assert_eq!(h.sign_in().await.code, 403);
+        assert!(matches!(
+            h.last(),
+            Err(typhoon_auth::AuthError::BadSignature)
+        ));
+    });
+}
