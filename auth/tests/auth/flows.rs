@@ -1,5 +1,6 @@
-//! Sign-ins that succeed: plain OAuth2 (GitHub's shape), OpenID Connect (discovered, and the
-//! Google preset; ES256 and RS256), Facebook's Graph login.
+//! Sign-ins that succeed (Tornado's `test_oauth2_redirect`, `test_google_login` and
+//! `test_facebook_login`, and more): plain OAuth2 (GitHub's shape), OpenID Connect (discovered,
+//! and the Google preset; ES256 and RS256), Facebook's Graph login, key rotation.
 
 use typhoon_auth::{OAuth2Provider, TokenExchange};
 use typhoon_httpclient::AsyncHTTPClient;
@@ -8,7 +9,7 @@ use typhoon_testing::run_test;
 use crate::util::{CLIENT_ID, CLIENT_SECRET, Harness, Keys, USER_COOKIE, fake, query_arg};
 
 #[test]
-fn oauth2_github_shape_sign_in() {
+fn oauth2_redirect_and_github_login() {
     run_test(async {
         let h = Harness::start(fake(Keys::Es256), |fake, base| {
             fake.configure(OAuth2Provider::github(CLIENT_ID, CLIENT_SECRET), base)
@@ -152,7 +153,7 @@ fn discovery_endpoints_are_taken_from_the_document() {
 }
 
 #[test]
-fn google_preset_rs256_sign_in() {
+fn google_login() {
     run_test(async {
         let h = Harness::start(fake(Keys::Rs256), |fake, base| {
             fake.configure(OAuth2Provider::google(CLIENT_ID, CLIENT_SECRET), base)
@@ -172,7 +173,7 @@ fn google_preset_rs256_sign_in() {
 }
 
 #[test]
-fn facebook_graph_sign_in_with_appsecret_proof() {
+fn facebook_login() {
     run_test(async {
         let h = Harness::start(fake(Keys::Es256), |fake, base| {
             let provider = fake.configure(OAuth2Provider::facebook(CLIENT_ID, CLIENT_SECRET), base);
