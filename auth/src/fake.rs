@@ -45,6 +45,9 @@ pub enum Fault {
     WrongUserinfoSub,
     /// The authorize endpoint sends the user back with `error=access_denied`.
     Deny,
+    /// The token endpoint answers `{"error": "bad_verification_code"}` with status 200, as
+    /// GitHub does.
+    TokenErrorWith200,
 }
 
 /// What the authorize endpoint granted, until the code is exchanged.
@@ -299,6 +302,9 @@ impl Token {
     async fn exchange(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
         let fake = Rc::clone(&self.0);
         fake.token_requests.set(fake.token_requests.get() + 1);
+        if fake.fault.get() == Fault::TokenErrorWith200 {
+            return oauth_error(cx, 200, "bad_verification_code");
+        }
         if cx.get_argument_or("grant_type", "") != "authorization_code" {
             return oauth_error(cx, 400, "unsupported_grant_type");
         }

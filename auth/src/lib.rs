@@ -17,7 +17,7 @@
 //! | `oauth2_request` / `facebook_request` | [`OAuth2Provider::oauth2_request`]: a Bearer header, or Tornado's `access_token` query (with Facebook's `appsecret_proof`) |
 //! | `GoogleOAuth2Mixin` | [`OAuth2Provider::google`]: OpenID Connect |
 //! | `FacebookGraphMixin` | [`OAuth2Provider::facebook`] |
-//! | (none) | [`OAuth2Provider::github`], [`OAuth2Provider::microsoft`], [`OAuth2Provider::discover`] for any OIDC issuer |
+//! | (none) | [`OAuth2Provider::github`], [`OAuth2Provider::microsoft`], [`OAuth2Provider::discover`] for any OIDC issuer (a preset or [`new`](OAuth2Provider::new) provider, its endpoints filled in) |
 //! | `TwitterMixin`, `OAuthMixin`, `OpenIdMixin` | not ported: OAuth 1.0a and OpenID 2.0 are deprecated (OpenID goes in Tornado 6.7) |
 //! | `AuthError` | [`AuthError`], one variant per cause, with [`status`](AuthError::status) |
 //!
@@ -47,7 +47,6 @@
 //! ```
 //! # #[cfg(feature = "fake-provider")] {
 //! use typhoon_auth::{AuthError, OAuth2Provider, fake::FakeProvider};
-//! use typhoon_httpclient::AsyncHTTPClient;
 //! use typhoon_ioloop::IOLoop;
 //!
 //! IOLoop::new().run_sync(async {
@@ -56,9 +55,9 @@
 //!     let port = server.listen(0, Some("127.0.0.1"))?[0].port();
 //!     let issuer = format!("http://127.0.0.1:{port}");
 //!
-//!     let provider = OAuth2Provider::discover(
-//!         "fake", &issuer, "my-client", "my-secret", AsyncHTTPClient::new(),
-//!     ).await?;
+//!     let provider = OAuth2Provider::new("fake", "", "", "my-client", "my-secret")
+//!         .discover(&issuer)
+//!         .await?;
 //!     assert!(provider.is_openid());
 //!
 //!     // A token the fake signed for this client verifies; a forged one does not.

@@ -5,7 +5,6 @@ use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use typhoon_httpclient::AsyncHTTPClient;
 
 use crate::error::{AuthError, Result};
 use crate::jwt::{self, Expected, IdTokenClaims, Jwks};
@@ -18,12 +17,14 @@ fn unix_now() -> u64 {
 }
 
 impl OAuth2Provider {
-    /// An OpenID Connect provider from its discovery document
+    /// Fills in this provider's endpoints from `issuer`'s discovery document
     /// (`<issuer>/.well-known/openid-configuration`, OpenID Connect Discovery §4): the
-    /// authorize, token, userinfo and JWKS endpoints it lists, scopes `openid email profile`.
+    /// authorize, token, userinfo and JWKS endpoints it lists, and scopes `openid email
+    /// profile` unless some were set. The fetch uses this provider's client, timeouts and
+    /// headers, so set those first.
     ///
     /// The document's `issuer` must be `issuer` exactly (§4.3), so that a document served for
-    /// another issuer cannot redirect the sign-in. `client` becomes the provider's client.
+    /// another issuer cannot redirect the sign-in.
     ///
     /// # Errors
     ///
@@ -33,19 +34,24 @@ impl OAuth2Provider {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future abandons the fetch.
+    /// Dropping the future abandons the fetch (and the provider with it).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f() -> typhoon_auth::Result<()> {
+    /// use typhoon_auth::OAuth2Provider;
+    /// let okta = OAuth2Provider::new("okta", "", "", "client-id", "client-secret")
+    ///     .request_timeout(std::time::Duration::from_secs(5))
+    ///     .discover("https://example.okta.com")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
-    pub async fn discover(
-        name: impl Into<String>,
-        issuer: &str,
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-        client: AsyncHTTPClient,
-    ) -> Result<Self> {
+    pub async fn discover(self, issuer: &str) -> Result<Self> {
         let issuer = issuer.trim_end_matches('/');
         let url = format!("{issuer}/.well-known/openid-configuration");
-        let probe = Self::new(name, "", "", client_id, client_secret).http_client(client);
-        let doc = probe.fetch_json("discovery", probe.request(url)).await?;
+        let doc = self.fetch_json("discovery", self.request(url)).await?;
         let field = |field: &'static str| {
             doc.get(field)
                 .and_then(Value::as_str)
@@ -62,11 +68,13 @@ impl OAuth2Provider {
                 reason: format!("the discovery document is for issuer {found}, not {issuer}"),
             });
         }
-        let mut provider = probe
+        let mut provider = self
             .authorize_url(field("authorization_endpoint")?)
-            .token_url(field("token_endpoint")?)
-            .scopes(["openid", "email", "profile"])
-            .openid(found, field("jwks_uri")?);
+            .token_url(field("token_endpoint")?);
+        if provider.scopes.is_empty() {
+            provider = provider.scopes(["openid", "email", "profile"]);
+        }
+        provider = provider.openid(found, field("jwks_uri")?);
         if let Ok(userinfo) = field("userinfo_endpoint") {
             provider = provider.userinfo_url(userinfo);
         }

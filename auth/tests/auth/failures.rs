@@ -278,3 +278,41 @@ fn provider_down_is_a_connection_error() {
         }
     });
 }
+
+#[test]
+fn token_error_sent_with_status_200_is_an_error() {
+    run_test(async {
+        let h = github(Keys::Es256);
+        h.fake.set_fault(Fault::TokenErrorWith200);
+        assert_eq!(h.sign_in().await.code, 403);
+        match h.last() {
+            Err(AuthError::TokenEndpoint { error, status, .. }) => {
+                assert_eq!((error.as_str(), status), ("bad_verification_code", 200));
+            }
+            other => panic!("expected a token endpoint error, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn slow_discovery_times_out() {
+    run_test(async {
+        let (_listener, silent) = silent_provider();
+        let started = Instant::now();
+        let outcome = OAuth2Provider::new("idp", "", "", CLIENT_ID, CLIENT_SECRET)
+            .request_timeout(Duration::from_millis(200))
+            .discover(&silent)
+            .await;
+        assert!(
+            matches!(
+                outcome,
+                Err(AuthError::Timeout {
+                    endpoint: "discovery",
+                    ..
+                })
+            ),
+            "{outcome:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    });
+}

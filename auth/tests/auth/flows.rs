@@ -3,7 +3,6 @@
 //! and the Google preset; ES256 and RS256), Facebook's Graph login, key rotation.
 
 use typhoon_auth::{OAuth2Provider, TokenExchange};
-use typhoon_httpclient::AsyncHTTPClient;
 use typhoon_testing::run_test;
 
 use crate::util::{CLIENT_ID, CLIENT_SECRET, Harness, Keys, USER_COOKIE, fake, query_arg};
@@ -85,15 +84,10 @@ fn oidc_discovered_sign_in_verifies_the_id_token() {
         let fake = fake(Keys::Es256);
         let fake_server = typhoon_testing::AsyncHTTPTestServer::new(fake.application());
         let issuer = fake_server.get_url("");
-        let provider = OAuth2Provider::discover(
-            "idp",
-            &issuer,
-            CLIENT_ID,
-            CLIENT_SECRET,
-            AsyncHTTPClient::new(),
-        )
-        .await
-        .expect("discovery");
+        let provider = OAuth2Provider::new("idp", "", "", CLIENT_ID, CLIENT_SECRET)
+            .discover(&issuer)
+            .await
+            .expect("discovery");
         assert!(provider.is_openid());
         let h = Harness::with_provider(fake, fake_server, provider);
         let (location, cookie) = h.start_login().await;
@@ -119,15 +113,10 @@ fn discovery_endpoints_are_taken_from_the_document() {
         let fake = fake(Keys::Es256);
         let server = typhoon_testing::AsyncHTTPTestServer::new(fake.application());
         let issuer = server.get_url("");
-        let provider = OAuth2Provider::discover(
-            "idp",
-            &issuer,
-            CLIENT_ID,
-            CLIENT_SECRET,
-            AsyncHTTPClient::new(),
-        )
-        .await
-        .expect("discovery");
+        let provider = OAuth2Provider::new("idp", "", "", CLIENT_ID, CLIENT_SECRET)
+            .discover(&issuer)
+            .await
+            .expect("discovery");
         let debug = format!("{provider:?}");
         assert!(debug.contains(&format!("{issuer}/authorize")), "{debug}");
         assert!(debug.contains(&format!("{issuer}/token")), "{debug}");
@@ -137,14 +126,9 @@ fn discovery_endpoints_are_taken_from_the_document() {
         );
         // A document that names another issuer is refused (OIDC Discovery §4.3).
         fake.set_fault(typhoon_auth::fake::Fault::WrongIssuer);
-        let refused = OAuth2Provider::discover(
-            "idp",
-            &issuer,
-            CLIENT_ID,
-            CLIENT_SECRET,
-            AsyncHTTPClient::new(),
-        )
-        .await;
+        let refused = OAuth2Provider::new("idp", "", "", CLIENT_ID, CLIENT_SECRET)
+            .discover(&issuer)
+            .await;
         assert!(matches!(
             refused,
             Err(typhoon_auth::AuthError::Config { .. })
