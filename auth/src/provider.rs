@@ -408,3 +408,60 @@ impl OAuth2Provider {
         format!("_auth_flow_{name}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_point_at_their_providers() {
+        let github = OAuth2Provider::github("id", "secret");
+        assert_eq!(
+            github.token_url,
+            "https://github.com/login/oauth/access_token"
+        );
+        assert!(github.pkce && !github.is_openid());
+        assert_eq!(github.cookie_name(), "_auth_flow_github");
+        let facebook = OAuth2Provider::facebook("id", "secret");
+        assert_eq!(facebook.token_exchange, TokenExchange::QueryGet);
+        assert_eq!(
+            facebook.token_placement,
+            TokenPlacement::Query {
+                appsecret_proof: true
+            }
+        );
+        assert!(!format!("{facebook:?}").contains("secret\""));
+    }
+
+    #[cfg(feature = "oidc")]
+    #[test]
+    fn oidc_presets_have_issuers_and_openid_scope() {
+        let google = OAuth2Provider::google("id", "secret");
+        let issuer = |p: &OAuth2Provider| p.openid.as_ref().map(|o| o.issuer.clone());
+        assert_eq!(
+            issuer(&google).as_deref(),
+            Some("https://accounts.google.com")
+        );
+        assert_eq!(google.scopes.first().map(String::as_str), Some("openid"));
+        let tenant = OAuth2Provider::microsoft("contoso.example", "id", "secret");
+        assert_eq!(
+            issuer(&tenant).as_deref(),
+            Some("https://login.microsoftonline.com/contoso.example/v2.0")
+        );
+        let common = OAuth2Provider::microsoft("common", "id", "secret");
+        assert_eq!(
+            issuer(&common).as_deref(),
+            Some("https://login.microsoftonline.com/{tenantid}/v2.0")
+        );
+        assert_eq!(
+            common.authorize_url,
+            "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+        );
+        // openid() on a plain provider adds the scope once.
+        let plain = OAuth2Provider::new("p", "a", "t", "id", "s")
+            .scopes(["email"])
+            .openid("https://idp", "https://idp/jwks")
+            .openid("https://idp", "https://idp/jwks");
+        assert_eq!(plain.scopes, ["openid", "email"]);
+    }
+}

@@ -316,3 +316,25 @@ fn slow_discovery_times_out() {
         assert!(started.elapsed() < Duration::from_secs(10));
     });
 }
+
+#[test]
+fn sign_in_without_a_cookie_secret_is_a_server_error() {
+    run_test(async {
+        let fake = fake(Keys::Es256);
+        let fake_server = typhoon_testing::AsyncHTTPTestServer::new(fake.application());
+        let provider = fake.configure(
+            OAuth2Provider::github(CLIENT_ID, CLIENT_SECRET),
+            &fake_server.get_url(""),
+        );
+        let outcomes = crate::util::Outcomes::default();
+        let app = typhoon_testing::AsyncHTTPTestServer::new(crate::util::client_app_with(
+            provider,
+            &outcomes,
+            typhoon_web::Settings::default(),
+        ));
+        // The flow's secrets cannot be kept unsigned: no redirect, a 500.
+        let response = app.fetch("/login").await.expect("a response");
+        assert_eq!(response.code, 500);
+        assert!(response.headers.get("Location").is_none());
+    });
+}

@@ -74,12 +74,21 @@ impl RequestHandler for Me {
 
 /// The client application for `provider`.
 pub(crate) fn client_app(provider: OAuth2Provider, outcomes: &Outcomes) -> Application {
-    let provider = Rc::new(provider);
-    let outcomes = Rc::clone(outcomes);
     let settings = Settings {
         cookie_secret: Some("a cookie secret for the auth tests".to_owned()),
         ..Settings::default()
     };
+    client_app_with(provider, outcomes, settings)
+}
+
+/// The client application for `provider` with `settings`.
+pub(crate) fn client_app_with(
+    provider: OAuth2Provider,
+    outcomes: &Outcomes,
+    settings: Settings,
+) -> Application {
+    let provider = Rc::new(provider);
+    let outcomes = Rc::clone(outcomes);
     Application::with_settings(
         vec![
             route("/login", move || Login {
