@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod error;
 mod reexec;
 mod watch;
 
@@ -55,36 +56,13 @@ use std::time::Duration;
 use typhoon_httpserver::HTTPServer;
 use typhoon_ioloop::{IOLoop, PeriodicCallback};
 
+pub use crate::error::AutoreloadError;
 use crate::reexec::NextProcess;
 use crate::watch::{Stamp, Watched};
 
 /// How long the old program lets requests in flight finish before the `exec`
 /// ([`set_drain_grace`]).
 pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(5);
-
-/// Why autoreload could not start or reload.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AutoreloadError {
-    /// The running executable's path is unknown.
-    #[error("cannot find the running executable")]
-    CurrentExe(#[source] std::io::Error),
-    /// Autoreload runs already, on another loop of this process.
-    #[error("autoreload already runs on another thread of this process")]
-    OtherThread,
-    /// The listening sockets could not be kept for the next program.
-    #[error("cannot pass the listening sockets on")]
-    Sockets(#[source] std::io::Error),
-    /// The new program could not be executed.
-    #[error("cannot execute {exe}")]
-    Exec {
-        /// The executable.
-        exe: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 /// Whether a loop of this process runs the checks.
 static STARTED: AtomicBool = AtomicBool::new(false);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use typhoon_httpserver::HTTPServer;
 use typhoon_ioloop::{TYPHOON_LISTEN_FDS, TYPHOON_LISTEN_PID, sleep};
 
-use crate::AutoreloadError;
+use crate::error::AutoreloadError;
 
 /// How many times `exec` is tried before giving up (a binary still held open for writing
 /// fails with `ETXTBSY` for a moment).

@@ -12,7 +12,9 @@
 //! - [`options`]: `typhoon-options` with a config file and `--help`;
 //! - [`echo`] and [`tcpecho`]: line echo servers on the bare loop and on `TCPServer`;
 //! - [`webspider`]: Tornado's crawler demo, a queue of URLs and concurrent client workers;
-//! - [`tower_api`]: an axum router under `/api` beside Typhoon handlers, on one loop.
+//! - [`tower_api`]: an axum router under `/api` beside Typhoon handlers, on one loop;
+//! - [`google_auth`]: Tornado's sign-in demo on `typhoon-auth`, against a fake Google it serves
+//!   itself unless given real credentials.
 //!
 //! # Examples
 //!
@@ -42,6 +44,7 @@ pub mod demo;
 pub mod echo;
 pub mod fetch_bench;
 pub mod file_upload;
+pub mod google_auth;
 pub mod graceful_shutdown;
 pub mod helloworld;
 pub mod httpserver_hello;
