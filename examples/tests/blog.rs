@@ -4,7 +4,7 @@
 mod cookie_client;
 
 use cookie_client::CookieClient;
-use typhoon_examples::blog::{BlogConfig, Db, USER_COOKIE, make_app};
+use typhoon_examples::blog::{BlogConfig, Db, DbError, MAX_TITLE_CHARS, USER_COOKIE, make_app};
 use typhoon_testing::{AsyncHTTPTestServer, run_test};
 
 const PASSWORD: &str = "correct horse";
@@ -245,6 +245,48 @@ fn edit_keeps_the_slug() {
         assert_eq!(missing.code, 404);
         let not_a_number = client.get("/compose?id=x").await;
         assert_eq!(not_a_number.code, 400);
+    });
+}
+
+#[test]
+fn title_too_long_is_a_clear_400_and_nothing_is_written() {
+    run_test(async {
+        let db = Db::open_in_memory().expect("in-memory database");
+        let config = BlogConfig {
+            password: PASSWORD.to_owned(),
+            ..BlogConfig::default()
+        };
+        let server = AsyncHTTPTestServer::new(make_app(config, db.clone()));
+        let client = CookieClient::new(&server);
+        sign_in(&client).await;
+        // Characters, not bytes: 200 two-byte characters fit.
+        let location = publish(&client, &"é".repeat(MAX_TITLE_CHARS), "fits").await;
+        let too_long = "x".repeat(MAX_TITLE_CHARS + 1);
+        let refused = client
+            .post_xsrf("/compose", &[("title", &too_long), ("body", "lost")])
+            .await;
+        assert_eq!(refused.code, 400);
+        assert_eq!(refused.reason, "Title Too Long");
+        assert!(refused.text().contains("Title Too Long"));
+        assert_eq!(db.latest(None).await.expect("latest").len(), 1);
+        assert!(matches!(
+            db.create_entry("demo", &too_long, "b").await,
+            Err(DbError::TitleTooLong(_))
+        ));
+        let entry = db
+            .entry_by_slug(location.trim_start_matches("/entry/"))
+            .await
+            .expect("select")
+            .expect("the entry");
+        let id = entry.id.to_string();
+        let refused = client
+            .post_xsrf(
+                "/compose",
+                &[("id", &id), ("title", &too_long), ("body", "changed")],
+            )
+            .await;
+        assert_eq!(refused.code, 400);
+        assert_eq!(db.entry_by_id(entry.id).await.expect("select"), Some(entry));
     });
 }
 
