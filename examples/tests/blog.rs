@@ -313,6 +313,52 @@ fn database_file_keeps_entries_across_opens() {
     assert_eq!(entry.paragraphs, ["on disk"]);
 }
 
+#[test]
+fn a_file_from_before_migrations_is_migrated_and_keeps_its_entries() {
+    let path =
+        std::env::temp_dir().join(format!("typhoon-blog-legacy-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    // The schema as the blog made it before it had migrations, with a title longer than the
+    // limit that came later.
+    let long = "y".repeat(MAX_TITLE_CHARS + 20);
+    {
+        let conn = rusqlite::Connection::open(&path).expect("create");
+        conn.execute_batch(
+            "CREATE TABLE entries (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT, author TEXT NOT NULL,
+                 slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL, body TEXT NOT NULL,
+                 published TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                 updated TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);",
+        )
+        .expect("old schema");
+        conn.execute(
+            "INSERT INTO entries (author, slug, title, body) VALUES ('demo', 'old', ?1, 'b')",
+            [&long],
+        )
+        .expect("old entry");
+    }
+    let opened = path.clone();
+    let outcome = run_test(async move {
+        let db = Db::open(&opened).expect("migrated");
+        let old = db.entry_by_slug("old").await.expect("select");
+        let refused = db
+            .create_entry("demo", &"z".repeat(MAX_TITLE_CHARS + 1), "b")
+            .await;
+        // Opening again applies nothing twice.
+        let again = Db::open(&opened).expect("opened again");
+        (
+            old,
+            refused,
+            again.latest(None).await.expect("latest").len(),
+        )
+    });
+    let _ = std::fs::remove_file(&path);
+    let (old, refused, count) = outcome;
+    assert_eq!(old.map(|entry| entry.title), Some(long));
+    assert!(matches!(refused, Err(DbError::TitleTooLong(_))));
+    assert_eq!(count, 1);
+}
+
 /// The page at `path` as a browser asking for `accept_language` gets it.
 async fn page_in(client: &CookieClient<'_>, path: &str, accept_language: &str) -> String {
     let request = client
