@@ -125,12 +125,14 @@ enum Failure {
 }
 
 /// Whether `error` says the server is going away or cannot be reached: class 08 (connection
-/// exception) or 57P01-57P03 (admin or crash shutdown, cannot connect now).
-fn is_unavailable_state(error: &tokio_postgres::Error) -> bool {
-    error.code().is_some_and(|state| {
+/// exception), 57P01-57P03 (admin or crash shutdown, cannot connect now), or an I/O error on
+/// the socket (which can arrive before the client sees its connection closed).
+fn is_unavailable(error: &tokio_postgres::Error) -> bool {
+    let state = error.code().is_some_and(|state| {
         let code = state.code();
         code.starts_with("08") || code.starts_with("57P0")
-    })
+    });
+    state || std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>())
 }
 
 /// The failure as the blog's error.
@@ -140,7 +142,7 @@ fn db_error(failure: Failure) -> DbError {
         Failure::Query { error, closed } if closed || error.is_closed() => {
             DbError::Unavailable(error)
         }
-        Failure::Query { error, .. } if is_unavailable_state(&error) => DbError::Unavailable(error),
+        Failure::Query { error, .. } if is_unavailable(&error) => DbError::Unavailable(error),
         Failure::Query { error, .. }
             if error.code() == Some(&SqlState::CHECK_VIOLATION)
                 && error.as_db_error().and_then(|db| db.constraint()) == Some(TITLE_CONSTRAINT) =>
