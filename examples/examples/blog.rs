@@ -1,11 +1,14 @@
 //! Run with: cargo run --release --example blog -- --port=8888 --password=secret
 //!
-//! Tornado's blog demo, simplified (the app is in `examples/src/blog.rs`, the pages in
-//! `examples/templates/blog/`): entries in SQLite (in memory unless `--db=blog.sqlite`), one
-//! author (`--author`, default `demo`) who signs in with `--password` (a random one is made and
-//! printed when it is not given), then writes and edits entries at /compose.
+//! Tornado's blog demo, simplified (the app is in `examples/src/blog/`, the pages in
+//! `examples/templates/blog/`): entries in SQLite (in memory unless `--db=blog.sqlite`) or in
+//! PostgreSQL (`--db=postgres://user@%2Frun%2Fpostgresql/blog`, a Unix socket's directory as the
+//! host, or `--db=postgres://user:password@127.0.0.1:5432/blog`; the database must exist, and
+//! the blog applies its migrations at start), one author (`--author`, default `demo`) who signs
+//! in with `--password` (a random one is made and printed when it is not given), then writes and
+//! edits entries at /compose.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use typhoon_examples::blog::{BlogConfig, Db, make_app};
 use typhoon_ioloop::IOLoop;
@@ -16,10 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let address =
         define(OptionDef::new("address", "127.0.0.1".to_owned()).help("address to listen on"))?;
     let debug = define(OptionDef::new("debug", false).help("reload templates, show tracebacks"))?;
-    let db = define(
-        OptionDef::new("db", PathBuf::from(":memory:"))
-            .help("the SQLite file of the entries (:memory: keeps them in memory)"),
-    )?;
+    let db = define(OptionDef::new("db", ":memory:".to_owned()).help(
+        "the SQLite file of the entries (:memory: keeps them in memory), or a postgres:// URL",
+    ))?;
     let author = define(OptionDef::new("author", "demo".to_owned()).help("the author's name"))?;
     let password = define(
         OptionDef::new("password", String::new())
@@ -59,7 +61,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         debug: debug.get(),
         ..BlogConfig::default()
     };
-    let db = Db::open(&db.get())?;
+    let db = db.get();
+    let db = if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        // The connection and the migrations run on the tokio bridge; the loop awaits them.
+        let config: tokio_postgres::Config = db.parse()?;
+        IOLoop::current().run_sync(Db::connect_postgres(config))?
+    } else {
+        Db::open(Path::new(&db))?
+    };
     let server = make_app(config, db).into_server();
     for addr in server.listen(port.get(), Some(&address.get()))? {
         println!("blog listening on http://{addr}");

@@ -4,7 +4,7 @@
 mod cookie_client;
 
 use cookie_client::CookieClient;
-use typhoon_examples::blog::{BlogConfig, Db, USER_COOKIE, make_app};
+use typhoon_examples::blog::{BlogConfig, Db, DbError, MAX_TITLE_CHARS, USER_COOKIE, make_app};
 use typhoon_testing::{AsyncHTTPTestServer, run_test};
 
 const PASSWORD: &str = "correct horse";
@@ -249,6 +249,48 @@ fn edit_keeps_the_slug() {
 }
 
 #[test]
+fn title_too_long_is_a_clear_400_and_nothing_is_written() {
+    run_test(async {
+        let db = Db::open_in_memory().expect("in-memory database");
+        let config = BlogConfig {
+            password: PASSWORD.to_owned(),
+            ..BlogConfig::default()
+        };
+        let server = AsyncHTTPTestServer::new(make_app(config, db.clone()));
+        let client = CookieClient::new(&server);
+        sign_in(&client).await;
+        // Characters, not bytes: 200 two-byte characters fit.
+        let location = publish(&client, &"é".repeat(MAX_TITLE_CHARS), "fits").await;
+        let too_long = "x".repeat(MAX_TITLE_CHARS + 1);
+        let refused = client
+            .post_xsrf("/compose", &[("title", &too_long), ("body", "lost")])
+            .await;
+        assert_eq!(refused.code, 400);
+        assert_eq!(refused.reason, "Title Too Long");
+        assert!(refused.text().contains("Title Too Long"));
+        assert_eq!(db.latest(None).await.expect("latest").len(), 1);
+        assert!(matches!(
+            db.create_entry("demo", &too_long, "b").await,
+            Err(DbError::TitleTooLong(_))
+        ));
+        let entry = db
+            .entry_by_slug(location.trim_start_matches("/entry/"))
+            .await
+            .expect("select")
+            .expect("the entry");
+        let id = entry.id.to_string();
+        let refused = client
+            .post_xsrf(
+                "/compose",
+                &[("id", &id), ("title", &too_long), ("body", "changed")],
+            )
+            .await;
+        assert_eq!(refused.code, 400);
+        assert_eq!(db.entry_by_id(entry.id).await.expect("select"), Some(entry));
+    });
+}
+
+#[test]
 fn database_file_keeps_entries_across_opens() {
     let path =
         std::env::temp_dir().join(format!("typhoon-blog-test-{}.sqlite", std::process::id()));
@@ -269,6 +311,52 @@ fn database_file_keeps_entries_across_opens() {
     let entry = entry.expect("the entry survived");
     assert_eq!(entry.title, "Kept");
     assert_eq!(entry.paragraphs, ["on disk"]);
+}
+
+#[test]
+fn a_file_from_before_migrations_is_migrated_and_keeps_its_entries() {
+    let path =
+        std::env::temp_dir().join(format!("typhoon-blog-legacy-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    // The schema as the blog made it before it had migrations, with a title longer than the
+    // limit that came later.
+    let long = "y".repeat(MAX_TITLE_CHARS + 20);
+    {
+        let conn = rusqlite::Connection::open(&path).expect("create");
+        conn.execute_batch(
+            "CREATE TABLE entries (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT, author TEXT NOT NULL,
+                 slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL, body TEXT NOT NULL,
+                 published TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                 updated TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);",
+        )
+        .expect("old schema");
+        conn.execute(
+            "INSERT INTO entries (author, slug, title, body) VALUES ('demo', 'old', ?1, 'b')",
+            [&long],
+        )
+        .expect("old entry");
+    }
+    let opened = path.clone();
+    let outcome = run_test(async move {
+        let db = Db::open(&opened).expect("migrated");
+        let old = db.entry_by_slug("old").await.expect("select");
+        let refused = db
+            .create_entry("demo", &"z".repeat(MAX_TITLE_CHARS + 1), "b")
+            .await;
+        // Opening again applies nothing twice.
+        let again = Db::open(&opened).expect("opened again");
+        (
+            old,
+            refused,
+            again.latest(None).await.expect("latest").len(),
+        )
+    });
+    let _ = std::fs::remove_file(&path);
+    let (old, refused, count) = outcome;
+    assert_eq!(old.map(|entry| entry.title), Some(long));
+    assert!(matches!(refused, Err(DbError::TitleTooLong(_))));
+    assert_eq!(count, 1);
 }
 
 /// The page at `path` as a browser asking for `accept_language` gets it.

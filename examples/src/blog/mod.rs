@@ -1,14 +1,21 @@
-//! Tornado's blog demo (`demos/blog`), simplified, on `typhoon-web` and SQLite.
+//! Tornado's blog demo (`demos/blog`), simplified, on `typhoon-web` and SQLite or PostgreSQL.
 //!
 //! What it shows: template inheritance (`base.html` and a page per route), static files with
 //! versioned URLs (`static_url("blog.css")` is `/static/blog.css?v=<hash>`), a signed-cookie
-//! login, XSRF-protected forms, `authenticated` routes, and a blocking database driver kept off
-//! the loop: every SQLite call runs on the loop's executor through
-//! [`IOLoop::run_in_executor`](typhoon_ioloop::IOLoop::run_in_executor).
+//! login, XSRF-protected forms, `authenticated` routes, and two ways to reach a database from
+//! the loop: the default SQLite backend ([`sqlite`]) keeps its blocking driver off the loop, every
+//! call on the loop's executor through
+//! [`IOLoop::run_in_executor`](typhoon_ioloop::IOLoop::run_in_executor); the PostgreSQL backend
+//! ([`postgres`], `--db=postgres://…`) runs tokio-postgres on typhoon-platform's tokio bridge.
+//! Both apply their schema's migrations at start (a `schema_migrations` table), and both limit a
+//! title to [`MAX_TITLE_CHARS`] characters in the database: a longer one is a constraint
+//! violation, answered with a 400 page ("Title Too Long") and nothing written. While PostgreSQL
+//! is unreachable the pages that need it answer 503, and the blog recovers once it is back.
 //!
 //! Departures from Tornado's demo: one fixed author whose name and password come from the
 //! configuration (Tornado's has a sign-up form and bcrypt), plain text paragraphs instead of
-//! Markdown, no Atom feed, SQLite (in memory by default) instead of PostgreSQL.
+//! Markdown, no Atom feed, and SQLite (in memory) as the default instead of PostgreSQL, so the
+//! demo needs no server.
 //!
 //! | route | does |
 //! |---|---|
@@ -19,15 +26,16 @@
 //! | `GET /auth/login`, `POST /auth/login` | sign in (signed cookie `blogdemo_user`) |
 //! | `GET /auth/logout` | sign out |
 
+mod model;
+pub mod postgres;
+pub mod sqlite;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::redirects::local_path;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use typhoon_ioloop::{IOLoop, LoopError};
 use typhoon_locale::Translations;
 use typhoon_template::Loader;
 use typhoon_web::{
@@ -35,139 +43,39 @@ use typhoon_web::{
     RequestHandler, Settings, UIModule, route,
 };
 
+pub use model::{DbError, Entry, MAX_TITLE_CHARS, slugify};
+pub use postgres::PostgresDb;
+pub use sqlite::SqliteDb;
+
 /// The signed cookie holding the author's name.
 pub const USER_COOKIE: &str = "blogdemo_user";
 
 /// How many entries the home page shows.
 pub const HOME_ENTRIES: usize = 5;
 
-/// The schema, created when missing.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS entries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    author TEXT NOT NULL,
-    slug TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    published TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    updated TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
-);
-CREATE INDEX IF NOT EXISTS entries_published ON entries (published);
-";
-
-/// The columns of an [`Entry`], in the order `Entry::from_row` reads them.
-const COLUMNS: &str = "id, author, slug, title, body, published, updated";
-
-/// What can go wrong with the blog's database.
-#[derive(Debug, thiserror::Error)]
+/// The blog's database: SQLite (the zero-setup default) or PostgreSQL. Cheap to clone (clones
+/// share the connection).
+#[derive(Clone, Debug)]
 #[non_exhaustive]
-pub enum DbError {
-    /// SQLite failed.
-    #[error("database error")]
-    Sqlite(#[from] rusqlite::Error),
-    /// The executor task failed (it panicked, or the loop is gone).
-    #[error("database task failed")]
-    Task(#[from] LoopError),
-}
-
-/// A blog entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// Row id.
-    pub id: i64,
-    /// Who wrote it.
-    pub author: String,
-    /// The URL name, unique: `/entry/<slug>`.
-    pub slug: String,
-    /// The title.
-    pub title: String,
-    /// The text; blank lines separate paragraphs.
-    pub body: String,
-    /// When it was written (UTC, `YYYY-MM-DD HH:MM:SS`).
-    pub published: String,
-    /// When it was last changed.
-    pub updated: String,
-    /// `body` split into paragraphs, for the templates.
-    pub paragraphs: Vec<String>,
-}
-
-impl Entry {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        let body: String = row.get(4)?;
-        Ok(Self {
-            id: row.get(0)?,
-            author: row.get(1)?,
-            slug: row.get(2)?,
-            title: row.get(3)?,
-            paragraphs: paragraphs(&body),
-            body,
-            published: row.get(5)?,
-            updated: row.get(6)?,
-        })
-    }
-}
-
-/// Splits `text` at blank lines into trimmed, non-empty paragraphs.
-fn paragraphs(text: &str) -> Vec<String> {
-    let text = text.replace("\r\n", "\n");
-    text.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Tornado's demo's slug: lowercase ASCII letters and digits, other runs become `-`; `entry`
-/// when nothing is left.
-pub fn slugify(title: &str) -> String {
-    let mut slug = String::new();
-    for word in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if !slug.is_empty() {
-            slug.push('-');
-        }
-        slug.push_str(&word.to_ascii_lowercase());
-    }
-    if slug.is_empty() {
-        slug.push_str("entry");
-    }
-    slug
-}
-
-/// The blog's database: one SQLite connection behind a mutex, used only from the loop's
-/// executor threads (a blocking driver must not run on the loop).
-///
-/// Cheap to clone (clones share the connection). `Send + Sync`: the closures handed to the
-/// executor carry a clone to another thread.
-#[derive(Clone)]
-pub struct Db {
-    /// The connection. One is enough for a demo, and an in-memory database lives in exactly
-    /// one connection.
-    conn: Arc<Mutex<Connection>>,
+pub enum Db {
+    /// SQLite, on the loop's executor.
+    Sqlite(SqliteDb),
+    /// PostgreSQL, on the tokio bridge.
+    Postgres(PostgresDb),
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`,
-    /// and creates the schema.
+    /// Opens (creating if needed) the SQLite database at `path`, or an in-memory one for
+    /// `:memory:`, and applies the migrations it lacks.
     ///
     /// # Errors
     ///
-    /// SQLite's, if the file cannot be opened or the schema created.
+    /// SQLite's, if the file cannot be opened or the schema migrated.
     pub fn open(path: &Path) -> Result<Self, DbError> {
-        let conn = if path.as_os_str() == ":memory:" {
-            Connection::open_in_memory()?
-        } else {
-            Connection::open(path)?
-        };
-        conn.execute_batch(SCHEMA)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        SqliteDb::open(path).map(Self::Sqlite)
     }
 
-    /// An in-memory database (gone when the last clone is dropped).
+    /// An in-memory SQLite database (gone when the last clone is dropped).
     ///
     /// # Errors
     ///
@@ -176,131 +84,90 @@ impl Db {
         Self::open(Path::new(":memory:"))
     }
 
-    /// Runs `f` with the connection on the current loop's executor and awaits its result.
+    /// Connects to PostgreSQL and applies the migrations it lacks ([`PostgresDb::connect`]).
     ///
     /// # Errors
     ///
-    /// `f`'s error, or [`DbError::Task`] if the task panicked.
+    /// [`DbError::Unavailable`] if the server cannot be reached, [`DbError::Postgres`] if a
+    /// migration fails.
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future before the closure starts cancels it; a closure already running
-    /// finishes (a statement is never half done), its result discarded.
-    pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        let result = IOLoop::current()
-            .run_in_executor(move || {
-                // A panic in another call cannot leave a statement half done: the connection
-                // is still usable.
-                let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-                f(&mut conn)
-            })
-            .await?;
-        Ok(result?)
+    /// Dropping the future cancels the call; the migrations' transaction is rolled back.
+    pub async fn connect_postgres(config: tokio_postgres::Config) -> Result<Self, DbError> {
+        PostgresDb::connect(config).await.map(Self::Postgres)
     }
 
     /// The `limit` latest entries, newest first (all with `None`).
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// The backend's: [`DbError::Unavailable`] while PostgreSQL cannot be reached.
     ///
     /// # Cancel safety
     ///
-    /// As [`call`](Self::call).
+    /// A statement is never half done: a cancelled call is rolled back or finishes with its
+    /// result discarded.
     pub async fn latest(&self, limit: Option<usize>) -> Result<Vec<Entry>, DbError> {
-        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        self.call(move |conn| {
-            let mut statement = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM entries ORDER BY published DESC, id DESC LIMIT ?1"
-            ))?;
-            statement.query_map([limit], Entry::from_row)?.collect()
-        })
-        .await
+        match self {
+            Self::Sqlite(db) => db.latest(limit).await,
+            Self::Postgres(db) => db.latest(limit).await,
+        }
     }
 
     /// The entry at `slug`.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// As [`latest`](Self::latest).
     ///
     /// # Cancel safety
     ///
-    /// As [`call`](Self::call).
+    /// As [`latest`](Self::latest).
     pub async fn entry_by_slug(&self, slug: &str) -> Result<Option<Entry>, DbError> {
-        let slug = slug.to_owned();
-        self.call(move |conn| {
-            conn.query_row(
-                &format!("SELECT {COLUMNS} FROM entries WHERE slug = ?1"),
-                [slug],
-                Entry::from_row,
-            )
-            .optional()
-        })
-        .await
+        match self {
+            Self::Sqlite(db) => db.entry_by_slug(slug).await,
+            Self::Postgres(db) => db.entry_by_slug(slug).await,
+        }
     }
 
     /// The entry with `id`.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// As [`latest`](Self::latest).
     ///
     /// # Cancel safety
     ///
-    /// As [`call`](Self::call).
+    /// As [`latest`](Self::latest).
     pub async fn entry_by_id(&self, id: i64) -> Result<Option<Entry>, DbError> {
-        self.call(move |conn| {
-            conn.query_row(
-                &format!("SELECT {COLUMNS} FROM entries WHERE id = ?1"),
-                [id],
-                Entry::from_row,
-            )
-            .optional()
-        })
-        .await
+        match self {
+            Self::Sqlite(db) => db.entry_by_id(id).await,
+            Self::Postgres(db) => db.entry_by_id(id).await,
+        }
     }
 
     /// Adds an entry under a new slug made from its title (`-2` appended until unique, as
-    /// Tornado's demo); returns the slug.
+    /// Tornado's demo), in one transaction; returns the slug.
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// [`DbError::TitleTooLong`] for a title over [`MAX_TITLE_CHARS`] characters (nothing is
+    /// written), or as [`latest`](Self::latest).
     ///
     /// # Cancel safety
     ///
-    /// As [`call`](Self::call).
+    /// As [`latest`](Self::latest).
     pub async fn create_entry(
         &self,
         author: &str,
         title: &str,
         body: &str,
     ) -> Result<String, DbError> {
-        let (author, title, body) = (author.to_owned(), title.to_owned(), body.to_owned());
-        self.call(move |conn| {
-            let tx = conn.transaction()?;
-            let mut slug = slugify(&title);
-            while tx
-                .query_row("SELECT 1 FROM entries WHERE slug = ?1", [&slug], |_| Ok(()))
-                .optional()?
-                .is_some()
-            {
-                slug.push_str("-2");
-            }
-            tx.execute(
-                "INSERT INTO entries (author, slug, title, body) VALUES (?1, ?2, ?3, ?4)",
-                params![author, slug, title, body],
-            )?;
-            tx.commit()?;
-            Ok(slug)
-        })
-        .await
+        match self {
+            Self::Sqlite(db) => db.create_entry(author, title, body).await,
+            Self::Postgres(db) => db.create_entry(author, title, body).await,
+        }
     }
 
     /// Changes an entry's title and text (its slug stays); returns the slug, or `None` if
@@ -308,35 +175,34 @@ impl Db {
     ///
     /// # Errors
     ///
-    /// As [`call`](Self::call).
+    /// As [`create_entry`](Self::create_entry): the entry is unchanged on an error.
     ///
     /// # Cancel safety
     ///
-    /// As [`call`](Self::call).
+    /// As [`latest`](Self::latest).
     pub async fn update_entry(
         &self,
         id: i64,
         title: &str,
         body: &str,
     ) -> Result<Option<String>, DbError> {
-        let (title, body) = (title.to_owned(), body.to_owned());
-        self.call(move |conn| {
-            conn.query_row(
-                "UPDATE entries SET title = ?1, body = ?2, updated = CURRENT_TIMESTAMP \
-                 WHERE id = ?3 RETURNING slug",
-                params![title, body, id],
-                |row| row.get(0),
-            )
-            .optional()
-        })
-        .await
+        match self {
+            Self::Sqlite(db) => db.update_entry(id, title, body).await,
+            Self::Postgres(db) => db.update_entry(id, title, body).await,
+        }
     }
 }
 
-impl fmt::Debug for Db {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Db").finish_non_exhaustive()
+/// The page a database error gives, its cause kept for the log: 400 "Title Too Long", 503
+/// while the database is unavailable, 500 otherwise ([`DbError::status`]).
+fn http_error(error: DbError) -> HTTPError {
+    let status = error.status();
+    let title_too_long = matches!(error, DbError::TitleTooLong(_));
+    let mut http = HTTPError::with_source(status, error);
+    if title_too_long {
+        http.set_reason("Title Too Long");
     }
+    http
 }
 
 /// The blog application's configuration.
@@ -566,7 +432,8 @@ impl BlogHandler {
                 self.blog
                     .db
                     .entry_by_id(id)
-                    .await?
+                    .await
+                    .map_err(http_error)?
                     .ok_or_else(|| HTTPError::new(404))?,
             ),
             None => None,
@@ -587,11 +454,16 @@ impl BlogHandler {
                 .blog
                 .db
                 .update_entry(id, &title, &body)
-                .await?
+                .await
+                .map_err(http_error)?
                 .ok_or_else(|| HTTPError::new(404))?,
             None => {
                 let author = cx.current_user::<String>().cloned().unwrap_or_default();
-                self.blog.db.create_entry(&author, &title, &body).await?
+                self.blog
+                    .db
+                    .create_entry(&author, &title, &body)
+                    .await
+                    .map_err(http_error)?
             }
         };
         cx.redirect(&format!("/entry/{slug}"))?;
@@ -641,11 +513,16 @@ impl RequestHandler for BlogHandler {
     async fn get(&mut self, cx: &mut Context) -> Result<(), HTTPError> {
         match self.page {
             Page::Home => {
-                let entries = self.blog.db.latest(Some(HOME_ENTRIES)).await?;
+                let entries = self
+                    .blog
+                    .db
+                    .latest(Some(HOME_ENTRIES))
+                    .await
+                    .map_err(http_error)?;
                 cx.render("home.html", Entries { entries })?;
             }
             Page::Archive => {
-                let entries = self.blog.db.latest(None).await?;
+                let entries = self.blog.db.latest(None).await.map_err(http_error)?;
                 cx.render("archive.html", Entries { entries })?;
             }
             Page::Entry => {
@@ -654,7 +531,8 @@ impl RequestHandler for BlogHandler {
                     .blog
                     .db
                     .entry_by_slug(&slug)
-                    .await?
+                    .await
+                    .map_err(http_error)?
                     .ok_or_else(|| HTTPError::new(404))?;
                 cx.render("entry.html", EntryPage { entry })?;
             }
@@ -685,14 +563,6 @@ impl RequestHandler for BlogHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs_and_paragraphs() {
-        assert_eq!(slugify("Hello, World!"), "hello-world");
-        assert_eq!(slugify("  Ünïcode & <b>tags</b> 2 "), "n-code-b-tags-b-2");
-        assert_eq!(slugify("!!!"), "entry");
-        assert_eq!(paragraphs("a\nb\r\n\r\n\n\nc  "), ["a\nb", "c"]);
-    }
 
     #[test]
     fn password_comparison() {
