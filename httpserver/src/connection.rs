@@ -66,6 +66,7 @@ pub(crate) fn serve(
         stream: Rc::clone(&stream),
         idle: Cell::new(true),
         served: Cell::new(false),
+        accepted: coarse_now(),
         idle_since: Cell::new(server.idle_sequence()),
     });
     drop(stream);

@@ -27,6 +27,12 @@ pub struct HTTPServerOptions {
     /// How long a connection may wait for the first byte of a request, the first one included
     /// (default 60 s). Then it closes silently.
     pub idle_connection_timeout: Duration,
+    /// How long a connection just accepted is protected while its client sends the first
+    /// request (default 1 s): a graceful shutdown answers a first request that arrives within
+    /// it (and the shutdown's grace) instead of closing the connection, and at
+    /// `max_connections` the server closes only idle connections that are older. After it, a
+    /// silent new connection counts as idle, as a keep-alive one does.
+    pub first_request_grace: Duration,
     /// The absolute deadline for a whole request head from its first byte (default 30 s,
     /// against slowloris). Then the connection closes silently.
     pub header_timeout: Duration,
@@ -93,6 +99,7 @@ impl Default for HTTPServerOptions {
         Self {
             limits: Limits::default(),
             idle_connection_timeout: Duration::from_secs(60),
+            first_request_grace: Duration::from_secs(1),
             header_timeout: Duration::from_secs(30),
             body_inactivity_timeout: Duration::from_secs(60),
             body_timeout: None,
@@ -117,6 +124,7 @@ impl fmt::Debug for HTTPServerOptions {
         f.debug_struct("HTTPServerOptions")
             .field("limits", &self.limits)
             .field("idle_connection_timeout", &self.idle_connection_timeout)
+            .field("first_request_grace", &self.first_request_grace)
             .field("header_timeout", &self.header_timeout)
             .field("body_inactivity_timeout", &self.body_inactivity_timeout)
             .field("body_timeout", &self.body_timeout)

@@ -16,10 +16,6 @@ use crate::request::{HTTPServerRequest, RequestContext};
 use crate::response::ResponseWriter;
 use crate::shared::ServerShared;
 
-/// How long a graceful shutdown waits for the first request of a connection accepted just
-/// before it (whose client is sending): long enough for a request already on its way.
-const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
-
 /// An HTTP/1.1 server (Tornado's `HTTPServer`): each request goes to `handler` with a
 /// [`ResponseWriter`].
 ///
@@ -186,8 +182,9 @@ impl HTTPServer {
     /// in-flight requests finish (their connections close after the response) until `grace`
     /// has passed, then closes whatever is left. Returns how many connections had to be cut.
     /// A connection accepted but still without its first request is not idle at once: its
-    /// client has just connected and is likely sending, so a first request arriving within a
-    /// second (and the grace) is answered too; a connection silent that long is closed.
+    /// client has just connected and is likely sending, so a first request arriving within
+    /// [`first_request_grace`](HTTPServerOptions::first_request_grace) (1 s; and the grace) is
+    /// answered too; a connection silent that long is closed.
     ///
     /// # Cancel safety
     ///
@@ -204,7 +201,9 @@ impl HTTPServer {
         }
         // New connections get a moment to send their first request; then those still silent
         // are closed like idle ones, and the rest of the grace is for requests in flight.
-        let first_requests = typhoon_ioloop::deadline_after(now, FIRST_REQUEST_GRACE).min(deadline);
+        let first_requests =
+            typhoon_ioloop::deadline_after(now, self.shared.options.first_request_grace)
+                .min(deadline);
         for wait_until in [first_requests, deadline] {
             self.shared.drained.clear();
             if self.shared.connections.borrow().is_empty() {
@@ -229,6 +228,15 @@ impl HTTPServer {
         rest.len()
     }
 }
+
+/// Two handles are equal when they are the same server (clones of one another).
+impl PartialEq for HTTPServer {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl Eq for HTTPServer {}
 
 impl fmt::Debug for HTTPServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

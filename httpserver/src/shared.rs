@@ -20,10 +20,12 @@ pub(crate) struct ConnectionHandle {
     pub(crate) stream: Rc<IOStream>,
     /// Waiting for the next request (nothing in flight).
     pub(crate) idle: Cell<bool>,
-    /// A request head has arrived on it: until then the connection is new, not idle, and a
-    /// graceful shutdown waits for its first request (within the grace) instead of closing it,
-    /// since its client has just connected and is sending.
+    /// A request head has arrived on it: until then the connection is new, and for
+    /// `first_request_grace` after `accepted` neither a graceful shutdown nor `max_connections`
+    /// closes it, since its client has just connected and is sending.
     pub(crate) served: Cell<bool>,
+    /// When it was accepted (the loop's iteration time).
+    pub(crate) accepted: std::time::Instant,
     /// When it last went idle, as a server-wide sequence number (a counter, not a clock read):
     /// at `max_connections` the server closes the connection idle longest, the smallest, to
     /// make room (nginx's reusable connections).
@@ -89,8 +91,9 @@ impl ServerShared {
     }
 
     /// At `max_connections`, closes the keep-alive connection that has been idle longest
-    /// (never `newcomer`, nor one with a request already buffered, nor a new one still
-    /// waiting for its first request, whose client is sending it), so that the accept loop,
+    /// (never `newcomer`, nor one with a request already buffered, nor one accepted less than
+    /// `first_request_grace` ago that has not sent its first request yet: its client is
+    /// sending it), so that the accept loop,
     /// paused at the cap, takes the next client instead of leaving it in the backlog until an
     /// idle timeout (nginx reuses idle keep-alive connections the same way).
     pub(crate) fn make_room(&self, newcomer: usize) {
@@ -103,8 +106,9 @@ impl ServerShared {
             .filter(|&(key, handle)| {
                 key != newcomer
                     && handle.idle.get()
-                    && handle.served.get()
                     && handle.stream.read_buffer().is_empty()
+                    && (handle.served.get()
+                        || handle.accepted.elapsed() >= self.options.first_request_grace)
             })
             .min_by_key(|(_, handle)| handle.idle_since.get())
             .map(|(_, handle)| Rc::clone(handle));

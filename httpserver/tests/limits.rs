@@ -188,3 +188,75 @@ fn tls_handshake_timeout_drops_a_silent_client() {
         assert_eq!(server.tcp_server().live_connections(), Some(0));
     });
 }
+
+/// A server whose `first_request_grace` is `grace`, at most 2 connections, answering "served".
+fn two_slot_server(grace: Duration) -> (HTTPServer, std::net::SocketAddr) {
+    let options = HTTPServerOptions {
+        max_connections: 2,
+        first_request_grace: grace,
+        ..HTTPServerOptions::default()
+    };
+    let server = HTTPServer::with_options(
+        |_request, mut response| async move { response.write(b"served") },
+        options,
+    );
+    let addr = server.listen(0, Some("127.0.0.1")).expect("listen")[0];
+    (server, addr)
+}
+
+/// Connects and waits until the server has registered the connection as its `n`th.
+async fn silent_connection(
+    server: &HTTPServer,
+    addr: std::net::SocketAddr,
+    n: usize,
+) -> typhoon_iostream::IOStream {
+    let stream = connect(addr).await;
+    while server.connection_count() < n {
+        typhoon_ioloop::yield_now().await;
+    }
+    stream
+}
+
+/// One request on a new connection.
+async fn served(addr: std::net::SocketAddr) -> String {
+    let stream = connect(addr).await;
+    stream
+        .write(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    read_response(&stream, false).await.text()
+}
+
+/// `first_request_grace` protects a connection just accepted from `max_connections`'
+/// eviction while its client sends the first request.
+#[test]
+fn max_connections_spares_a_new_connection_within_its_first_request_grace() {
+    run_test(async {
+        let (server, addr) = two_slot_server(Duration::from_secs(30));
+        let young = silent_connection(&server, addr, 1).await;
+        assert_eq!(served(addr).await, "served");
+        assert!(
+            timeout(Duration::from_millis(50), young.read_bytes(1, false))
+                .await
+                .is_err(),
+            "a connection within its first-request grace was evicted"
+        );
+    });
+}
+
+/// After its `first_request_grace`, a silent connection is closed to make room, as an idle
+/// keep-alive one is: silent clients cannot hold the slots (slowloris).
+#[test]
+fn max_connections_evicts_a_silent_new_connection_once_its_first_request_grace_is_over() {
+    run_test(async {
+        let (server, addr) = two_slot_server(Duration::from_millis(50));
+        let old = silent_connection(&server, addr, 1).await;
+        // The time passing is what is awaited.
+        typhoon_ioloop::sleep(Duration::from_millis(100)).await;
+        assert_eq!(served(addr).await, "served");
+        let closed = timeout(Duration::from_secs(5), old.read_until_close())
+            .await
+            .expect("the silent connection was not closed to make room");
+        assert!(closed.map(|rest| rest.is_empty()).unwrap_or(true));
+    });
+}

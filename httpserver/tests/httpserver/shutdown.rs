@@ -235,7 +235,11 @@ fn client_reset_mid_request_is_cleaned_up() {
 #[test]
 fn graceful_shutdown_answers_the_first_request_of_a_new_connection() {
     run_test(async {
-        let (server, addr) = serve(HTTPServerOptions::default());
+        let (server, addr) = serve(HTTPServerOptions {
+            // However slow this test runs, its request arrives within the grace.
+            first_request_grace: Duration::from_secs(30),
+            ..HTTPServerOptions::default()
+        });
         let fresh = connect(addr).await;
         // Accepted (the server counts it) before the shutdown starts.
         while server.connection_count() == 0 {
@@ -255,5 +259,29 @@ fn graceful_shutdown_answers_the_first_request_of_a_new_connection() {
         assert_eq!(response.header("Connection").as_deref(), Some("close"));
         assert!(fresh.read_until_close().await.expect("eof").is_empty());
         assert_eq!(shutdown.await.expect("shutdown"), 0);
+    });
+}
+
+/// A new connection that stays silent is closed once `first_request_grace` is over: the
+/// shutdown does not wait the whole grace for it.
+#[test]
+fn graceful_shutdown_closes_a_silent_new_connection_after_its_first_request_grace() {
+    run_test(async {
+        let (server, addr) = serve(HTTPServerOptions {
+            first_request_grace: Duration::from_millis(100),
+            ..HTTPServerOptions::default()
+        });
+        let silent = connect(addr).await;
+        while server.connection_count() == 0 {
+            typhoon_ioloop::yield_now().await;
+        }
+        let begun = std::time::Instant::now();
+        let cut = server.shutdown(Duration::from_secs(30)).await;
+        assert_eq!(cut, 0, "closed as idle, not cut at the end of the grace");
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "the shutdown waited for the silent connection"
+        );
+        assert!(silent.read_until_close().await.expect("eof").is_empty());
     });
 }
