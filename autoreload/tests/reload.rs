@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-/// The built `reload_probe` example, beside this test's binary (`target/<profile>/examples`).
+/// The built `reload_probe` example, beside this test's binary (`target/<profile>/examples`):
+/// `cargo test -p typhoon-autoreload` builds it; a run of one test target alone needs
+/// `cargo build -p typhoon-autoreload --example reload_probe` first.
 fn probe() -> PathBuf {
     let test = std::env::current_exe().expect("test binary");
     let profile = test
@@ -70,7 +72,7 @@ impl Drop for Probe {
 
 #[test]
 fn zero_refused_connections_across_three_binary_swaps() {
-    let built = std::fs::read(probe()).expect("the reload_probe example is built with the tests");
+    let built = std::fs::read(probe()).expect("the reload_probe example: build it with `cargo build -p typhoon-autoreload --example reload_probe`");
     let dir = std::env::temp_dir().join(format!("typhoon-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let exe = dir.join("reload_probe");

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// The built `reload_probe` example, beside this test's binary (`target/<profile>/examples`).
+/// The built `reload_probe` example, beside this test's binary (`target/<profile>/examples`):
+/// `cargo test -p typhoon-autoreload` builds it; a run of one test target alone needs
+/// `cargo build -p typhoon-autoreload --example reload_probe` first.
 fn probe() -> PathBuf {
     let test = std::env::current_exe().expect("test binary");
     let profile = test
@@ -27,12 +29,16 @@ fn a_socket_passed_by_systemd_is_served() {
     // Inherited by the child: the one flag exec looks at.
     let flags = rustix::io::fcntl_getfd(&listener).expect("getfd");
     rustix::io::fcntl_setfd(&listener, flags - rustix::io::FdFlags::CLOEXEC).expect("setfd");
-    let mut child = Command::new(probe())
+    // `LISTEN_PID` names the process the sockets are for: the shell's pid, which `exec` keeps,
+    // as systemd-socket-activate does.
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(r#"LISTEN_PID=$$ exec "$0" "$@""#)
+        .arg(probe())
         .args([format!("--port={port}"), "--logging=warning".to_owned()])
         // systemd would put the socket at fd 3; `LISTEN_FDS_FIRST_FD` names where it is.
         .env("LISTEN_FDS", "1")
         .env("LISTEN_FDS_FIRST_FD", listener.as_raw_fd().to_string())
-        .env_remove("LISTEN_PID")
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the probe");

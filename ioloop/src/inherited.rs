@@ -20,14 +20,17 @@ static TAKEN: AtomicBool = AtomicBool::new(false);
 /// Two protocols are read:
 ///
 /// - **systemd's socket activation** (also systemfd's): `LISTEN_FDS=n` sockets starting at fd
-///   `LISTEN_FDS_FIRST_FD` (default 3), for the process `LISTEN_PID` (when set, it must be this
-///   process; systemfd with `--no-pid` leaves it out);
+///   `LISTEN_FDS_FIRST_FD` (default 3), for the process `LISTEN_PID`, which must be this one
+///   (systemfd's `--no-pid`, which leaves it out, is not accepted: see below);
 /// - **Typhoon's reload** (`typhoon-autoreload`): `TYPHOON_LISTEN_FDS=7,8` for the process
 ///   `TYPHOON_LISTEN_PID`, which must be this one (an `exec` keeps the pid).
 ///
-/// Only fds that are open, listening stream sockets are taken; anything else named is left
-/// alone. A child process that inherits the variables but not the sockets (they are
-/// close-on-exec again) finds nothing, or is told apart by the pid.
+/// Only fds that are open, listening TCP (IPv4 or IPv6) stream sockets are taken; anything
+/// else named (a Unix-domain socket, a closed fd) is left alone. Both protocols name the
+/// process the sockets are for: a child that inherits the variables but not the sockets (they
+/// are close-on-exec again) is another pid and takes nothing, so no fd it opened itself can be
+/// taken for an inherited one. The variables stay set (removing them is `unsafe` in this
+/// edition); the pid check is what makes them harmless.
 ///
 /// # Examples
 ///
@@ -42,14 +45,15 @@ pub fn take_inherited_listeners() -> Vec<OwnedFd> {
     let pid = rustix::process::getpid().as_raw_nonzero().get();
     let mut fds = Vec::new();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    // systemd's: LISTEN_PID, when set, must name this process.
+    // systemd's: LISTEN_PID must name this process. Without it, a child that inherited the
+    // variables (but not the sockets) could take an fd of its own for an inherited one.
     if let Some(count) = var("LISTEN_FDS").and_then(|n| n.trim().parse::<RawFd>().ok())
-        && var("LISTEN_PID").is_none_or(|p| p.trim().parse::<i32>().ok() == Some(pid))
+        && var("LISTEN_PID").and_then(|p| p.trim().parse::<i32>().ok()) == Some(pid)
     {
         let first = var("LISTEN_FDS_FIRST_FD")
             .and_then(|n| n.trim().parse::<RawFd>().ok())
             .unwrap_or(3);
-        fds.extend((0..count.clamp(0, 1024)).map(|i| first + i));
+        fds.extend((0..count.clamp(0, 1024)).filter_map(|i| first.checked_add(i)));
     }
     // Typhoon's: always for this very process.
     if let Some(list) = var(TYPHOON_LISTEN_FDS)

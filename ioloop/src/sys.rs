@@ -89,13 +89,15 @@ impl<S: AsFd> std::fmt::Debug for Registration<S> {
     }
 }
 
-/// Takes ownership of `fd` if it is an open, listening stream socket; `None` (touching nothing)
-/// otherwise.
+/// Takes ownership of `fd` if it is an open, listening TCP stream socket (IPv4 or IPv6);
+/// `None` (touching nothing) otherwise.
 ///
 /// Only [`inherited::take_inherited_listeners`](crate::inherited) calls it, once per process,
-/// with the fds the socket-activation environment names: the parent (systemd, systemfd, or this
-/// process before it re-executed itself) left them open for this process, and no Rust value of
-/// this process owns them, since nothing in it opened them.
+/// with the fds the socket-activation environment names for this very process (its pid): the
+/// parent (systemd, or this process before it re-executed itself) left them open across
+/// `exec`, so they were open before this program ran any code, and nothing in it can have
+/// opened an fd of the same number while they stay open; no Rust value of this process owns
+/// them.
 pub(crate) fn adopt_inherited_listener(fd: RawFd) -> Option<OwnedFd> {
     if fd < 0 {
         return None;
@@ -106,7 +108,12 @@ pub(crate) fn adopt_inherited_listener(fd: RawFd) -> Option<OwnedFd> {
     let stat = rustix::fs::fstat(borrowed).ok()?;
     let is_socket =
         rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Socket;
+    let inet = matches!(
+        rustix::net::sockopt::socket_domain(borrowed).ok()?,
+        rustix::net::AddressFamily::INET | rustix::net::AddressFamily::INET6
+    );
     if !is_socket
+        || !inet
         || rustix::net::sockopt::socket_type(borrowed).ok()? != rustix::net::SocketType::STREAM
         || !rustix::net::sockopt::socket_acceptconn(borrowed).ok()?
     {
