@@ -135,6 +135,15 @@ pub enum AuthError {
         /// What is wrong.
         reason: String,
     },
+    /// Something this crate keeps in a cookie could not be encoded.
+    #[error("could not encode {what}")]
+    Encode {
+        /// What it was.
+        what: &'static str,
+        /// serde_json's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The handler's cookies could not be set or read (no `cookie_secret`, say).
     #[error("could not set the sign-in cookie")]
     Cookie {
@@ -173,7 +182,10 @@ impl AuthError {
             | Self::SubjectMismatch => 403,
             Self::Timeout { .. } => 504,
             Self::Http { .. } | Self::InvalidJson { .. } | Self::MissingField { .. } => 502,
-            Self::Config { .. } | Self::Cookie { .. } | Self::Random { .. } => 500,
+            Self::Config { .. }
+            | Self::Cookie { .. }
+            | Self::Random { .. }
+            | Self::Encode { .. } => 500,
         }
     }
 

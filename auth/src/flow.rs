@@ -81,8 +81,9 @@ fn cookie_options(cx: &Context) -> CookieOptions {
 
 /// Sets the signed flow cookie `name`.
 pub(crate) fn set_flow_cookie(cx: &mut Context, name: &str, flow: &FlowState) -> Result<()> {
-    let value = serde_json::to_vec(flow).map_err(|_| AuthError::Config {
-        reason: "the sign-in state cannot be serialized".to_owned(),
+    let value = serde_json::to_vec(flow).map_err(|source| AuthError::Encode {
+        what: "the sign-in state",
+        source,
     })?;
     let options = cookie_options(cx);
     cx.set_signed_cookie_with(name, value, &options)?;

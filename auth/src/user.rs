@@ -184,8 +184,9 @@ pub struct SessionUser {
 ///
 /// [`AuthError::Cookie`](crate::AuthError::Cookie) without a `cookie_secret`.
 pub fn set_user_cookie(cx: &mut Context, name: &str, user: &SessionUser) -> crate::Result<()> {
-    let json = serde_json::to_vec(user).map_err(|_| crate::AuthError::Config {
-        reason: "the session user cannot be serialized".to_owned(),
+    let json = serde_json::to_vec(user).map_err(|source| crate::AuthError::Encode {
+        what: "the session user",
+        source,
     })?;
     cx.set_signed_cookie(name, json)?;
     Ok(())

@@ -61,11 +61,14 @@ use crate::reexec::NextProcess;
 use crate::watch::{Stamp, Watched};
 
 /// How long the old program lets requests in flight finish before the `exec`
-/// ([`set_drain_grace`]).
-pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// ([`set_drain_grace`]): short, since connections made meanwhile wait for the new program, and
+/// a long-poll or a WebSocket (closed with 1001 by the drain) should not hold every reload.
+pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// Whether a loop of this process runs the checks.
 static STARTED: AtomicBool = AtomicBool::new(false);
+/// Whether [`disable`] was called.
+static DISABLED: AtomicBool = AtomicBool::new(false);
 
 /// What this loop's autoreload knows.
 #[derive(Default)]
@@ -106,9 +109,21 @@ pub fn add_reload_hook(hook: impl FnOnce() + 'static) {
 }
 
 /// Passes `server`'s listening sockets to the next program, and lets its requests in flight
-/// finish before the `exec`. Register every server of the loop that calls [`start`].
+/// finish before the `exec`. Register every server of the loop that calls [`start`]; a server
+/// registered twice counts once.
 pub fn serve(server: &HTTPServer) {
-    STATE.with_borrow_mut(|state| state.servers.push(server.clone()));
+    STATE.with_borrow_mut(|state| {
+        if !state.servers.contains(server) {
+            state.servers.push(server.clone());
+        }
+    });
+}
+
+/// Turns autoreload off for this process: [`start`] does nothing from now on. Test harnesses
+/// call it (`typhoon-testing` does), since a test binary is no program to re-execute even when
+/// the app under test is in debug mode.
+pub fn disable() {
+    DISABLED.store(true, Ordering::SeqCst);
 }
 
 /// How long requests in flight may take to finish before the `exec` (default
@@ -119,7 +134,7 @@ pub fn set_drain_grace(grace: Duration) {
 
 /// Whether autoreload is checking, in this process.
 pub fn is_running() -> bool {
-    STARTED.load(Ordering::SeqCst)
+    STARTED.load(Ordering::SeqCst) && !DISABLED.load(Ordering::SeqCst)
 }
 
 /// Starts checking, every `check_time` on the current loop, whether the running executable
@@ -135,6 +150,9 @@ pub fn is_running() -> bool {
 /// [`AutoreloadError::CurrentExe`] when the executable's path is unknown,
 /// [`AutoreloadError::OtherThread`] when another thread of this process started it.
 pub fn start(check_time: Duration) -> Result<(), AutoreloadError> {
+    if DISABLED.load(Ordering::SeqCst) {
+        return Ok(());
+    }
     if typhoon_iostream::process::task_id().is_some() {
         tracing::info!(target: "typhoon::general", "autoreload is off in forked children");
         return Ok(());

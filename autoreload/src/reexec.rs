@@ -59,15 +59,6 @@ pub(crate) async fn reload(
             tracing::error!(target: "typhoon::application", "a reload hook panicked");
         }
     }
-    for socket in &sockets {
-        // Inherited by the next program: the one flag `exec` looks at.
-        let cleared = rustix::io::fcntl_getfd(socket).and_then(|flags| {
-            rustix::io::fcntl_setfd(socket, flags - rustix::io::FdFlags::CLOEXEC)
-        });
-        if let Err(errno) = cleared {
-            return AutoreloadError::Sockets(errno.into());
-        }
-    }
     let fds: Vec<String> = sockets
         .iter()
         .map(|socket| socket.as_raw_fd().to_string())
@@ -77,6 +68,11 @@ pub(crate) async fn reload(
     let _ = std::io::stderr().flush();
     let mut last = None;
     for _ in 0..EXEC_ATTEMPTS {
+        // Inherited by the next program (the one flag `exec` looks at), and only for the
+        // attempt: between attempts the loop runs, and a program it starts must not get them.
+        if let Err(errno) = set_inheritable(&sockets, true) {
+            return AutoreloadError::Sockets(errno.into());
+        }
         let error = Command::new(&next.exe)
             .args(&next.args)
             .env(TYPHOON_LISTEN_FDS, fds.join(","))
@@ -88,6 +84,9 @@ pub(crate) async fn reload(
             .exec();
         tracing::debug!(target: "typhoon::general", %error, "reload: exec failed; retrying");
         last = Some(error);
+        if let Err(errno) = set_inheritable(&sockets, false) {
+            return AutoreloadError::Sockets(errno.into());
+        }
         sleep(EXEC_RETRY).await;
     }
     drop(sockets);
@@ -95,4 +94,18 @@ pub(crate) async fn reload(
         exe: next.exe.clone(),
         source: last.unwrap_or_else(|| std::io::Error::other("no attempt made")),
     }
+}
+
+/// Clears (`true`) or sets again (`false`) close-on-exec on `sockets`.
+fn set_inheritable(sockets: &[TcpListener], inheritable: bool) -> rustix::io::Result<()> {
+    for socket in sockets {
+        let flags = rustix::io::fcntl_getfd(socket)?;
+        let flags = if inheritable {
+            flags - rustix::io::FdFlags::CLOEXEC
+        } else {
+            flags | rustix::io::FdFlags::CLOEXEC
+        };
+        rustix::io::fcntl_setfd(socket, flags)?;
+    }
+    Ok(())
 }

@@ -32,12 +32,15 @@ pub struct AsyncHTTPTestServer {
 }
 
 impl AsyncHTTPTestServer {
-    /// Serves `app` over plain HTTP.
+    /// Serves `app` over plain HTTP. Autoreload is turned off for the process (a test binary
+    /// is no program to re-execute), whatever `Settings::debug` says.
     ///
     /// # Panics
     ///
     /// If the port cannot be bound.
     pub fn new(app: Application) -> Self {
+        // An app in debug mode would start autoreload on the test binary.
+        typhoon_autoreload::disable();
         Self::serve(app.into_server(), "http")
     }
 
@@ -49,6 +52,7 @@ impl AsyncHTTPTestServer {
     ///
     /// If the port cannot be bound.
     pub fn new_tls(app: Application) -> Self {
+        typhoon_autoreload::disable();
         let mut options = app.server_options();
         options.tls = Some(crate::tls::server_config());
         Self::serve(app.into_server_with(options), "https")

@@ -525,9 +525,11 @@ impl Application {
             HTTPServer::with_options(move |request, writer| self.handle(request, writer), options);
         #[cfg(feature = "autoreload")]
         if autoreloads {
-            typhoon_autoreload::serve(&server);
-            if let Err(error) = typhoon_autoreload::start(AUTORELOAD_CHECK_TIME) {
-                tracing::warn!(target: "typhoon::general", %error, "autoreload is off");
+            match typhoon_autoreload::start(AUTORELOAD_CHECK_TIME) {
+                Ok(()) => typhoon_autoreload::serve(&server),
+                Err(error) => {
+                    tracing::warn!(target: "typhoon::general", %error, "autoreload is off");
+                }
             }
         }
         server

@@ -72,6 +72,10 @@ pub enum WebError {
     /// `static_url` without a `static_path` setting.
     #[error("static_url needs the static_path setting")]
     NoStaticPath,
+    /// The page has no `</head>` or `</body>` to put its UI modules' resources before (Tornado's
+    /// `render` fails the same way).
+    #[error("the page has no {0} for its UI modules' resources")]
+    NoPlaceForResources(&'static str),
     /// A UI module's CSS or JavaScript file has no URL: `static_url` refused it (no
     /// `static_path` setting, or a path outside it).
     #[error("no static URL for {path:?}: {refusal}")]

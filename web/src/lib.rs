@@ -75,7 +75,7 @@
 //! | `json` | [`Context::write_json`] for serde values (serde_json); with `template`, the templates' `json_encode` | Yes |
 //! | `template` | [`Context::render`] / [`Context::render_string`] with `typhoon-template`: the request's namespace (`handler`, `request`, `current_user`, `xsrf_form_html`), the `get_template_namespace` hook, and [`UIModule`]s (`{{ module("Entry", entry) }}`, [`Application::ui_module`]) | Yes |
 //! | `locale` | Tornado's locales with `typhoon-locale`: [`Context::locale`], `get_browser_locale`, the `get_user_locale` hook, [`Application::translations`], and `_`, `pgettext` and `locale` in templates | Yes |
-//! | `autoreload` | `Settings::autoreload` (on with `debug`): a rebuilt binary re-executes itself, keeping the listening sockets and draining the old connections, so no client is refused (`typhoon-autoreload`) | Yes |
+//! | `autoreload` | `Settings::autoreload` (on with `debug`): a rebuilt binary re-executes itself, keeping the TCP listening sockets of its loop and draining the old connections, so no client of them is refused (`typhoon-autoreload`) | Yes |
 //! | `gzip` | `Settings::compress_response` (gzip and deflate responses) and `Settings::server.decompress_request` (gzip request bodies, forwards to `typhoon-httpserver/gzip`); flate2, pure Rust | No |
 //! | `tls` | HTTPS through `Settings::server.tls` (forwards to `typhoon-httpserver/tls`) | No |
 //!

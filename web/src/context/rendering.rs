@@ -110,9 +110,11 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// As [`render_string`](Self::render_string), and
+    /// As [`render_string`](Self::render_string);
     /// [`WebError::StaticUrl`](crate::WebError::StaticUrl) when a module names a relative
-    /// file that `static_url` refuses (no `static_path` setting, or a path outside it).
+    /// file that `static_url` refuses (no `static_path` setting, or a path outside it);
+    /// [`WebError::NoPlaceForResources`](crate::WebError::NoPlaceForResources) when the
+    /// modules have resources for a `</head>` or `</body>` the page lacks (as Tornado's).
     #[cfg(feature = "template")]
     #[cfg_attr(docsrs, doc(cfg(feature = "template")))]
     pub fn render<S: serde::Serialize>(&mut self, name: &str, ctx: S) -> Result<()> {
@@ -130,46 +132,51 @@ impl Context {
     /// markup, in Tornado's order and places.
     #[cfg(feature = "template")]
     fn insert_resources(&self, html: &mut String, resources: &Resources) -> Result<()> {
-        let mut missing = false;
+        let mut missing = None;
         if !resources.javascript_files.is_empty() {
             let links = self.linked(&resources.javascript_files, |url| {
                 format!("<script src=\"{url}\" type=\"text/javascript\"></script>")
             })?;
-            missing |= !insert_before(html, "</body>", true, &links);
+            missing =
+                missing.or((!insert_before(html, "</body>", true, &links)).then_some("</body>"));
         }
         if !resources.embedded_javascript.is_empty() {
             let script = format!(
                 "<script type=\"text/javascript\">\n//<![CDATA[\n{}\n//]]>\n</script>",
                 resources.embedded_javascript.join("\n")
             );
-            missing |= !insert_before(html, "</body>", true, &script);
+            missing =
+                missing.or((!insert_before(html, "</body>", true, &script)).then_some("</body>"));
         }
         if !resources.css_files.is_empty() {
             let links = self.linked(&resources.css_files, |url| {
                 format!("<link href=\"{url}\" type=\"text/css\" rel=\"stylesheet\"/>")
             })?;
-            missing |= !insert_before(html, "</head>", false, &links);
+            missing =
+                missing.or((!insert_before(html, "</head>", false, &links)).then_some("</head>"));
         }
         if !resources.embedded_css.is_empty() {
             let style = format!(
                 "<style type=\"text/css\">\n{}\n</style>",
                 resources.embedded_css.join("\n")
             );
-            missing |= !insert_before(html, "</head>", false, &style);
+            missing =
+                missing.or((!insert_before(html, "</head>", false, &style)).then_some("</head>"));
         }
         if !resources.html_head.is_empty() {
-            missing |= !insert_before(html, "</head>", false, &resources.html_head.concat());
+            let head = resources.html_head.concat();
+            missing =
+                missing.or((!insert_before(html, "</head>", false, &head)).then_some("</head>"));
         }
         if !resources.html_body.is_empty() {
-            missing |= !insert_before(html, "</body>", false, &resources.html_body.concat());
+            let body = resources.html_body.concat();
+            missing =
+                missing.or((!insert_before(html, "</body>", false, &body)).then_some("</body>"));
         }
-        if missing {
-            tracing::warn!(
-                target: "typhoon::application",
-                "UI module resources left out: the page has no </head> or </body>"
-            );
+        match missing {
+            Some(marker) => Err(WebError::NoPlaceForResources(marker)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The files' tags, each URL once, in order; relative paths through `static_url`.

@@ -273,17 +273,18 @@ impl StaticFile {
     ///
     /// # Errors
     ///
-    /// 404 if it cannot be opened, 403 if it is not a regular file (it is checked before
-    /// opening, since opening a FIFO would block).
+    /// 404 if it does not exist, 403 if it may not be read or is not a regular file (it is
+    /// checked before opening, since opening a FIFO would block), 500 with the cause for any
+    /// other failure (an I/O error).
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, HTTPError> {
         let path = path.into();
         let not_a_file =
             || HTTPError::with_log_message(403, format!("{} is not a file", path.display()));
-        let before = std::fs::metadata(&path).map_err(|_| HTTPError::new(404))?;
+        let before = std::fs::metadata(&path).map_err(open_error)?;
         if !before.is_file() {
             return Err(not_a_file());
         }
-        let file = std::fs::File::open(&path).map_err(|_| HTTPError::new(404))?;
+        let file = std::fs::File::open(&path).map_err(open_error)?;
         let metadata = file.metadata()?;
         if !metadata.is_file() {
             return Err(not_a_file());
@@ -509,6 +510,16 @@ fn sha256_version(path: &Path, max: u64) -> std::io::Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(&hasher.finalize()[..16]))
+}
+
+/// The answer to a static file that cannot be opened: 404 if it is missing, 403 if it may not
+/// be read, else 500 keeping the cause.
+fn open_error(error: std::io::Error) -> HTTPError {
+    match error.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => HTTPError::new(404),
+        std::io::ErrorKind::PermissionDenied => HTTPError::with_source(403, error),
+        _ => HTTPError::with_source(500, error),
+    }
 }
 
 #[cfg(test)]
