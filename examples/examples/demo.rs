@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = DemoConfig::new()?;
     config.loops = loops.get().max(1);
     config.sleep = sleep.get();
+    config.debug = debug.get();
     if !certfile.get().as_os_str().is_empty() {
         config.tls = Some(typhoon_iostream::tls::server_config_from_pem_files(
             certfile.get(),

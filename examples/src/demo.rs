@@ -40,6 +40,9 @@ pub struct DemoConfig {
     pub cookie_secret: String,
     /// TLS for every port (`https://` links), from PEM files.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Debug mode for the chat and the blog (templates reloaded, error chains on 500 pages);
+    /// with [`Demo::autoreload`], `--debug`.
+    pub debug: bool,
 }
 
 impl std::fmt::Debug for DemoConfig {
@@ -49,6 +52,7 @@ impl std::fmt::Debug for DemoConfig {
             .field("loops", &self.loops)
             .field("upload_dir", &self.upload_dir)
             .field("tls", &self.tls.is_some())
+            .field("debug", &self.debug)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +73,7 @@ impl DemoConfig {
             blog_password: random_hex(8)?,
             cookie_secret: random_hex(32)?,
             tls: None,
+            debug: false,
         })
     }
 }
@@ -295,6 +300,7 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
     let chat = crate::chat::make_app(
         ChatConfig {
             cookie_secret: config.cookie_secret.clone(),
+            debug: config.debug,
             ..ChatConfig::default()
         },
         &MessageBuffer::new(200),
@@ -305,6 +311,7 @@ pub fn start(address: &str, port: u16, config: &DemoConfig) -> std::io::Result<D
         BlogConfig {
             cookie_secret: config.cookie_secret.clone(),
             password: config.blog_password.clone(),
+            debug: config.debug,
             ..BlogConfig::default()
         },
         db,
