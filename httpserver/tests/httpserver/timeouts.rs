@@ -304,8 +304,15 @@ fn send_timeout_closes_a_client_that_never_reads() {
             .write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             .await
             .expect("write");
-        // The client reads nothing for a while: the server gives up on it.
-        sleep(Duration::from_millis(600)).await;
+        // The client reads nothing: the server gives up on it, and that is what the test
+        // waits for (a fixed sleep raced the server under load: when the sleep ended first,
+        // the client read everything and the keep-alive connection never closed).
+        while server.connection_count() == 0 {
+            typhoon_ioloop::yield_now().await;
+        }
+        timeout(Duration::from_secs(20), server.connections_closed())
+            .await
+            .expect("the send timeout never closed the connection");
         let received = client
             .read_until_close()
             .await
