@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use typhoon_httpserver::HTTPServer;
-use typhoon_ioloop::{TYPHOON_LISTEN_FDS, TYPHOON_LISTEN_PID, sleep};
+use typhoon_ioloop::{TYPHOON_LISTEN_FDS, TYPHOON_LISTEN_PID, join_all, sleep};
 
 use crate::error::AutoreloadError;
 
@@ -47,11 +47,13 @@ pub(crate) async fn reload(
             Err(source) => return AutoreloadError::Sockets(source),
         }
     }
-    for server in &servers {
-        let cut = server.shutdown(grace).await;
-        if cut > 0 {
-            tracing::warn!(target: "typhoon::general", cut, "reload: connections cut after the grace");
-        }
+    // All at once: the reload waits for the slowest server, at most `grace`.
+    let cut: usize = join_all(servers.iter().map(|server| server.shutdown(grace)))
+        .await
+        .into_iter()
+        .sum();
+    if cut > 0 {
+        tracing::warn!(target: "typhoon::general", cut, "reload: connections cut after the grace");
     }
     for hook in hooks {
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook));

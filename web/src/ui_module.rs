@@ -448,13 +448,16 @@ pub struct TemplateModule {
 }
 
 impl TemplateModule {
-    /// The resources of every template, in order.
-    fn collect<T>(&self, pick: impl Fn(&TemplateResources) -> T) -> Vec<T> {
+    /// One kind of resource of every template, in the order the templates set them.
+    fn gathered<I: IntoIterator<Item = String>>(
+        &self,
+        pick: impl Fn(&TemplateResources) -> I,
+    ) -> Vec<String> {
         self.resources
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|(_, resources)| pick(resources))
+            .flat_map(|(_, resources)| pick(resources))
             .collect()
     }
 }
@@ -502,53 +505,27 @@ impl UIModule for TemplateModule {
     }
 
     fn embedded_javascript(&self) -> Option<String> {
-        let parts: Vec<String> = self
-            .collect(|r| r.embedded_javascript.clone())
-            .into_iter()
-            .flatten()
-            .collect();
-        Some(parts.join("\n"))
+        Some(self.gathered(|r| r.embedded_javascript.clone()).join("\n"))
     }
 
     fn javascript_files(&self) -> Vec<String> {
-        self.collect(|r| r.javascript_files.clone())
-            .into_iter()
-            .flatten()
-            .collect()
+        self.gathered(|r| r.javascript_files.clone())
     }
 
     fn embedded_css(&self) -> Option<String> {
-        let parts: Vec<String> = self
-            .collect(|r| r.embedded_css.clone())
-            .into_iter()
-            .flatten()
-            .collect();
-        Some(parts.join("\n"))
+        Some(self.gathered(|r| r.embedded_css.clone()).join("\n"))
     }
 
     fn css_files(&self) -> Vec<String> {
-        self.collect(|r| r.css_files.clone())
-            .into_iter()
-            .flatten()
-            .collect()
+        self.gathered(|r| r.css_files.clone())
     }
 
     fn html_head(&self) -> Option<String> {
-        Some(
-            self.collect(|r| r.html_head.clone())
-                .into_iter()
-                .flatten()
-                .collect(),
-        )
+        Some(self.gathered(|r| r.html_head.clone()).concat())
     }
 
     fn html_body(&self) -> Option<String> {
-        Some(
-            self.collect(|r| r.html_body.clone())
-                .into_iter()
-                .flatten()
-                .collect(),
-        )
+        Some(self.gathered(|r| r.html_body.clone()).concat())
     }
 }
 
