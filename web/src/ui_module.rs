@@ -408,7 +408,19 @@ impl Object for ModuleFunction {
             namespace: &namespace,
             env: state.env(),
         };
-        let html = module.render(&call).map_err(|error| {
+        // Each module's template renders afresh, out of reach of minijinja's own recursion
+        // limit: a template that calls its own module would overflow the stack.
+        let depth = MODULE_DEPTH.get();
+        if depth >= MAX_MODULE_DEPTH {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("UI modules nested more than {MAX_MODULE_DEPTH} deep (at {name})"),
+            ));
+        }
+        MODULE_DEPTH.set(depth + 1);
+        let rendered = module.render(&call);
+        MODULE_DEPTH.set(depth);
+        let html = rendered.map_err(|error| {
             minijinja::Error::new(
                 ErrorKind::InvalidOperation,
                 format!("UI module {name} failed"),
@@ -417,6 +429,14 @@ impl Object for ModuleFunction {
         })?;
         Ok(Value::from_safe_string(html))
     }
+}
+
+/// How deep module calls may nest (a module's template calling a module, ...).
+const MAX_MODULE_DEPTH: usize = 32;
+
+thread_local! {
+    /// How deep the module calls of this thread's render are nested now.
+    static MODULE_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// One template's resources, as its `set_resources(...)` gave them.

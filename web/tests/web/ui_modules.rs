@@ -79,6 +79,21 @@ fn set_resources_must_agree_for_one_template() {
     });
 }
 
+/// A template that renders itself through the `Template` module fails its page (a 500) instead
+/// of overflowing the stack, and the server goes on.
+#[test]
+fn a_module_template_that_calls_itself_is_an_error_not_a_crash() {
+    run(async {
+        let (_s, addr) = serve(app(&[
+            ("page.html", "{{ module('Template', 'again.html') }}"),
+            ("again.html", "x{{ module('Template', 'again.html') }}"),
+            ("fine.html", "fine"),
+        ]));
+        assert_eq!(get(addr, "/").await.status, 500);
+        assert_eq!(get(addr, "/?t=fine.html").await.text(), "fine");
+    });
+}
+
 /// A module of the application's own: its arguments (positional and keyword), its own
 /// template that calls another module, the request through the namespace, and its files.
 struct Entry;
