@@ -22,6 +22,10 @@ fn logging_options_install_subscriber_writing_tornado_lines() {
     let log_file = dir.join("app.log");
     let _ = std::fs::remove_file(&log_file);
 
+    // A scoped subscriber set earlier, on any thread (another test's `with_default`), is no
+    // global one: the final parse still installs its own.
+    tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {});
+
     let parser = logging_parser();
     let prefix = format!("--log-file-prefix={}", log_file.display());
     parser

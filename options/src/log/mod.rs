@@ -236,9 +236,9 @@ pub fn pretty_logging_subscriber(parser: &OptionParser) -> Result<Option<BoxSubs
 ///
 /// As [`pretty_logging_subscriber`].
 pub fn enable_pretty_logging(parser: &OptionParser) -> Result<bool> {
-    if tracing::dispatcher::has_been_set() {
-        return Ok(false);
-    }
+    // Not `tracing::dispatcher::has_been_set()`: it is also true once any thread has set a
+    // scoped default (`with_default`), which would leave the process without its global
+    // subscriber. `set_global_default` itself says whether one is installed.
     match pretty_logging_subscriber(parser)? {
         Some(subscriber) => Ok(tracing::subscriber::set_global_default(subscriber).is_ok()),
         None => Ok(false),
