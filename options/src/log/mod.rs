@@ -22,8 +22,10 @@
 //! (`S`, `M`, `H`, `D`, `midnight`, `W0`-`W6`; Python's `TimedRotatingFileHandler`), keeping
 //! `--log-file-num-backups` rotated files either way.
 
-use std::fmt;
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
 use std::io::{self, IsTerminal};
+use std::time::{SystemTime, UNIX_EPOCH};
 use std::path::PathBuf;
 
 use std::borrow::Cow;
@@ -249,15 +251,59 @@ pub fn enable_pretty_logging(parser: &OptionParser) -> Result<bool> {
 const ACCESS_TARGET: &str = "typhoon::access";
 
 /// Records an event's message and nothing else.
-struct MessageOnly<'a>(&'a mut String);
+struct MessageOnly<'a, 'w>(&'a mut Writer<'w>, fmt::Result);
 
-impl tracing::field::Visit for MessageOnly<'_> {
+impl tracing::field::Visit for MessageOnly<'_, '_> {
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            use fmt::Write as _;
-            let _ = write!(self.0, "{value:?}");
+        if field.name() == "message" && self.1.is_ok() {
+            self.1 = write!(Indented(self.0), "{value:?}");
         }
     }
+}
+
+/// Writes through to the line, indenting continuation lines as Tornado does (`\n` becomes
+/// `\n` and four spaces), without an intermediate `String`.
+struct Indented<'a, 'w>(&'a mut Writer<'w>);
+
+impl fmt::Write for Indented<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut parts = s.split('\n');
+        if let Some(first) = parts.next() {
+            self.0.write_str(first)?;
+        }
+        for part in parts {
+            self.0.write_str("\n    ")?;
+            self.0.write_str(part)?;
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The formatted local time of the last line this thread wrote, and its second since
+    /// the epoch: the clock is read per line, the local time computed once a second.
+    static STAMP: Cell<(u64, [u8; 15])> = const { Cell::new((u64::MAX, [b' '; 15])) };
+}
+
+/// Local date and time as Tornado writes them (`%y%m%d %H:%M:%S`), cached per second.
+fn local_stamp() -> [u8; 15] {
+    let now = SystemTime::now();
+    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    STAMP.with(|cached| {
+        let (at, stamp) = cached.get();
+        if at == second {
+            return stamp;
+        }
+        let mut stamp = [b' '; 15];
+        let text = chrono::DateTime::<chrono::Local>::from(now)
+            .format("%y%m%d %H:%M:%S")
+            .to_string();
+        if text.len() == stamp.len() {
+            stamp.copy_from_slice(text.as_bytes());
+        }
+        cached.set((second, stamp));
+        stamp
+    })
 }
 
 /// Formats events as Tornado's `LogFormatter`: `[I 261126 05:40:00 module:line] message`.
@@ -302,7 +348,8 @@ where
             .module_path()
             .and_then(|m| m.rsplit("::").next())
             .unwrap_or_else(|| meta.target());
-        let time = chrono::Local::now().format("%y%m%d %H:%M:%S");
+        let stamp = local_stamp();
+        let time = std::str::from_utf8(&stamp).unwrap_or("");
         let line = meta.line().unwrap_or(0);
         if self.color {
             write!(writer, "\x1b[3{color}m")?;
@@ -311,16 +358,19 @@ where
         if self.color {
             writer.write_str("\x1b[0m")?;
         }
-        let mut message = String::new();
+        writer.write_char(' ')?;
         if meta.target() == ACCESS_TARGET {
             // The access line already says everything its fields carry (they are there for
             // structured subscribers): print it once, as Tornado does.
-            event.record(&mut MessageOnly(&mut message));
+            let mut message = MessageOnly(&mut writer, Ok(()));
+            event.record(&mut message);
+            message.1?;
         } else {
-            ctx.format_fields(Writer::new(&mut message), event)?;
+            let mut fields = String::new();
+            ctx.format_fields(Writer::new(&mut fields), event)?;
+            fmt::Write::write_str(&mut Indented(&mut writer), &fields)?;
         }
-        // Tornado indents continuation lines of multi-line messages.
-        writeln!(writer, " {}", message.replace('\n', "\n    "))
+        writer.write_char('\n')
     }
 }
 
@@ -423,6 +473,20 @@ mod tests {
         let text = buffer.text();
         assert!(text.starts_with("\x1b[31m[E "), "{text:?}");
         assert!(text.ends_with("]\x1b[0m boom\n"), "{text:?}");
+    }
+
+    #[test]
+    fn local_stamp_is_tornados_time_cached_per_second() {
+        for _ in 0..3 {
+            let before = chrono::Local::now().format("%y%m%d %H:%M:%S").to_string();
+            let stamp = local_stamp();
+            let again = local_stamp();
+            let after = chrono::Local::now().format("%y%m%d %H:%M:%S").to_string();
+            let stamp = std::str::from_utf8(&stamp).expect("ascii").to_owned();
+            assert!(stamp == before || stamp == after, "{stamp} vs {before}..{after}");
+            let again = std::str::from_utf8(&again).expect("ascii");
+            assert!(again == stamp || again == after, "{again} vs {stamp}");
+        }
     }
 
     #[test]
