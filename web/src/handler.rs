@@ -662,11 +662,10 @@ async fn run_methods<H: RequestHandler>(
     handler: &mut H,
     cx: &mut Context,
 ) -> Result<(), HTTPError> {
-    let method = cx.request().method.clone();
-    let known = matches!(
-        method.as_str(),
-        "GET" | "HEAD" | "POST" | "DELETE" | "PATCH" | "PUT" | "OPTIONS"
-    ) || H::EXTRA_METHODS.contains(&method.as_str());
+    // The verb, classified once and without copying the method string (an allocation per
+    // request); only an extra verb's method is copied, for `other_method`.
+    let verb = Verb::of(&cx.request().method);
+    let known = verb != Verb::Other || H::EXTRA_METHODS.contains(&cx.request().method.as_str());
     if !known {
         return Err(method_not_allowed::<H>(cx));
     }
@@ -676,7 +675,7 @@ async fn run_methods<H: RequestHandler>(
         cx.check_body_size()?;
         cx.read_body().await?;
     }
-    if !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+    if !matches!(verb, Verb::Get | Verb::Head | Verb::Options) {
         if H::CHECK_XSRF && cx.xsrf_enabled() {
             handler.check_xsrf_cookie(cx)?;
         }
@@ -702,19 +701,52 @@ async fn run_methods<H: RequestHandler>(
             handler.data_received(cx, chunk).await?;
         }
     }
-    let result = match method.as_str() {
-        "GET" => handler.get(cx).await,
-        "HEAD" => handler.head(cx).await,
-        "POST" => handler.post(cx).await,
-        "DELETE" => handler.delete(cx).await,
-        "PATCH" => handler.patch(cx).await,
-        "PUT" => handler.put(cx).await,
-        "OPTIONS" => handler.options(cx).await,
-        other => handler.other_method(cx, other).await,
+    let result = match verb {
+        Verb::Get => handler.get(cx).await,
+        Verb::Head => handler.head(cx).await,
+        Verb::Post => handler.post(cx).await,
+        Verb::Delete => handler.delete(cx).await,
+        Verb::Patch => handler.patch(cx).await,
+        Verb::Put => handler.put(cx).await,
+        Verb::Options => handler.options(cx).await,
+        Verb::Other => {
+            let method = cx.request().method.clone();
+            handler.other_method(cx, &method).await
+        }
     };
     match result {
         Err(error) if error.status() == 405 => Err(method_not_allowed::<H>(cx)),
         other => other,
+    }
+}
+
+/// A request's verb: one of the seven with a method of their own, or another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Head,
+    Post,
+    Delete,
+    Patch,
+    Put,
+    Options,
+    /// Any other verb (an extra one goes to `other_method`).
+    Other,
+}
+
+impl Verb {
+    /// Classifies `method` (case-sensitive, as the seven method names are).
+    fn of(method: &str) -> Self {
+        match method {
+            "GET" => Verb::Get,
+            "HEAD" => Verb::Head,
+            "POST" => Verb::Post,
+            "DELETE" => Verb::Delete,
+            "PATCH" => Verb::Patch,
+            "PUT" => Verb::Put,
+            "OPTIONS" => Verb::Options,
+            _ => Verb::Other,
+        }
     }
 }
 
@@ -734,4 +766,28 @@ fn method_not_allowed<H: RequestHandler>(cx: &mut Context) -> HTTPError {
         cx.set_pending_allow(allow);
     }
     HTTPError::new(405)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verb;
+
+    #[test]
+    fn verbs_are_classified_as_the_string_match_did() {
+        let cases = [
+            ("GET", Verb::Get),
+            ("HEAD", Verb::Head),
+            ("POST", Verb::Post),
+            ("DELETE", Verb::Delete),
+            ("PATCH", Verb::Patch),
+            ("PUT", Verb::Put),
+            ("OPTIONS", Verb::Options),
+            ("get", Verb::Other),
+            ("PURGE", Verb::Other),
+            ("", Verb::Other),
+        ];
+        for (method, verb) in cases {
+            assert_eq!(Verb::of(method), verb, "{method}");
+        }
+    }
 }

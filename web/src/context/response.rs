@@ -264,13 +264,15 @@ impl Context {
         let mut chunk = std::mem::take(&mut self.body);
         if !self.head_sent {
             let method = self.request.method.as_str();
+            // The value is read once (`as_str` checks the inline SHA-1 form is UTF-8).
             if matches!(self.status, 200 | 304)
                 && matches!(method, "GET" | "HEAD")
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
                 && let Some(etag) = self.etag_of(&chunk)
-                && self.headers.set("Etag", etag.as_str()).is_ok()
-                && self.check_etag_header(etag.as_str())
+                && let value = etag.as_str()
+                && self.headers.set("Etag", value).is_ok()
+                && self.check_etag_header(value)
             {
                 chunk.clear();
                 self.status = 304;
