@@ -110,8 +110,11 @@ pub(crate) struct ResponseState {
     default_date: bool,
 }
 
-impl Default for ResponseState {
-    fn default() -> Self {
+impl ResponseState {
+    /// A response state for one connection of a server whose shutdown flag is `draining`.
+    /// (Not `..Default::default()`: that would allocate a flag of its own per connection, only
+    /// to drop it.)
+    pub(crate) fn new(draining: Rc<crate::draining::Draining>) -> Self {
         Self {
             status: 200,
             reason: None,
@@ -126,22 +129,12 @@ impl Default for ResponseState {
             keep_alive: true,
             body_bytes: 0,
             declared_length: None,
-            draining: Rc::default(),
+            draining,
             upgraded: false,
             handoff: None,
             connect: false,
             default_server: true,
             default_date: true,
-        }
-    }
-}
-
-impl ResponseState {
-    /// A response state for one connection of a server whose shutdown flag is `draining`.
-    pub(crate) fn new(draining: Rc<crate::draining::Draining>) -> Self {
-        Self {
-            draining,
-            ..Self::default()
         }
     }
 

@@ -85,6 +85,15 @@ pub(crate) struct ReadBuffer {
     end: usize,
 }
 
+/// A closed connection's storage goes back to the thread's pool, as an idle one's does: a
+/// client that opens a connection per request (`ab` without `-k`) then costs no 16 KiB
+/// allocation (and page faults) per connection.
+impl Drop for ReadBuffer {
+    fn drop(&mut self) {
+        return_buffer(std::mem::take(&mut self.buf));
+    }
+}
+
 impl ReadBuffer {
     /// The unconsumed bytes.
     pub(crate) fn data(&self) -> &[u8] {

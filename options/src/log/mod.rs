@@ -25,8 +25,8 @@
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::io::{self, IsTerminal};
-use std::time::{SystemTime, UNIX_EPOCH};
 use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::borrow::Cow;
 use tracing::{Event, Level, Subscriber};
@@ -483,7 +483,10 @@ mod tests {
             let again = local_stamp();
             let after = chrono::Local::now().format("%y%m%d %H:%M:%S").to_string();
             let stamp = std::str::from_utf8(&stamp).expect("ascii").to_owned();
-            assert!(stamp == before || stamp == after, "{stamp} vs {before}..{after}");
+            assert!(
+                stamp == before || stamp == after,
+                "{stamp} vs {before}..{after}"
+            );
             let again = std::str::from_utf8(&again).expect("ascii");
             assert!(again == stamp || again == after, "{again} vs {stamp}");
         }
