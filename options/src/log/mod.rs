@@ -267,6 +267,9 @@ struct Indented<'a, 'w>(&'a mut Writer<'w>);
 
 impl fmt::Write for Indented<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        if !s.as_bytes().contains(&b'\n') {
+            return self.0.write_str(s);
+        }
         let mut parts = s.split('\n');
         if let Some(first) = parts.next() {
             self.0.write_str(first)?;
