@@ -6,17 +6,22 @@
 # runs under callgrind twice, serving 16 requests (start-up and connection set-up), then 20,016;
 # the difference divided by 20,000 is the cost of one request.
 #
-# Usage: bench/callgrind_web.sh [--hyper] [--keep]
-#   --hyper  also measure bench/hyper-peer (builds it: tokio and hyper)
+# Usage: bench/callgrind_web.sh [--hyper] [--keep] [--logging=LEVEL]
+#   --hyper  also measure bench/hyper-peer (builds it: tokio and hyper); bench/callgrind_http.sh
+#            is this with --hyper
+#   --logging=LEVEL  run helloworld with this log level (default none; info is what users run,
+#            its lines go to stderr, here /dev/null)
 #   --keep   keep the callgrind files (their directory is printed) for callgrind_annotate
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hyper=false
 keep=false
+logging=none
 for arg in "$@"; do
   case $arg in
     --hyper) hyper=true ;;
     --keep) keep=true ;;
+    --logging=*) logging=${arg#--logging=} ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +50,7 @@ report() { # name port cmd... -> "name per-request (summary16 summary20016)"
   echo "$name $(( (full - base) / 20000 )) ($base $full)"
 }
 
-w=$(report helloworld 18897 "$target/release/examples/helloworld" --port=18897 --logging=none)
+w=$(report helloworld 18897 "$target/release/examples/helloworld" --port=18897 --logging="$logging")
 t=$(report httpserver_hello 18898 "$target/release/examples/httpserver_hello" --port=18898 --logging=none)
 echo "instructions per request (summary at 16 and 20,016 requests):"
 echo "  $w"
@@ -57,5 +62,6 @@ if $hyper; then
   h=$(report hyper 18899 bench/hyper-peer/target/release/hyper-peer 18899)
   echo "  $h"
   python3 -c "print(f'helloworld / hyper = {$(per "$w")/$(per "$h"):.2f}x')"
+  python3 -c "print(f'httpserver_hello / hyper = {$(per "$t")/$(per "$h"):.2f}x')"
 fi
 if $keep; then echo "callgrind files: $out"; fi
