@@ -164,6 +164,7 @@ impl Inner {
         RunningGuard {
             inner: Rc::clone(self),
             previous,
+            _log_batch: typhoon_options::line_batch::batch_this_thread(),
         }
     }
 
@@ -226,6 +227,8 @@ impl Inner {
     }
 
     fn poll_io(&self, timeout: Option<Duration>) {
+        // This iteration's log lines go out before the loop waits: none is held while it sleeps.
+        typhoon_options::line_batch::flush_this_thread();
         let mut events = self.events.borrow_mut();
         let result = events.wait(
             &self.shared.poller,
@@ -417,6 +420,9 @@ pub(crate) struct RunningGuard {
     inner: Rc<Inner>,
     /// The thread's current loop before it.
     previous: Option<Rc<Inner>>,
+    /// Log lines are batched on this thread while the loop runs, and written before each wait
+    /// and when it stops.
+    _log_batch: typhoon_options::line_batch::BatchGuard,
 }
 
 impl Drop for RunningGuard {

@@ -103,6 +103,7 @@
 mod config;
 mod datetime;
 mod error;
+pub mod line_batch;
 #[cfg(feature = "logging")]
 #[cfg_attr(docsrs, doc(cfg(feature = "logging")))]
 pub mod log;

@@ -4,7 +4,7 @@
 //! [`define_logging_options`] adds `--logging=debug|info|warning|error|none`,
 //! `--log-to-stderr`, `--log-file-prefix=PATH`, `--log-file-max-size`,
 //! `--log-file-num-backups`, `--log-rotate-mode=size|time`, `--log-rotate-when` and
-//! `--log-rotate-interval` to a parser, with a parse callback that calls
+//! `--log-rotate-interval` and `--log_buffer_size` to a parser, with a parse callback that calls
 //! [`enable_pretty_logging`]; the process-wide [`options()`](crate::options) has them already.
 //! Lines look like Tornado's:
 //!
@@ -40,7 +40,12 @@ use crate::error::Result;
 use crate::parser::{OptionDef, OptionParser};
 use crate::types::{OptionType, Value};
 
+mod batched;
 mod rotate;
+
+use crate::line_batch::LineSink;
+use batched::{BatchedWriter, Stderr};
+use std::sync::Arc;
 
 pub use rotate::{LogRotateMode, RotateWhen};
 use rotate::{RotatingFile, Rotation};
@@ -169,9 +174,21 @@ pub fn define_logging_options(parser: &OptionParser) -> Result<()> {
             .help("The interval value of timed rotating")
             .group(GROUP),
     )?;
+    parser.define(
+        OptionDef::new("log_buffer_size", DEFAULT_LOG_BUFFER_SIZE)
+            .help(
+                "bytes of log lines a thread running an event loop holds before writing them; \
+                 they are written before the loop waits for events, so none is held past the \
+                 iteration that logged it. 0 writes each line at once",
+            )
+            .group(GROUP),
+    )?;
     parser.add_parse_callback(|parser| enable_pretty_logging(parser).map(drop));
     Ok(())
 }
+
+/// The default of `--log_buffer_size`: nginx's `access_log ... buffer=64k`.
+pub const DEFAULT_LOG_BUFFER_SIZE: usize = 64 * 1024;
 
 /// A boxed subscriber, as built by [`pretty_logging_subscriber`].
 pub type BoxSubscriber = Box<dyn Subscriber + Send + Sync + 'static>;
@@ -181,7 +198,9 @@ pub type BoxSubscriber = Box<dyn Subscriber + Send + Sync + 'static>;
 ///
 /// Writes to the file `--log-file-prefix` (rotated by size, or by time with
 /// `--log-rotate-mode=time`) if set, and to stderr if
-/// `--log-to-stderr` is true, or unset and there is no log file.
+/// `--log-to-stderr` is true, or unset and there is no log file. On a thread running an event
+/// loop, lines are batched up to `--log_buffer_size` bytes and written before the loop waits
+/// (see [`crate::line_batch`]).
 ///
 /// # Errors
 ///
@@ -207,18 +226,23 @@ pub fn pretty_logging_subscriber(parser: &OptionParser) -> Result<Option<BoxSubs
         },
     };
 
+    let buffer_size: usize = parser.get("log_buffer_size")?;
+
     let file_layer = match &prefix {
-        Some(path) => Some(
-            tracing_subscriber::fmt::layer()
-                .event_format(LogFormatter::new(false))
-                .with_writer(RotatingFile::open(path, rotation, backups)?),
-        ),
+        Some(path) => {
+            let file: Arc<dyn LineSink> = Arc::new(RotatingFile::open(path, rotation, backups)?);
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .event_format(LogFormatter::new(false))
+                    .with_writer(BatchedWriter::new(file, buffer_size)),
+            )
+        }
         None => None,
     };
     let stderr_layer = to_stderr.unwrap_or(prefix.is_none()).then(|| {
         tracing_subscriber::fmt::layer()
             .event_format(LogFormatter::new(io::stderr().is_terminal()))
-            .with_writer(io::stderr)
+            .with_writer(BatchedWriter::new(Arc::new(Stderr), buffer_size))
     });
     let subscriber = tracing_subscriber::registry()
         .with(filter)

@@ -11,6 +11,7 @@ use chrono::{Datelike, Local, NaiveDateTime, TimeDelta, Weekday};
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::error::{OptionsError, Result};
+use crate::line_batch::LineSink;
 use crate::types::{OptionType, Value};
 
 /// The value of `--log-rotate-mode` (Tornado's `log_rotate_mode`).
@@ -283,6 +284,24 @@ impl FileState {
         }
     }
 
+    /// Whether a line of `len` bytes, written after `ahead` bytes not yet written, needs a
+    /// size rollover before it.
+    fn size_rollover_due(&self, ahead: u64, len: u64) -> bool {
+        let size = self.size.saturating_add(ahead);
+        matches!(self.rotation, Rotation::Size(max_size)
+            if max_size > 0 && self.backups > 0 && size > 0 && size.saturating_add(len) >= max_size)
+    }
+
+    /// Writes `bytes` whole, counting them in the file's size.
+    fn write_all_counted(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(bytes)?;
+        self.size += u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        Ok(())
+    }
+
     /// Rotates by size: shifts the numbered backups and starts a new file.
     fn rotate_by_size(&mut self) -> io::Result<()> {
         for n in (1..self.backups).rev() {
@@ -406,6 +425,34 @@ impl<'a> MakeWriter<'a> for RotatingFile {
 
     fn make_writer(&'a self) -> Self::Writer {
         RotatingWriter(self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Batches from [`crate::line_batch`]: one `write(2)` per batch, but each line is checked for
+/// a size rollover as if written alone (Python's `shouldRollover` per record), and the time
+/// rollover once per batch.
+impl LineSink for RotatingFile {
+    fn write_lines(&self, lines: &[u8]) -> io::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Rotation::Time { when, interval } = state.rotation
+            && let Some(now) = state.should_rotate(0)
+        {
+            state.rotate_by_time(now, when, interval)?;
+        }
+        // `start..end`: whole lines not yet written, that fit before the next rollover.
+        let mut start = 0;
+        let mut end = 0;
+        for line in lines.split_inclusive(|&b| b == b'\n') {
+            let ahead = u64::try_from(end - start).unwrap_or(u64::MAX);
+            let len = u64::try_from(line.len()).unwrap_or(u64::MAX);
+            if state.size_rollover_due(ahead, len) {
+                state.write_all_counted(&lines[start..end])?;
+                state.rotate_by_size()?;
+                start = end;
+            }
+            end += line.len();
+        }
+        state.write_all_counted(&lines[start..end])
     }
 }
 

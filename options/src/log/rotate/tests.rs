@@ -217,3 +217,19 @@ fn rotating_file_rotates_by_size() {
     assert!(!numbered(&path, 3).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_batch_rotates_at_the_same_lines_as_single_writes() {
+    let dir = temp_dir("rotate-batch");
+    let path = dir.join("app.log");
+    let file = RotatingFile::open(&path, Rotation::Size(20), 3).expect("open");
+    // Six 9-byte lines in two batches: a rollover is due before every third line.
+    file.write_lines(b"aaaaaaaa\nbbbbbbbb\ncccccccc\n")
+        .expect("write");
+    file.write_lines(b"dddddddd\neeeeeeee\nffffffff\n")
+        .expect("write");
+    assert_eq!(read(&numbered(&path, 2)), "aaaaaaaa\nbbbbbbbb\n");
+    assert_eq!(read(&numbered(&path, 1)), "cccccccc\ndddddddd\n");
+    assert_eq!(read(&path), "eeeeeeee\nffffffff\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
