@@ -16,6 +16,7 @@ use crate::routing::RouteOptions;
 mod arguments;
 #[cfg(feature = "gzip")]
 mod compression;
+mod deferred;
 mod errors;
 mod hooks;
 #[cfg(feature = "locale")]
@@ -65,8 +66,11 @@ pub struct Context {
     status: u16,
     /// Custom reason phrase.
     reason: Option<String>,
-    /// Response headers set so far.
+    /// Response headers set so far (but the deferred ones).
     headers: HTTPHeaders,
+    /// The default `Etag` and `Content-Type` once added, kept out of `headers` until
+    /// something changes the map (they go to the writer without a copy through it).
+    deferred: deferred::DeferredHeaders,
     /// Whether the default `Content-Type` applies (not cleared).
     default_content_type: bool,
     /// Whether the server's default `Server` and `Date` go out (not cleared).
@@ -149,6 +153,7 @@ impl Context {
             status: 200,
             reason: None,
             headers: HTTPHeaders::new(),
+            deferred: deferred::DeferredHeaders::default(),
             default_content_type: true,
             default_server_date: (true, true),
             body: Vec::new(),
