@@ -30,6 +30,7 @@ mod template_namespace;
 mod rendering;
 pub(crate) mod response;
 mod security;
+mod spare_body;
 
 /// A handler's `decode_argument`: the context, the raw value and the argument's name.
 type ArgumentDecoder = fn(&Context, &[u8], &str) -> Result<String, HTTPError>;
@@ -156,7 +157,7 @@ impl Context {
             deferred: deferred::DeferredHeaders::default(),
             default_content_type: true,
             default_server_date: (true, true),
-            body: Vec::new(),
+            body: spare_body::take(),
             finished: false,
             head_sent: false,
             query_arguments: None,

@@ -335,6 +335,8 @@ impl Context {
             writer.write(&chunk);
             writer.finish();
         }
+        // The next context on this loop takes the buffer (no allocation per small response).
+        super::spare_body::give(chunk);
     }
 
     /// Whether `If-None-Match` matches `etag` (weak comparison, `*`).
