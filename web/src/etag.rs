@@ -22,6 +22,15 @@ impl Etag {
         Etag(EtagRepr::Sha1(quoted))
     }
 
+    /// The quoted SHA-1 in hex, if this is [`Context::sha1_etag`](crate::Context::sha1_etag)'s
+    /// (valid as a header value by construction).
+    pub(crate) fn sha1_bytes(&self) -> Option<[u8; 42]> {
+        match &self.0 {
+            EtagRepr::Sha1(quoted) => Some(*quoted),
+            EtagRepr::Custom(_) => None,
+        }
+    }
+
     /// The header value.
     pub fn as_str(&self) -> &str {
         match &self.0 {

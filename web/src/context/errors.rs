@@ -78,7 +78,7 @@ impl Context {
             None => self.set_status(error.status()),
         }
         if let Some(allow) = self.pending_allow.take() {
-            let _ = self.headers.set("Allow", &allow);
+            let _ = self.headers_mut().set("Allow", &allow);
         }
     }
 

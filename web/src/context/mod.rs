@@ -16,6 +16,7 @@ use crate::routing::RouteOptions;
 mod arguments;
 #[cfg(feature = "gzip")]
 mod compression;
+mod deferred;
 mod errors;
 mod hooks;
 #[cfg(feature = "locale")]
@@ -29,6 +30,7 @@ mod template_namespace;
 mod rendering;
 pub(crate) mod response;
 mod security;
+mod spare_body;
 
 /// A handler's `decode_argument`: the context, the raw value and the argument's name.
 type ArgumentDecoder = fn(&Context, &[u8], &str) -> Result<String, HTTPError>;
@@ -65,8 +67,11 @@ pub struct Context {
     status: u16,
     /// Custom reason phrase.
     reason: Option<String>,
-    /// Response headers set so far.
+    /// Response headers set so far (but the deferred ones).
     headers: HTTPHeaders,
+    /// The default `Etag` and `Content-Type` once added, kept out of `headers` until
+    /// something changes the map (they go to the writer without a copy through it).
+    deferred: deferred::DeferredHeaders,
     /// Whether the default `Content-Type` applies (not cleared).
     default_content_type: bool,
     /// Whether the server's default `Server` and `Date` go out (not cleared).
@@ -149,9 +154,10 @@ impl Context {
             status: 200,
             reason: None,
             headers: HTTPHeaders::new(),
+            deferred: deferred::DeferredHeaders::default(),
             default_content_type: true,
             default_server_date: (true, true),
-            body: Vec::new(),
+            body: spare_body::take(),
             finished: false,
             head_sent: false,
             query_arguments: None,

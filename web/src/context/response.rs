@@ -3,6 +3,7 @@
 use super::Context;
 #[cfg(feature = "gzip")]
 use super::compression;
+use super::deferred::{DEFAULT_CONTENT_TYPE, etag_str};
 use crate::error::{Result, WebError};
 
 impl Context {
@@ -32,7 +33,7 @@ impl Context {
     /// [`WebError::InvalidHeader`] for an invalid name or a value with CR, LF or other control
     /// characters.
     pub fn set_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<()> {
-        self.headers.set(name, value.as_ref())?;
+        self.headers_mut().set(name, value.as_ref())?;
         Ok(())
     }
 
@@ -42,7 +43,7 @@ impl Context {
     ///
     /// As [`set_header`](Self::set_header).
     pub fn add_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<()> {
-        self.headers.add(name, value.as_ref())?;
+        self.headers_mut().add(name, value.as_ref())?;
         Ok(())
     }
 
@@ -56,13 +57,21 @@ impl Context {
         } else if name.eq_ignore_ascii_case("Date") {
             self.default_server_date.1 = false;
         }
-        self.headers.remove(name);
+        self.headers_mut().remove(name);
     }
 
     /// A response header as set so far. The server writes the default `Server` and `Date`
     /// when the head goes out, so they are not seen here unless set.
     pub fn get_header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)
+        // A deferred line's name is in no line of the map (changes materialize it first).
+        self.headers.get(name).or_else(|| self.deferred.get(name))
+    }
+
+    /// The header map for a change: the deferred lines are moved into it first, so that it
+    /// reads as if `finish` or `flush` had set them there.
+    pub(super) fn headers_mut(&mut self) -> &mut typhoon_httputil::HTTPHeaders {
+        self.deferred.materialize(&mut self.headers);
+        &mut self.headers
     }
 
     /// Resets status, headers and the buffered body, then re-applies the default headers:
@@ -72,6 +81,7 @@ impl Context {
     /// headers too.
     pub fn clear(&mut self) {
         self.headers.clear();
+        self.deferred.clear();
         self.default_content_type = true;
         self.default_server_date = (true, true);
         self.body.clear();
@@ -121,15 +131,20 @@ impl Context {
         self.connection_closed
     }
 
-    /// The headers that go out: defaults applied.
+    /// The headers that go out: defaults applied (deferred: `send_head` writes them).
     fn apply_defaults(&mut self) {
-        if self.default_content_type && !self.headers.contains("Content-Type") {
-            let _ = self.headers.set("Content-Type", "text/html; charset=UTF-8");
+        if self.default_content_type
+            && !self.deferred.has_content_type()
+            && !self.headers.contains("Content-Type")
+        {
+            self.deferred.set_content_type();
         }
     }
 
-    /// Moves status and headers to the writer.
-    fn send_head(&mut self) {
+    /// Moves status and headers to the writer: the map's lines, then the deferred ones (where
+    /// the map would have had them). `etag` is the deferred `Etag`'s text when the caller has
+    /// it already.
+    fn send_head(&mut self, etag: Option<&str>) {
         let Some(writer) = self.writer.as_mut() else {
             return;
         };
@@ -139,6 +154,12 @@ impl Context {
         }
         for (name, value) in self.headers.iter() {
             let _ = writer.add_header(name, value);
+        }
+        if let Some(quoted) = self.deferred.etag() {
+            let _ = writer.add_header("Etag", etag.unwrap_or_else(|| etag_str(quoted)));
+        }
+        if self.deferred.has_content_type() {
+            let _ = writer.add_header("Content-Type", DEFAULT_CONTENT_TYPE);
         }
         if !self.default_server_date.0 {
             writer.clear_header("Server");
@@ -169,7 +190,7 @@ impl Context {
         } else {
             self.apply_defaults();
             let chunk = self.transform_first_chunk(chunk, false);
-            self.send_head();
+            self.send_head(None);
             chunk
         };
         let writer = self.writer.as_mut().ok_or(WebError::Finished)?;
@@ -198,7 +219,7 @@ impl Context {
             self.apply_defaults();
             let chunk = std::mem::take(&mut self.body);
             let chunk = self.transform_first_chunk(chunk, false);
-            self.send_head();
+            self.send_head(None);
             if let Some(writer) = self.writer.as_mut() {
                 writer.write(&chunk);
             }
@@ -264,14 +285,27 @@ impl Context {
         let mut chunk = std::mem::take(&mut self.body);
         if !self.head_sent {
             let method = self.request.method.as_str();
-            // The value is read once (`as_str` checks the inline SHA-1 form is UTF-8).
-            if matches!(self.status, 200 | 304)
+            let etag = if matches!(self.status, 200 | 304)
                 && matches!(method, "GET" | "HEAD")
                 && !self.headers.contains("Etag")
                 && self.app.settings.compute_etag
-                && let Some(etag) = self.etag_of(&chunk)
-                && let value = etag.as_str()
-                && self.headers.set("Etag", value).is_ok()
+            {
+                self.etag_of(&chunk)
+            } else {
+                None
+            };
+            // The value is read once (`as_str` checks the inline SHA-1 form is UTF-8). The
+            // default SHA-1 form is valid by construction and deferred; the map has no `Etag`.
+            let etag = etag.as_ref().map(|etag| (etag.as_str(), etag.sha1_bytes()));
+            let etag = match etag {
+                Some((value, Some(quoted))) => {
+                    self.deferred.set_etag(quoted);
+                    Some(value)
+                }
+                Some((value, None)) => self.headers.set("Etag", value).is_ok().then_some(value),
+                None => None,
+            };
+            if let Some(value) = etag
                 && self.check_etag_header(value)
             {
                 chunk.clear();
@@ -292,7 +326,7 @@ impl Context {
             }
             self.apply_defaults();
             chunk = self.transform_first_chunk(chunk, true);
-            self.send_head();
+            self.send_head(etag);
         } else {
             chunk = self.transform_chunk(chunk, true);
         }
@@ -301,6 +335,8 @@ impl Context {
             writer.write(&chunk);
             writer.finish();
         }
+        // The next context on this loop takes the buffer (no allocation per small response).
+        super::spare_body::give(chunk);
     }
 
     /// Whether `If-None-Match` matches `etag` (weak comparison, `*`).
@@ -331,6 +367,8 @@ impl Context {
             self.encoder = Some(None);
             return chunk;
         }
+        // The transform reads and changes the map: the deferred lines go in first.
+        self.deferred.materialize(&mut self.headers);
         let vary = match self.headers.get("Vary") {
             Some(v) => format!("{v}, Accept-Encoding"),
             None => "Accept-Encoding".to_owned(),
@@ -434,7 +472,7 @@ impl Context {
             return Err(typhoon_httpserver::UpgradeError::Status(self.status).into());
         }
         self.default_content_type = false;
-        self.send_head();
+        self.send_head(None);
         self.finished = true;
         self.body.clear();
         let writer = self.writer.take().ok_or(WebError::Finished)?;
@@ -443,6 +481,7 @@ impl Context {
         // The response is over: what it held goes now, not when the connection ends (a
         // WebSocket lives on with this context).
         self.headers = typhoon_httputil::HTTPHeaders::new();
+        self.deferred.clear();
         self.body = Vec::new();
         self.reason = None;
         Ok(upgraded)
