@@ -92,6 +92,11 @@
 //! }
 //! ```
 //!
+//! On a thread running Typhoon's `IOLoop`, the log's lines are batched and written once per
+//! loop iteration, before the loop waits for events ([`line_batch`], `--log_buffer_size`):
+//! one `write(2)` per iteration instead of one per line, and nothing held while the loop
+//! sleeps.
+//!
 //! # Feature flags
 //!
 //! | Name | Description | Default? |
