@@ -13,14 +13,16 @@ thread_local! {
 
 /// An empty body buffer: the spare one if there is one.
 pub(super) fn take() -> Vec<u8> {
-    SPARE.with(Cell::take)
+    // `try_with`: a context may be dropped while the thread's locals are torn down.
+    SPARE.try_with(Cell::take).unwrap_or_default()
 }
 
 /// Keeps `buffer` (emptied) as the spare one, if it is small.
 pub(super) fn give(mut buffer: Vec<u8>) {
     if buffer.capacity() > 0 && buffer.capacity() <= KEEP_AT_MOST {
         buffer.clear();
-        SPARE.with(|spare| spare.set(buffer));
+        // At thread exit the buffer is simply freed.
+        let _ = SPARE.try_with(|spare| spare.set(buffer));
     }
 }
 
